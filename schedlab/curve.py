@@ -1,0 +1,123 @@
+"""compute_curve: the lr (and momentum) torch will use at every step, fast and exact."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from schedlab.catalog import OPTIMIZERS
+from schedlab.compose import Unsupported, simulate
+from schedlab.errors import ScheduleError
+from schedlab.oracle import build_optimizer, build_scheduler, read_momenta, step_torch
+from schedlab.schedule import Schedule
+from schedlab.sims import Groups
+
+MAX_STEPS = 10_000_000  # the longest curve schedlab computes
+
+
+def compute_curve(schedule: Schedule, steps: int, metric: Any = None, *,
+                  engine: str = "auto") -> pd.DataFrame:
+    """The value in effect at every optimizer step of torch's documented loop.
+
+    Row k holds what the (k+1)-th ``optimizer.step()`` uses in
+    ``for ...: optimizer.step(); scheduler.step()``, i.e. the values after k calls of
+    ``scheduler.step()``. Columns: ``step`` (0..steps-1), ``lr`` (param group 0),
+    ``lr_1``, ``lr_2``, ... (further groups) and ``momentum`` (SGD momentum or Adam's beta1
+    of group 0) when the optimizer has a non-zero one.
+
+    ReduceLROnPlateau reads ``metric``, one value per ``scheduler.step()`` (at least
+    steps - 1 values); without one it uses ``synthetic_metric(steps)``.
+
+    ``engine``: "auto" computes with vectorized models of torch's schedulers where there is
+    one and steps real torch otherwise; "torch" always steps torch; "fast" refuses to fall
+    back (for tests and benchmarks).
+
+    Example:
+        >>> s = parse_schedule("StepLR(optimizer, step_size=2, gamma=0.5)")
+        >>> compute_curve(s, 5)["lr"].tolist()
+        [0.1, 0.1, 0.05, 0.05, 0.025]
+    """
+    steps = check_steps(steps)
+    if not isinstance(schedule, Schedule):
+        raise ScheduleError("compute_curve needs a Schedule (see parse_schedule)")
+    if engine not in ("auto", "torch", "fast"):
+        raise ValueError(f"engine must be 'auto', 'torch' or 'fast', not {engine!r}")
+    metric = _check_metric(metric, steps) if schedule.scheduler.name == \
+        "ReduceLROnPlateau" else None
+    optimizer = build_optimizer(schedule)
+    key = OPTIMIZERS[schedule.optimizer.name].momentum
+    groups = Groups([float(g["lr"]) for g in optimizer.param_groups],
+                    read_momenta(optimizer, key), key)
+    build_scheduler(schedule.scheduler, optimizer)  # torch judges the parameters
+    if engine == "torch":
+        lrs, mom = step_torch(schedule, steps, metric)
+    else:
+        try:
+            lrs, mom = simulate(schedule.scheduler, groups, steps, metric)
+        except Unsupported:
+            if engine == "fast":
+                raise
+            lrs, mom = step_torch(schedule, steps, metric)
+    return _frame(lrs, mom)
+
+
+def check_steps(steps: Any) -> int:
+    """A step count within 1..MAX_STEPS, or ScheduleError."""
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)):
+        raise ScheduleError(f"steps must be a whole number, got {steps!r:.40}", param="steps")
+    if not 1 <= steps <= MAX_STEPS:
+        raise ScheduleError(f"steps={steps} is out of range; schedlab draws 1 to "
+                            f"{MAX_STEPS:,} steps", param="steps")
+    return int(steps)
+
+
+def _check_metric(metric: Any, steps: int) -> np.ndarray:
+    if metric is None:
+        return synthetic_metric(steps)
+    try:
+        values = np.asarray(metric, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError):
+        raise ScheduleError("metric must be a list of numbers, one per scheduler step",
+                            param="metric") from None
+    if len(values) < steps - 1:
+        raise ScheduleError(f"metric has {len(values)} values but {steps} steps need "
+                            f"{steps - 1} (one per scheduler.step())", param="metric")
+    return values
+
+
+def _frame(lrs: np.ndarray, mom: np.ndarray | None) -> pd.DataFrame:
+    columns: dict[str, np.ndarray] = {"step": np.arange(len(lrs), dtype=np.int64),
+                                      "lr": lrs[:, 0]}
+    for g in range(1, lrs.shape[1]):
+        columns[f"lr_{g}"] = lrs[:, g]
+    if mom is not None and np.any(mom != 0):
+        columns["momentum"] = mom
+    return pd.DataFrame(columns)
+
+
+def synthetic_metric(steps: int, *, seed: int = 0, noise: float = 0.02,
+                     plateau_at: float = 0.3, plateau_length: float = 0.25,
+                     start: float = 2.3, floor: float = 0.05) -> np.ndarray:
+    """A plausible validation-loss curve for previews of ReduceLROnPlateau.
+
+    The loss falls from ``start`` towards ``floor``, stalls on a plateau from
+    ``plateau_at`` for ``plateau_length`` (fractions of the run), then falls again and
+    flattens out; ``noise`` is the relative spread of seeded Gaussian noise.
+    """
+    steps = check_steps(steps)
+    for name, value, low, high in (("noise", noise, 0, 1), ("plateau_at", plateau_at, 0, 1),
+                                   ("plateau_length", plateau_length, 0, 1)):
+        if not isinstance(value, (int, float)) or not low <= value <= high:
+            raise ScheduleError(f"{name}={value!r} is out of range; it must be in "
+                                f"[{low}, {high}]", param=name)
+    if not 0 < floor < start:
+        raise ScheduleError("synthetic_metric needs 0 < floor < start", param="floor")
+    t = np.arange(steps, dtype=float) / max(steps, 1)
+    stall_from, stall_to = plateau_at, min(1.0, plateau_at + plateau_length)
+    progress = t - np.clip(t - stall_from, 0.0, stall_to - stall_from)  # frozen on the plateau
+    span = max(1.0 - (stall_to - stall_from), 1e-9)
+    loss = floor + (start - floor) * np.exp(-5.0 * progress / span)
+    rng = np.random.default_rng(seed)
+    return loss * np.clip(1.0 + noise * rng.standard_normal(steps), 0.05, None)

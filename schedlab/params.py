@@ -1,0 +1,124 @@
+"""Parameter descriptions: type, default, valid range, help; and the check of a value."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from schedlab.errors import ScheduleError
+
+MAX_LIST = 10_000  # longest list a parameter may hold (milestones, per-group values)
+
+
+class _Required:
+    def __repr__(self) -> str:
+        return "REQUIRED"
+
+
+REQUIRED: Any = _Required()
+
+# kinds: int, float, bool, choice, int_list, lambda, schedulers, optimizer
+# (optimizer is the placeholder first argument; schedulers are nested scheduler specs)
+
+
+@dataclass(frozen=True)
+class Param:
+    """One constructor argument of a torch scheduler, as the catalog describes it."""
+
+    name: str
+    kind: str
+    help: str
+    default: Any = REQUIRED  # torch's default; REQUIRED when torch has none
+    example: Any = None  # the value a fresh widget shows for a required or None parameter
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False  # low itself is not allowed
+    high_open: bool = False
+    choices: tuple[str, ...] = ()
+    per_group: bool = False  # a list with one value per param group is accepted too
+    optional: bool = False  # None is accepted
+    widget: bool = True  # shown as a widget (False for last_epoch and placeholders)
+
+    @property
+    def required(self) -> bool:
+        return self.default is REQUIRED
+
+    def range_text(self) -> str:
+        """What is allowed, in words: 'an integer >= 1', 'a number in (0, 1]'."""
+        base = {"int": "an integer", "float": "a number", "bool": "True or False",
+                "int_list": "a list of integers", "lambda": "a lambda",
+                "schedulers": "a list of schedulers", "optimizer": "the optimizer",
+                "choice": "one of " + ", ".join(repr(c) for c in self.choices)}[self.kind]
+        if self.low is not None and self.high is not None:
+            base += (f" in {'(' if self.low_open else '['}{_fmt(self.low)}, "
+                     f"{_fmt(self.high)}{')' if self.high_open else ']'}")
+        elif self.low is not None:
+            base += f" {'>' if self.low_open else '>='} {_fmt(self.low)}"
+        elif self.high is not None:
+            base += f" {'<' if self.high_open else '<='} {_fmt(self.high)}"
+        if self.kind == "int_list" and self.low is not None:
+            base = f"a list of integers >= {_fmt(self.low)}"
+        if self.per_group:
+            base += ", or a list of such with one per param group"
+        if self.optional:
+            base += ", or None"
+        return base
+
+    def check(self, value: Any, owner: str, groups: int) -> Any:
+        """Return the value in canonical form, or raise ScheduleError naming the parameter."""
+        if value is None and self.optional:
+            return None
+        if self.per_group and isinstance(value, (list, tuple)):
+            if len(value) != groups:
+                self._fail(owner, value, f"the list has {len(value)} values but the "
+                                         f"optimizer has {groups} param group(s)")
+            return tuple(self._check_one(v, owner) for v in value)
+        return self._check_one(value, owner)
+
+    def _check_one(self, value: Any, owner: str) -> Any:
+        kind = self.kind
+        if kind == "int":
+            if isinstance(value, bool) or not isinstance(value, int):
+                self._fail(owner, value)
+            self._check_range(value, owner)
+        elif kind == "float":
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                self._fail(owner, value)
+            if not math.isfinite(value):
+                self._fail(owner, value, "it must be finite")
+            self._check_range(value, owner)
+        elif kind == "bool":
+            if not isinstance(value, bool):
+                self._fail(owner, value)
+        elif kind == "choice":
+            if value not in self.choices:
+                self._fail(owner, value)
+        elif kind == "int_list":
+            if not isinstance(value, (list, tuple)) or len(value) > MAX_LIST:
+                self._fail(owner, value, f"at most {MAX_LIST} values" if isinstance(
+                    value, (list, tuple)) else "")
+            for v in value:
+                if isinstance(v, bool) or not isinstance(v, int):
+                    self._fail(owner, value, f"{v!r} is not an integer")
+                self._check_range(v, owner, whole=value)
+            return tuple(value)
+        return value
+
+    def _check_range(self, v: float, owner: str, whole: Any = None) -> None:
+        lo, hi = self.low, self.high
+        if ((lo is not None and (v < lo or (self.low_open and v == lo)))
+                or (hi is not None and (v > hi or (self.high_open and v == hi)))):
+            self._fail(owner, v if whole is None else whole,
+                       f"{v!r} is out of range" if whole is not None else "")
+
+    def _fail(self, owner: str, value: Any, detail: str = "") -> None:
+        shown = repr(value)
+        shown = shown if len(shown) <= 40 else shown[:37] + "..."
+        extra = f" ({detail})" if detail else ""
+        raise ScheduleError(f"{owner}: {self.name}={shown} is not allowed{extra}; "
+                            f"{self.name} must be {self.range_text()}", param=self.name)
+
+
+def _fmt(x: float) -> str:
+    return repr(int(x)) if float(x).is_integer() and abs(x) < 1e15 else repr(x)

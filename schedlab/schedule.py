@@ -1,0 +1,323 @@
+"""The Schedule: an optimizer and a scheduler, as plain data that travels everywhere.
+
+A Schedule is checked against the catalog when it is made (from code, widgets or JSON),
+so every Schedule in the program has known names, known parameters and values in range.
+What only torch can judge (its own cross-parameter checks) is checked by
+``schedlab.oracle.check_with_torch``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from schedlab.catalog import OPTIMIZERS, SCHEDULERS, TUPLE_PARAMS
+from schedlab.errors import ScheduleError
+from schedlab.lambdas import Lambda
+from schedlab.params import MAX_LIST, Param
+
+MAX_NESTING = 4  # SequentialLR inside SequentialLR ... at most this deep
+MAX_SCHEDULERS = 32  # schedulers in one schedule, nested ones included
+MAX_GROUPS = 16  # optimizer param groups
+_LITERALS = (bool, int, float, str, type(None))
+
+
+@dataclass(frozen=True)
+class OptimizerSpec:
+    """A torch.optim optimizer: its class name, keyword arguments and param groups.
+
+    ``groups`` is None when the parameters are passed as one iterable
+    (``model.parameters()``); otherwise one dict of per-group overrides per group, the
+    ``'params'`` entry left out (it is a placeholder).
+    """
+
+    name: str
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    groups: tuple[dict[str, Any], ...] | None = None
+
+    def __post_init__(self) -> None:
+        if self.name not in OPTIMIZERS:
+            raise ScheduleError(f"unknown optimizer '{self.name}'; choose one of "
+                                f"{', '.join(OPTIMIZERS)}", param="optimizer")
+        object.__setattr__(self, "kwargs", _check_literals(self.kwargs, self.name))
+        if self.groups is not None:
+            if not 1 <= len(self.groups) <= MAX_GROUPS:
+                raise ScheduleError(f"{self.name}: between 1 and {MAX_GROUPS} param groups "
+                                    f"are allowed, got {len(self.groups)}", param="groups")
+            groups = tuple(_check_literals(g, f"{self.name} param group {i}")
+                           for i, g in enumerate(self.groups))
+            object.__setattr__(self, "groups", groups)
+        for where in (self.kwargs, *(self.groups or ())):
+            lr = where.get("lr", 0.0)
+            if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not (
+                    math.isfinite(lr) and lr >= 0):
+                raise ScheduleError(f"{self.name}: lr={lr!r} is not allowed; lr must be a "
+                                    "finite number >= 0", param="lr")
+
+    @property
+    def group_count(self) -> int:
+        return 1 if self.groups is None else len(self.groups)
+
+
+@dataclass(frozen=True)
+class SchedulerSpec:
+    """A torch.optim.lr_scheduler class name and its arguments (the optimizer left out).
+
+    Nested schedulers (SequentialLR, ChainedScheduler) are SchedulerSpecs themselves;
+    lambdas are Lambda objects; lists are tuples.
+    """
+
+    name: str
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.name not in SCHEDULERS:
+            raise ScheduleError(f"unknown scheduler '{self.name}'; choose one of "
+                                f"{', '.join(SCHEDULERS)}", param="scheduler")
+
+    def check(self, groups: int, depth: int = 0) -> int:
+        """Check every argument against the catalog; return the number of schedulers."""
+        if depth > MAX_NESTING:
+            raise ScheduleError(f"schedulers nested more than {MAX_NESTING} deep")
+        info = SCHEDULERS[self.name]
+        known = {p.name: p for p in info.params if p.kind != "optimizer"}
+        for key, value in self.kwargs.items():
+            if key not in known:
+                raise ScheduleError(f"{self.name} has no parameter '{key}'; it takes "
+                                    f"{', '.join(known)}", param=key)
+            self.kwargs[key] = _check_value(known[key], value, self.name, groups)
+        for p in known.values():
+            if p.required and p.name not in self.kwargs:
+                raise ScheduleError(f"{self.name} needs {p.name} ({p.range_text()})",
+                                    param=p.name)
+        count = 1
+        for child in self.kwargs.get("schedulers", ()):
+            if child.name == "ReduceLROnPlateau":
+                raise ScheduleError(f"{self.name} cannot contain ReduceLROnPlateau: it needs "
+                                    "a metric at every step, which torch does not pass "
+                                    "through", param="schedulers")
+            count += child.check(groups, depth + 1)
+        return count
+
+    def label(self) -> str:
+        """A short human-readable name, e.g. ``StepLR(step_size=30, gamma=0.1)``."""
+        return _call_source(self, qualified=False, indent=None)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """An optimizer and the scheduler that drives its learning rate."""
+
+    optimizer: OptimizerSpec
+    scheduler: SchedulerSpec
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.optimizer, OptimizerSpec) or not isinstance(
+                self.scheduler, SchedulerSpec):
+            raise ScheduleError("a Schedule needs an OptimizerSpec and a SchedulerSpec")
+        n = self.scheduler.check(self.optimizer.group_count)
+        if n > MAX_SCHEDULERS:
+            raise ScheduleError(f"too many schedulers ({n}); at most {MAX_SCHEDULERS}")
+
+    def __hash__(self) -> int:
+        return hash(self.to_json())
+
+    @property
+    def group_count(self) -> int:
+        return self.optimizer.group_count
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able data; ``Schedule.from_dict`` turns it back into an equal Schedule."""
+        opt = {"name": self.optimizer.name, "kwargs": _to_json(self.optimizer.kwargs),
+               "groups": None if self.optimizer.groups is None
+               else [_to_json(g) for g in self.optimizer.groups]}
+        return {"optimizer": opt, "scheduler": _spec_to_json(self.scheduler)}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Schedule:
+        """Rebuild a Schedule from ``to_dict`` output; anything malformed is a ScheduleError."""
+        if not isinstance(data, dict) or set(data) != {"optimizer", "scheduler"}:
+            raise ScheduleError("schedule data must be an object with exactly the keys "
+                                "'optimizer' and 'scheduler'")
+        opt = data["optimizer"]
+        if not isinstance(opt, dict) or not set(opt) <= {"name", "kwargs", "groups"}:
+            raise ScheduleError("schedule data: 'optimizer' must have name, kwargs, groups")
+        groups = opt.get("groups")
+        if groups is not None and not isinstance(groups, list):
+            raise ScheduleError("schedule data: optimizer groups must be a list or null")
+        optimizer = OptimizerSpec(_need_str(opt.get("name")),
+                                  _from_json_dict(opt.get("kwargs", {})),
+                                  None if groups is None
+                                  else tuple(_from_json_dict(g) for g in groups))
+        return cls(optimizer, _spec_from_json(data["scheduler"], 0))
+
+    @classmethod
+    def from_json(cls, text: str) -> Schedule:
+        try:
+            data = json.loads(text)
+        except (ValueError, RecursionError) as exc:
+            raise ScheduleError(f"schedule data is not valid JSON: {exc}") from None
+        return cls.from_dict(data)
+
+    def to_code(self, style: str = "lines") -> str:
+        """The optimizer and scheduler as canonical Python source (``parse_schedule`` reads
+        it back to an equal Schedule)."""
+        if style != "lines":
+            raise ValueError(f"unknown code style {style!r}; use 'lines'")
+        return (f"optimizer = {optimizer_source(self.optimizer)}\n"
+                f"scheduler = {_call_source(self.scheduler, qualified=True, indent=0)}\n")
+
+
+def optimizer_source(spec: OptimizerSpec) -> str:
+    """``torch.optim.SGD(params, lr=0.1)``, with param groups written out when present."""
+    if spec.groups is None:
+        params = "params"
+    else:
+        params = "[" + ", ".join(
+            "{" + ", ".join([f"'params': params_{i}"] + [f"{k!r}: {_literal(k, v)}"
+                                                         for k, v in g.items()]) + "}"
+            for i, g in enumerate(spec.groups)) + "]"
+    args = [params] + [f"{k}={_literal(k, v)}" for k, v in spec.kwargs.items()]
+    return f"torch.optim.{spec.name}({', '.join(args)})"
+
+
+def _call_source(spec: SchedulerSpec, qualified: bool, indent: int | None) -> str:
+    prefix = "torch.optim.lr_scheduler." if qualified else ""
+    args = [] if spec.name == "ChainedScheduler" or indent is None else ["optimizer"]
+    nested = False
+    for key, value in spec.kwargs.items():
+        if key == "schedulers":
+            nested = indent is not None
+            inner = None if indent is None else indent + 8
+            items = [_call_source(s, qualified, inner) for s in value]
+            if nested:
+                pad = " " * (indent + 8)
+                args.append(f"schedulers=[\n{pad}" + f",\n{pad}".join(items)
+                            + f",\n{' ' * (indent + 4)}]")
+            else:
+                args.append(f"schedulers=[{', '.join(items)}]")
+        else:
+            args.append(f"{key}={_literal(key, value)}")
+    if nested:
+        pad = " " * (indent + 4)
+        return f"{prefix}{spec.name}(\n{pad}" + f",\n{pad}".join(args) + \
+            f",\n{' ' * indent})"
+    return f"{prefix}{spec.name}({', '.join(args)})"
+
+
+def _literal(key: str, value: Any) -> str:
+    if isinstance(value, Lambda):
+        return value.source
+    if isinstance(value, tuple):
+        items = ", ".join(_literal(key, v) for v in value)
+        if key in TUPLE_PARAMS:
+            return f"({items},)" if len(value) == 1 else f"({items})"
+        return f"[{items}]"
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"float('{value}')"
+    return repr(value)
+
+
+def _check_value(p: Param, value: Any, owner: str, groups: int) -> Any:
+    if p.kind == "schedulers":
+        if not isinstance(value, (list, tuple)) or not value or not all(
+                isinstance(s, SchedulerSpec) for s in value):
+            raise ScheduleError(f"{owner}: schedulers must be a non-empty list of "
+                                "schedulers", param=p.name)
+        return tuple(value)
+    if p.kind == "lambda":
+        if value is None and p.optional:
+            return None
+        items = value if isinstance(value, (list, tuple)) and p.per_group else (value,)
+        if not items or not all(isinstance(v, Lambda) for v in items):
+            raise ScheduleError(f"{owner}: {p.name} must be {p.range_text()}, e.g. "
+                                f"`lambda epoch: 0.95 ** epoch`", param=p.name)
+        if isinstance(value, (list, tuple)) and len(value) != groups:
+            raise ScheduleError(f"{owner}: {p.name} has {len(value)} lambdas but the "
+                                f"optimizer has {groups} param group(s)", param=p.name)
+        return tuple(value) if isinstance(value, (list, tuple)) else value
+    return p.check(value, owner, groups)
+
+
+def _check_literals(values: Any, owner: str) -> dict[str, Any]:
+    if not isinstance(values, dict):
+        raise ScheduleError(f"{owner}: arguments must be a mapping of names to values")
+    out = {}
+    for key, value in values.items():
+        if not isinstance(key, str) or not key.isidentifier() or key == "params":
+            raise ScheduleError(f"{owner}: {key!r} is not an argument name it takes")
+        out[key] = _literal_value(value, f"{owner}: {key}")
+    return out
+
+
+def _literal_value(value: Any, where: str, depth: int = 0) -> Any:
+    if isinstance(value, _LITERALS):
+        if isinstance(value, float) and math.isnan(value):
+            raise ScheduleError(f"{where}: NaN is not allowed")
+        return value
+    if isinstance(value, (list, tuple)) and depth < 2 and len(value) <= MAX_LIST:
+        return tuple(_literal_value(v, where, depth + 1) for v in value)
+    raise ScheduleError(f"{where}: only numbers, True/False, None, strings and short lists "
+                        "of them are allowed")
+
+
+def _to_json(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _to_json(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return [_to_json(v) for v in value]
+    if isinstance(value, Lambda):
+        return {"lambda": value.source}
+    if isinstance(value, SchedulerSpec):
+        return _spec_to_json(value)
+    return value
+
+
+def _spec_to_json(spec: SchedulerSpec) -> dict[str, Any]:
+    return {"name": spec.name, "kwargs": _to_json(spec.kwargs)}
+
+
+def _need_str(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ScheduleError(f"schedule data: expected a name, got {value!r:.40}")
+    return value
+
+
+def _from_json_dict(data: Any) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise ScheduleError("schedule data: arguments must be an object")
+    return {str(k): _from_json(v) for k, v in data.items()}
+
+
+def _from_json(value: Any, depth: int = 0) -> Any:
+    if isinstance(value, list) and depth < 3:
+        return tuple(_from_json(v, depth + 1) for v in value)
+    if isinstance(value, dict) and set(value) == {"lambda"}:
+        return Lambda(_need_str(value["lambda"]))
+    if isinstance(value, dict) or isinstance(value, list):
+        raise ScheduleError("schedule data: unexpected nested value")
+    return value
+
+
+def _spec_from_json(data: Any, depth: int) -> SchedulerSpec:
+    if depth > MAX_NESTING:
+        raise ScheduleError(f"schedule data: schedulers nested more than {MAX_NESTING} deep")
+    if not isinstance(data, dict) or not set(data) <= {"name", "kwargs"}:
+        raise ScheduleError("schedule data: a scheduler must be an object with name, kwargs")
+    kwargs = data.get("kwargs", {})
+    if not isinstance(kwargs, dict):
+        raise ScheduleError("schedule data: scheduler kwargs must be an object")
+    out: dict[str, Any] = {}
+    for key, value in kwargs.items():
+        if key == "schedulers" and isinstance(value, list):
+            if len(value) > MAX_SCHEDULERS:
+                raise ScheduleError(f"schedule data: more than {MAX_SCHEDULERS} schedulers")
+            out[key] = tuple(_spec_from_json(v, depth + 1) for v in value)
+        else:
+            out[str(key)] = _from_json(value)
+    return SchedulerSpec(_need_str(data.get("name")), out)

@@ -1,0 +1,22 @@
+"""The README's two set-up commands are the ones CI runs and the ones that work."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _setup_commands() -> list[str]:
+    text = (ROOT / "README.md").read_text()
+    section = text.split("## Set up", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```bash\n(.*?)\n```", section, re.S)
+
+
+def test_readme_has_exactly_two_setup_commands_and_ci_runs_the_test_one() -> None:
+    start, test = _setup_commands()
+    assert start.endswith("streamlit run app.py") and "requirements.txt" in start
+    assert test.endswith("python -m pytest")
+    assert test in (ROOT / ".ci" / "run").read_text().splitlines()
+    assert (ROOT / "app.py").exists() and (ROOT / "requirements-dev.txt").exists()
