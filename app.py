@@ -1,44 +1,29 @@
-"""schedlab landing page: paste a scheduler, see the learning rate torch will use."""
+"""schedlab: the landing page and Streamlit entry point (pages/ holds the other pages)."""
 
 import streamlit as st
 
-from schedlab import ScheduleError, compute_curve, parse_schedule
+from schedlab.catalog import SCHEDULERS
+from ui.sidebar import setup
 
-PREVIEW_MAX_STEPS = 20_000  # the landing preview draws every point; the explorer decimates
-
-st.set_page_config(page_title="schedlab", page_icon="📉", layout="wide")
-
-
-@st.cache_data(max_entries=64, show_spinner=False)
-def preview(scheduler: str, optimizer: str, steps: int):
-    return compute_curve(parse_schedule(scheduler, optimizer), steps)
-
-
+setup("Home")
 st.title("schedlab")
-st.caption("See exactly what a PyTorch learning-rate schedule does, step by step: "
-           "the values are torch's own, computed for the whole run at once.")
+st.markdown(
+    "See exactly what a PyTorch learning-rate schedule does, step by step. The values are "
+    "torch's own, computed for millions of steps in milliseconds, without running your code.")
 
-left, right = st.columns([2, 3])
-with left:
-    optimizer = st.text_input("Optimizer", "SGD(model.parameters(), lr=0.1, momentum=0.9)")
-    scheduler = st.text_area("Scheduler", "CosineAnnealingLR(optimizer, T_max=100)",
-                             height=120)
-    steps = int(st.number_input("Steps (scheduler.step() calls + 1)", min_value=1,
-                                max_value=PREVIEW_MAX_STEPS, value=100))
-with right:
-    try:
-        curve = preview(scheduler, optimizer, steps)
-    except ScheduleError as exc:
-        st.error(str(exc))
-    except Exception as exc:  # never a bare traceback in the page
-        st.error("Sorry, something unexpected went wrong drawing this schedule.")
-        with st.expander("Details"):
-            st.code(f"{type(exc).__name__}: {exc}")
-    else:
-        lrs = [c for c in curve.columns if c.startswith("lr")]
-        st.line_chart(curve, x="step", y=lrs, x_label="step", y_label="learning rate")
-        last = curve.iloc[-1]
-        a, b, c = st.columns(3)
-        a.metric("peak lr", f"{curve['lr'].max():.4g}")
-        b.metric("final lr", f"{last['lr']:.4g}")
-        c.metric("mean lr", f"{curve['lr'].mean():.4g}")
+a, b, c = st.columns(3)
+with a.container(border=True):
+    st.markdown("**Browse**")
+    st.caption(f"All {len(SCHEDULERS)} torch schedulers, their parameters generated as "
+               "widgets, every param group and the momentum.")
+with b.container(border=True):
+    st.markdown("**Paste**")
+    st.caption("The optimizer and scheduler lines from your training script, as they are: "
+               "see the curve before a long run.")
+with c.container(border=True):
+    st.markdown("**Compare and share**")
+    st.caption("Pin up to six schedules side by side; the link in the address bar reopens "
+               "the same view.")
+
+st.page_link("pages/explorer.py", label="Open the schedule explorer",
+             icon=":material/arrow_forward:")

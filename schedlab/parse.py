@@ -61,11 +61,6 @@ def parse_schedule(scheduler: str, optimizer: str = DEFAULT_OPTIMIZER) -> Schedu
     from_optimizer_box = names.optimizer
     names.optimizer = None
     _read(scheduler, "scheduler", names)
-    box_is_default = not (optimizer or "").strip() or optimizer.strip() == DEFAULT_OPTIMIZER
-    if names.optimizer is not None and from_optimizer_box is not None and \
-            names.optimizer != from_optimizer_box and not box_is_default:
-        raise ScheduleError("two different optimizers were given (one with the scheduler "
-                            "code); paste the optimizer in one place", param="optimizer")
     opt = names.optimizer or from_optimizer_box
     if opt is None:
         raise ScheduleError(f"no optimizer found; write one such as `{DEFAULT_OPTIMIZER}`",

@@ -87,7 +87,7 @@ class SchedulerSpec:
             if key not in known:
                 raise ScheduleError(f"{self.name} has no parameter '{key}'; it takes "
                                     f"{', '.join(known)}", param=key)
-            self.kwargs[key] = _check_value(known[key], value, self.name, groups)
+            self.kwargs[key] = check_argument(known[key], value, self.name, groups)
         for p in known.values():
             if p.required and p.name not in self.kwargs:
                 raise ScheduleError(f"{self.name} needs {p.name} ({p.range_text()})",
@@ -223,7 +223,8 @@ def _literal(key: str, value: Any) -> str:
     return repr(value)
 
 
-def _check_value(p: Param, value: Any, owner: str, groups: int) -> Any:
+def check_argument(p: Param, value: Any, owner: str, groups: int) -> Any:
+    """One argument checked against its catalog entry; returns it in canonical form."""
     if p.kind == "schedulers":
         if not isinstance(value, (list, tuple)) or not value or not all(
                 isinstance(s, SchedulerSpec) for s in value):

@@ -149,11 +149,10 @@ def test_mistakes_get_clear_messages(code: str, optimizer: str | None,
         parse_schedule(code, optimizer or "SGD(params, lr=0.1)")
 
 
-def test_two_different_optimizers_are_refused() -> None:
-    with pytest.raises(ScheduleError, match="two different optimizers"):
-        parse_schedule("opt = Adam(p)\nStepLR(opt, 5)", "SGD(params, lr=0.5)")
-    same = parse_schedule("opt = Adam(p)\nStepLR(opt, 5)")
-    assert same.optimizer.name == "Adam"
+def test_an_optimizer_in_the_scheduler_code_takes_the_place_of_the_other() -> None:
+    s = parse_schedule("opt = Adam(p, lr=0.01)\nStepLR(opt, 5)", "SGD(params, lr=0.5)")
+    assert s.optimizer == OptimizerSpec("Adam", {"lr": 0.01})
+    assert parse_schedule("StepLR(opt, 5)", "SGD(params, lr=0.5)").optimizer.name == "SGD"
 
 
 @settings(max_examples=300, deadline=None)

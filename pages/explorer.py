@@ -1,0 +1,217 @@
+"""Schedule explorer: design, paste, compare and share a learning-rate schedule."""
+
+from __future__ import annotations
+
+import traceback
+from dataclasses import replace
+
+import streamlit as st
+
+from schedlab import ScheduleError, parse_schedule
+from schedlab.curve import MAX_STEPS
+from schedlab.horizon import Horizon, MetricSettings
+from schedlab.plot import Series, build_figure, curve_series
+from schedlab.schedule import optimizer_source
+from schedlab.share import MAX_PINNED, ExplorerState, View, pin_label
+from ui import state as session
+from ui.chart import bundle, csv_maker
+from ui.editor import Errors, edit_schedule
+from ui.sidebar import setup
+
+PASTE_ERROR = "explorer.paste_error"
+
+
+def apply_paste(key: str) -> None:
+    state = session.load()
+    try:
+        schedule = parse_schedule(st.session_state.get(key, ""),
+                                  optimizer_source(state.schedule.optimizer))
+    except ScheduleError as exc:  # shown while this text stays in the box
+        st.session_state[PASTE_ERROR] = (key, st.session_state.get(key), str(exc))
+        return
+    st.session_state[PASTE_ERROR] = None
+    session.reset_to(replace(state, schedule=schedule))
+
+
+def paste_box(state: ExplorerState) -> None:
+    key = f"paste.{hash(state.schedule)}"
+    failed = st.session_state.get(PASTE_ERROR)
+    failed = failed if failed and failed[:2] == (key, st.session_state.get(key)) else None
+    with st.expander("Paste your code", expanded=bool(failed)):
+        st.text_area("Optimizer and scheduler lines, as in your training script",
+                     value=state.schedule.to_code(), height=170, key=key,
+                     help="Several lines are fine: named warmup/cosine parts, imports and "
+                          "scheduler.step() are understood or ignored. Nothing is executed.")
+        st.button("Apply", on_click=apply_paste, args=(key,), type="primary", key="paste.apply")
+        if failed:
+            st.error(failed[2], icon=":material/error:")
+
+
+def run_controls(state: ExplorerState, gen: int, errors: Errors, plateau: bool
+                 ) -> tuple[Horizon | None, View, MetricSettings]:
+    st.subheader("Run")
+    h = state.horizon
+    a, b = st.columns(2)
+    epochs = a.number_input("epochs", 1, MAX_STEPS, h.epochs, key=f"{gen}.epochs")
+    spe = b.number_input("steps per epoch", 1, MAX_STEPS, h.steps_per_epoch,
+                         key=f"{gen}.spe", help="batches per epoch: optimizer.step() calls")
+    per = st.segmented_control("scheduler.step() is called once per", ["epoch", "batch"],
+                               default=h.step_per, required=True, key=f"{gen}.per",
+                               help="Stepping a per-batch schedule per epoch (or the reverse) "
+                                    "is a classic mistake: switch to see what it does.")
+    errors.slot("epochs")
+    try:
+        horizon = Horizon(int(epochs), int(spe), per)
+    except ScheduleError as exc:
+        errors.show("epochs", str(exc))
+        horizon = None
+    st.subheader("View")
+    v = state.view
+    x_unit = st.segmented_control("x axis", ["step", "epoch"], default=v.x_unit,
+                                  required=True, key=f"{gen}.x",
+                                  format_func=lambda u: {"step": "optimizer steps",
+                                                         "epoch": "epochs"}[u])
+    a, b = st.columns(2)
+    log_y = a.toggle("log-scale lr", v.log_y, key=f"{gen}.log")
+    momentum = b.toggle("momentum", v.momentum, key=f"{gen}.mom",
+                        help="momentum (or Adam's beta1) on the right axis")
+    metric = state.metric
+    if plateau:
+        st.subheader("Synthetic metric")
+        st.caption("ReduceLROnPlateau reacts to a validation loss; this one is made up, "
+                   "with a plateau where you put it.")
+        a, b = st.columns(2)
+        noise = a.slider("noise", 0.0, 0.3, metric.noise, 0.01, key=f"{gen}.noise")
+        seed = b.number_input("seed", 0, 2**32 - 1, metric.seed, key=f"{gen}.seed")
+        at = a.slider("plateau starts at", 0.0, 1.0, metric.plateau_at, 0.05, key=f"{gen}.pat")
+        length = b.slider("plateau length", 0.0, 1.0, metric.plateau_length, 0.05,
+                          key=f"{gen}.plen")
+        metric = MetricSettings(int(seed), noise, at, length)
+    return horizon, View(x_unit, log_y, momentum), metric
+
+
+def pin(key: str) -> None:
+    state = session.load()
+    if len(state.compare) < MAX_PINNED:
+        label = (st.session_state.get(key) or pin_label(state)).strip()[:120]
+        session.save(state.pin(label or pin_label(state)))
+
+
+def unpin(index: int | None) -> None:
+    state = session.load()
+    kept = () if index is None else state.compare[:index] + state.compare[index + 1:]
+    session.save(replace(state, compare=kept))
+
+
+def restore(index: int) -> None:
+    state = session.load()
+    p = state.compare[index]
+    session.reset_to(replace(state, schedule=p.schedule, horizon=p.horizon, metric=p.metric))
+
+
+def chart(state: ExplorerState) -> None:
+    current = bundle(state.schedule, state.horizon, state.metric)
+    plateau = state.schedule.scheduler.name == "ReduceLROnPlateau"
+    series = curve_series(current.table, state.horizon, "current", 0, state.view.momentum)
+    events = [(series[0], current.events)]
+    for p in state.compare:  # each line of each curve gets its own color
+        other = bundle(p.schedule, p.horizon, p.metric)
+        used = sum(s.axis == "lr" for s in series)
+        series += curve_series(other.table, p.horizon, p.label, used, momentum=False,
+                               dash="dash")
+    if plateau:
+        series.append(Series("validation metric (synthetic)", current.metric, state.horizon,
+                             axis="metric", color="#7f7f7f"))
+    figure = build_figure(series, events, x_unit=state.view.x_unit, log_y=state.view.log_y,
+                          metric_panel=plateau)
+    st.plotly_chart(figure, key="chart", config={
+        "displaylogo": False,
+        "toImageButtonOptions": {"format": "png", "filename": "schedlab", "scale": 2}})
+    s = current.summary
+    cols = st.columns(4)
+    cols[0].metric("peak lr", short(s["peak"]))
+    cols[1].metric("final lr", short(s["final"]))
+    cols[2].metric("mean lr", short(s["mean"]))
+    below = "never" if s["below_10pct"] is None else f"{s['below_10pct']:,}"
+    cols[3].metric("under 10% from step", below,
+                   help="first optimizer step after the peak where the lr is under 10% of it")
+
+
+def short(value: float) -> str:
+    """A number that fits a metric tile: 0.1, 0.03331, 3.12e-04."""
+    if value == 0 or 1e-3 <= abs(value) < 1e5:
+        return f"{value:.4g}"
+    return f"{value:.2e}"
+
+
+def compare_and_share(state: ExplorerState) -> None:
+    with st.container(border=True):
+        st.markdown("**Compare**")
+        key = f"pin.{hash((state.schedule, state.horizon))}"
+        a, b = st.columns([4, 1], vertical_alignment="bottom")
+        a.text_input("Label for the comparison", value=pin_label(state), key=key,
+                     max_chars=120)
+        full = len(state.compare) >= MAX_PINNED
+        b.button("Pin", on_click=pin, args=(key,), disabled=full, key="pin.add",
+                 help=f"keep this curve on the chart (up to {MAX_PINNED})", width="stretch")
+        if full:
+            st.caption(f"{MAX_PINNED} schedules pinned: remove one to pin another.")
+        for i, p in enumerate(state.compare):
+            a, b, c = st.columns([6, 1, 1], vertical_alignment="center")
+            a.markdown(f"`{i + 1}` {p.label}")
+            b.button("Show", key=f"pin.restore.{i}", on_click=restore, args=(i,),
+                     help="edit this schedule (it stays pinned)")
+            c.button("✕", key=f"pin.remove.{i}", on_click=unpin, args=(i,), help="remove")
+        if state.compare:
+            st.button("Clear comparison", key="pin.clear", on_click=unpin, args=(None,))
+    a, b = st.columns(2)
+    a.download_button("Download CSV (every step)", data=csv_maker(
+        state.schedule, state.horizon, state.metric), file_name="schedlab-curve.csv",
+        mime="text/csv", on_click="ignore", key="csv", width="stretch")
+    with b.popover("Share", width="stretch"):
+        base = (st.context.url or "").split("?")[0]
+        st.caption("This link reopens this view, comparisons included "
+                   "(the address bar holds it too):")
+        st.code(f"{base}?s={state.encode()}", language=None, wrap_lines=True)
+
+
+def main() -> None:
+    state = session.load()
+    gen = session.generation()
+    st.title("Schedule explorer")
+    if session.link_warning():
+        st.warning(f"This link could not be opened: {session.link_warning()}. Showing the "
+                   "default schedule instead.", icon=":material/link_off:")
+    errors = Errors()
+    left, right = st.columns([5, 9], gap="large")
+    with left:
+        paste_slot = st.container()  # filled below, once this run's schedule is known
+        schedule = edit_schedule(state.schedule, gen, errors)
+        plateau = (schedule or state.schedule).scheduler.name == "ReduceLROnPlateau"
+        horizon, view, metric = run_controls(state, gen, errors, plateau)
+    state = session.update(schedule=schedule or state.schedule,
+                           horizon=horizon or state.horizon, view=view, metric=metric)
+    with paste_slot:
+        paste_box(state)
+    with right:
+        if errors.first:
+            st.info("Showing the last valid schedule: fix the field marked on the left.",
+                    icon=":material/edit:")
+        try:
+            chart(state)
+        except ScheduleError as exc:
+            st.error(str(exc), icon=":material/error:")
+        compare_and_share(state)
+    session.sync_url(state)
+
+
+setup("Schedule explorer")
+try:
+    main()
+except Exception as exc:  # never a bare traceback in the page
+    if type(exc).__module__.startswith("streamlit"):
+        raise  # Streamlit's own control flow (rerun, stop)
+    st.error("Sorry, something unexpected went wrong. Your settings are kept: try another "
+             "value, or reload the page.")
+    with st.expander("Details for a bug report"):
+        st.code(traceback.format_exc(), language=None)

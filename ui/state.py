@@ -1,0 +1,60 @@
+"""The explorer's state in the Streamlit session, mirrored into the URL."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import streamlit as st
+
+from schedlab import ScheduleError
+from schedlab.share import ExplorerState
+
+_STATE, _GEN, _WARNING = "explorer.state", "explorer.gen", "explorer.link_warning"
+
+
+def load() -> ExplorerState:
+    """The state of this session; on first load, from the link if it carries one."""
+    if _STATE not in st.session_state:
+        state, warning = ExplorerState(), None
+        raw = st.query_params.get("s")
+        if raw is not None:
+            try:
+                state = ExplorerState.decode(raw)
+            except ScheduleError as exc:
+                warning = str(exc)
+        st.session_state[_STATE] = state
+        st.session_state[_GEN] = 0
+        st.session_state[_WARNING] = warning
+    return st.session_state[_STATE]
+
+
+def generation() -> int:
+    return st.session_state[_GEN]
+
+
+def link_warning() -> str | None:
+    return st.session_state.get(_WARNING)
+
+
+def save(state: ExplorerState) -> None:
+    """Keep the state (widgets keep their own values)."""
+    st.session_state[_STATE] = state
+
+
+def reset_to(state: ExplorerState) -> None:
+    """Adopt a whole new state: every widget starts again from it."""
+    st.session_state[_STATE] = state
+    st.session_state[_GEN] += 1
+
+
+def update(**changes) -> ExplorerState:
+    state = replace(load(), **changes)
+    save(state)
+    return state
+
+
+def sync_url(state: ExplorerState) -> None:
+    """Put the state into the URL, so the address bar always holds a shareable link."""
+    encoded = state.encode()
+    if st.query_params.get("s") != encoded:
+        st.query_params["s"] = encoded
