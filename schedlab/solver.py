@@ -28,7 +28,14 @@ def run_ops(r: np.ndarray, eta: np.ndarray | None, add: np.ndarray | None,
             x0: float) -> np.ndarray:
     """The lr after each update of one param group, starting from ``x0``.
 
-    ``eta`` and ``add`` may be None where they are zero throughout."""
+    ``eta`` and ``add`` may be None where they are zero throughout. Overflow gives inf and
+    0 * inf NaN, silently, as torch's Python floats do."""
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        return _run_ops(r, eta, add, x0)
+
+
+def _run_ops(r: np.ndarray, eta: np.ndarray | None, add: np.ndarray | None,
+             x0: float) -> np.ndarray:
     n = len(r)
     if n == 0:
         return np.empty(0)

@@ -1,0 +1,77 @@
+"""End to end in a real browser: the app served by `streamlit run`, driven in Chromium."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.slow
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server():
+    """`streamlit run app.py` on a free localhost port, once /_stcore/health says ok."""
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    try:
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
+                    if r.read().decode().strip() == "ok":
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
+                pytest.fail(f"streamlit did not become healthy:\n{out[-2000:]}")
+            time.sleep(0.3)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+# the lr values Plotly actually drew (decoded from the figure's binary arrays)
+CHART_Y = """() => {
+  const plot = document.querySelector('.js-plotly-plot');
+  const trace = plot && plot._fullData && plot._fullData[0];
+  return trace && trace.y ? Array.from(trace.y) : null;
+}"""
+
+
+def test_changing_a_parameter_redraws_the_chart(server, page) -> None:
+    page.goto(f"{server}/explorer", wait_until="domcontentloaded")
+    page.wait_for_function(CHART_Y, timeout=60_000)
+    before = page.evaluate(CHART_Y)
+    assert before[0] == pytest.approx(0.1) and min(before) == pytest.approx(1e-4)
+
+    gamma = page.get_by_role("spinbutton", name="gamma", exact=True)
+    gamma.fill("0.5")
+    gamma.press("Enter")
+    page.wait_for_function(f"() => {{ const y = ({CHART_Y})(); "
+                           f"return y && Math.min(...y) > 0.005; }}", timeout=60_000)
+    after = page.evaluate(CHART_Y)
+    assert min(after) == pytest.approx(0.1 * 0.5 ** 3)  # decays at epochs 30, 60 and 90
+    assert "s=" in page.url  # the state went into the link
+    assert page.get_by_text("Traceback").count() == 0
