@@ -208,9 +208,7 @@ def main() -> None:
 setup("Schedule explorer")
 try:
     main()
-except Exception as exc:  # never a bare traceback in the page
-    if type(exc).__module__.startswith("streamlit"):
-        raise  # Streamlit's own control flow (rerun, stop)
+except Exception:  # never a bare traceback (Streamlit's rerun/stop are BaseExceptions)
     st.error("Sorry, something unexpected went wrong. Your settings are kept: try another "
              "value, or reload the page.")
     with st.expander("Details for a bug report"):

@@ -87,6 +87,8 @@ def _params(name: str, spec: SchedulerSpec, prefix: str, errors: Errors, groups:
         message = None
         try:
             got = _widget(p, value, key, name)
+            if isinstance(got, float) and type(p.default) is int and got.is_integer():
+                got = int(got)  # e.g. step_size_up=2500, as torch's default is written
             if got is not None or not p.optional:
                 got = check_argument(p, got, name, groups)
         except ScheduleError as exc:
@@ -107,8 +109,11 @@ def _widget(p: Param, value: Any, key: str, owner: str) -> Any:
         low = None if p.low is None else int(p.low) + (1 if p.low_open else 0)
         return st.number_input(label, min_value=low, max_value=None if p.high is None else
                                int(p.high), value=value, step=1, key=key, help=p.help)
-    if kind == "float":
-        return st.number_input(label, value=None if value is None else float(value),
+    if kind == "float":  # closed bounds go to the widget; open ones get a message
+        low = float(p.low) if p.low is not None and not p.low_open else None
+        high = float(p.high) if p.high is not None and not p.high_open else None
+        return st.number_input(label, min_value=low, max_value=high,
+                               value=None if value is None else float(value),
                                step=_step(value), format="%g", key=key, help=p.help,
                                placeholder="None" if p.optional else None)
     if kind == "bool":
