@@ -164,6 +164,9 @@ def compare_and_share(state: ExplorerState) -> None:
             c.button("✕", key=f"pin.remove.{i}", on_click=unpin, args=(i,), help="remove")
         if state.compare:
             st.button("Clear comparison", key="pin.clear", on_click=unpin, args=(None,))
+    st.page_link("pages/train.py", label="Train with this schedule",
+                 icon=":material/model_training:",
+                 help="a short MNIST run whose lr follows this curve")
     a, b = st.columns(2)
     a.download_button("Download CSV (every step)", data=csv_maker(
         state.schedule, state.horizon, state.metric), file_name="schedlab-curve.csv",

@@ -1,4 +1,4 @@
-"""Command line: ``python -m schedlab curve --scheduler "..." --steps N``.
+"""Command line: ``python -m schedlab curve ...`` and ``python -m schedlab train ...``.
 
 Bad input exits with status 2 and one line on stderr naming the problem; never a traceback.
 """
@@ -6,14 +6,16 @@ Bad input exits with status 2 and one line on stderr naming the problem; never a
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import sys
 from typing import Sequence
 
 from schedlab.curve import MAX_STEPS, compute_curve
-from schedlab.errors import ScheduleError
+from schedlab.errors import DataError, ScheduleError
 from schedlab.parse import DEFAULT_OPTIMIZER, parse_schedule
+from schedlab.train import DEVICES, TrainConfig, train
 
 
 class _Parser(argparse.ArgumentParser):
@@ -34,7 +36,31 @@ def build_parser() -> argparse.ArgumentParser:
                        help=f"number of optimizer steps, 1 to {MAX_STEPS:,}")
     curve.add_argument("--format", choices=("csv", "json"), default="csv",
                        help="csv (default) or json (a list of row objects)")
+    train = sub.add_parser("train", help="train a small MNIST model, printing JSON lines")
+    train.add_argument("--scheduler", required=True, help="scheduler code")
+    train.add_argument("--optimizer", default=DEFAULT_OPTIMIZER, help="optimizer code")
+    train.add_argument("--epochs", type=_whole, default=TrainConfig.epochs)
+    train.add_argument("--batch-size", type=_whole, default=TrainConfig.batch_size)
+    train.add_argument("--model", choices=("cnn", "mlp"), default=TrainConfig.model)
+    train.add_argument("--device", choices=DEVICES, default=TrainConfig.device)
+    train.add_argument("--step-per", choices=("batch", "epoch"), default=TrainConfig.step_per,
+                       help="call scheduler.step() after every batch or every epoch")
+    train.add_argument("--data", default=TrainConfig.data,
+                       help="auto (download or offline subset), offline, or a directory")
+    train.add_argument("--log-every", type=_whole, default=TrainConfig.log_every,
+                       help="optimizer steps between two step lines")
+    train.add_argument("--seed", type=_whole, default=TrainConfig.seed)
+    worker = sub.add_parser("worker", help=argparse.SUPPRESS)  # started by the app itself
+    worker.add_argument("--db", required=True)
+    worker.add_argument("--parent", type=int, default=None)
     return parser
+
+
+def _whole(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
 
 
 def _steps(text: str) -> int:
@@ -49,6 +75,13 @@ def _steps(text: str) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "train":
+        return _train(args)
+    if args.command == "worker":
+        from schedlab.worker import serve
+
+        serve(args.db, args.parent)
+        return 0
     try:
         schedule = parse_schedule(args.scheduler, args.optimizer)
         table = compute_curve(schedule, args.steps)
@@ -67,6 +100,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # e.g. piped into head
         sys.stderr.close()
     return 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    try:
+        schedule = parse_schedule(args.scheduler, args.optimizer)
+        config = TrainConfig(args.epochs, args.batch_size, args.model, args.device,
+                             args.step_per, args.data, args.log_every, args.seed)
+        events = train(schedule, config)
+        first = next(events)  # data and schedule problems surface before any output
+    except (ScheduleError, DataError) as exc:
+        print(f"schedlab: error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        for event in itertools.chain([first], events):
+            _print_json(event)
+    except (ScheduleError, DataError, RuntimeError) as exc:  # e.g. a loss that overflows
+        _print_json({"event": "done", "status": "failed", "error": str(exc)})
+        return 1
+    except BrokenPipeError:
+        sys.stderr.close()
+    except KeyboardInterrupt:
+        _print_json({"event": "done", "status": "stopped"})
+        return 130
+    return 0
+
+
+def _print_json(event: dict) -> None:
+    print(json.dumps({k: _json_number(v) for k, v in event.items()}), flush=True)
 
 
 def _json_number(v: float | int) -> float | int | None:

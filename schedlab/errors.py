@@ -14,3 +14,7 @@ class ScheduleError(ValueError):
     def __init__(self, message: str, *, param: str | None = None) -> None:
         super().__init__(message)
         self.param = param
+
+
+class DataError(ValueError):
+    """Training data that cannot be had or read: missing, damaged, or not downloadable."""

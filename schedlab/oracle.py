@@ -21,15 +21,16 @@ _TORCH_ERRORS = (ValueError, TypeError, KeyError, ZeroDivisionError, OverflowErr
                  RuntimeError, IndexError, AttributeError)
 
 
-def build_optimizer(schedule: Schedule) -> torch.optim.Optimizer:
+def build_optimizer(schedule: Schedule, groups: list[list[torch.Tensor]] | None = None
+                    ) -> torch.optim.Optimizer:
+    """The optimizer, on the given parameter groups (one per param group of the schedule)
+    or on placeholder parameters."""
     spec = schedule.optimizer
     cls = getattr(torch.optim, spec.name)
-
-    def param() -> torch.Tensor:
-        return torch.zeros(2, 2, requires_grad=True)  # 2-D: Muon only takes matrices
-
-    params: Any = [param()] if spec.groups is None else [
-        {"params": [param()], **g} for g in spec.groups]
+    if groups is None:  # 2-D placeholders: Muon only takes matrices
+        groups = [[torch.zeros(2, 2, requires_grad=True)] for _ in range(spec.group_count)]
+    params: Any = groups[0] if spec.groups is None else [
+        {"params": g, **overrides} for g, overrides in zip(groups, spec.groups)]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:

@@ -19,3 +19,18 @@ def browser_type_launch_args(browser_type_launch_args):
             "args": ["--no-sandbox", "--headless", "--disable-gpu",
                      "--disable-background-networking", "--disable-component-update",
                      "--disable-sync", "--no-first-run", "--disable-quic"]}
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_internet_and_a_private_data_dir(tmp_path_factory):
+    """Tests never download: MNIST mirrors are off (the offline subset stands in) and the
+    data directory (cache, run store) is a fresh temporary one."""
+    saved = {k: os.environ.get(k) for k in ("SCHEDLAB_MNIST_MIRRORS", "SCHEDLAB_DATA")}
+    os.environ["SCHEDLAB_MNIST_MIRRORS"] = ""
+    os.environ["SCHEDLAB_DATA"] = str(tmp_path_factory.mktemp("schedlab-data"))
+    yield
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value

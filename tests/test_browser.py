@@ -75,3 +75,30 @@ def test_changing_a_parameter_redraws_the_chart(server, page) -> None:
     assert min(after) == pytest.approx(0.1 * 0.5 ** 3)  # decays at epochs 30, 60 and 90
     assert "s=" in page.url  # the state went into the link
     assert page.get_by_text("Traceback").count() == 0
+
+
+POINTS = """() => {
+  const plot = document.querySelector('.js-plotly-plot');
+  const trace = plot && plot._fullData && plot._fullData[0];
+  return trace && trace.x ? trace.x.length : 0;
+}"""
+
+
+def test_a_training_run_streams_live_and_stops(server, page) -> None:
+    page.goto(f"{server}/train", wait_until="domcontentloaded")
+    page.get_by_role("radio", name="mlp").click()
+    epochs = page.get_by_role("spinbutton", name="epochs", exact=True)
+    epochs.fill("100")
+    epochs.press("Enter")
+    page.get_by_role("combobox", name="data").click()
+    page.get_by_role("option", name="offline subset (5,000)").click()
+    page.get_by_role("textbox", name="Optimizer and scheduler lines").fill(
+        "StepLR(optimizer, step_size=500, gamma=0.5)")
+    page.keyboard.press("Control+Enter")
+    page.get_by_role("button", name="Start").click()
+    page.wait_for_function(f"() => ({POINTS})() >= 3", timeout=90_000)
+    first = page.evaluate(POINTS)
+    page.wait_for_function(f"() => ({POINTS})() > {first}", timeout=30_000)  # still coming
+    page.get_by_role("button", name="Stop").click()
+    page.get_by_text("stopped", exact=True).first.wait_for(timeout=30_000)
+    assert page.get_by_text("Traceback").count() == 0

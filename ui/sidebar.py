@@ -5,7 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 PAGES = (("app.py", "Home", ":material/home:"),
-         ("pages/explorer.py", "Schedule explorer", ":material/show_chart:"))
+         ("pages/explorer.py", "Schedule explorer", ":material/show_chart:"),
+         ("pages/train.py", "Train on MNIST", ":material/model_training:"))
 
 
 def setup(title: str) -> None:

@@ -1,0 +1,231 @@
+"""Train: a short MNIST run with a schedule; its loss, lr and accuracy stream in live."""
+
+from __future__ import annotations
+
+import traceback
+
+import pandas as pd
+import streamlit as st
+
+from schedlab import ScheduleError, parse_schedule
+from schedlab.curve import compute_curve
+from schedlab.data import OFFLINE, expected_train_size
+from schedlab.examples import example_schedule
+from schedlab.jobs import JobManager
+from schedlab.runs import describe, metrics_table, progress, training_figure
+from schedlab.schedule import Schedule
+from schedlab.store import FINISHED
+from schedlab.train import DEVICES, TrainConfig, scheduler_steps
+from ui.sidebar import setup
+
+SELECTED, SEEN, ACTIVE = "train.selected", "train.seen", "train.was_active"
+POLL_SECONDS = 1.0
+
+
+@st.cache_resource(show_spinner=False)
+def job_manager() -> JobManager:
+    """One per server process: it starts and watches the training workers."""
+    return JobManager()
+
+
+def choose_schedule() -> Schedule | None:
+    explorer = st.session_state.get("explorer.state")
+    sources = (["From the explorer"] if explorer else []) + ["Paste code"]
+    source = st.segmented_control("Schedule", sources, default=sources[0], required=True,
+                                  key="train.source")
+    if source == "From the explorer":
+        schedule = explorer.schedule
+        st.caption(f"{schedule.scheduler.label()} · {schedule.optimizer.name}")
+        with st.expander("Code"):
+            st.code(schedule.to_code(), language="python")
+        return schedule
+    text = st.text_area("Optimizer and scheduler lines", key="train.code", height=130,
+                        value=example_schedule("OneCycleLR").to_code().replace(
+                            "total_steps=1000", "epochs=3, steps_per_epoch=63"))
+    try:
+        return parse_schedule(text)
+    except ScheduleError as exc:
+        st.error(str(exc), icon=":material/error:")
+        return None
+
+
+def choose_settings() -> TrainConfig | None:
+    explorer = st.session_state.get("explorer.state")
+    a, b = st.columns(2)
+    epochs = a.number_input("epochs", 1, 100, 3, key="train.epochs")
+    batch = b.selectbox("batch size", [16, 32, 64, 128, 256, 512, 1024], index=2,
+                        key="train.batch")
+    model = a.segmented_control("model", ["cnn", "mlp"], default="cnn", required=True,
+                                key="train.model", help="cnn: the tutorial CNN; mlp: faster")
+    step_per = b.segmented_control(
+        "scheduler.step() per", ["batch", "epoch"], required=True, key="train.per",
+        default=explorer.horizon.step_per if explorer else "batch")
+    device = a.selectbox("device", DEVICES, key="train.device",
+                         help="auto: CUDA, then Apple MPS, then CPU")
+    data = b.selectbox("data", ["auto", "offline"], key="train.data",
+                       format_func=lambda d: {"auto": "MNIST (or offline subset)",
+                                              "offline": "offline subset (5,000)"}[d],
+                       help=f"auto: MNIST, downloaded once; where that is impossible, the "
+                            f"{OFFLINE}, and the run says so")
+    with st.expander("More"):
+        seed = st.number_input("seed", 0, 2**32 - 1, 0, key="train.seed")
+        log_every = st.number_input("log every (optimizer steps)", 1, 1000, 10,
+                                    key="train.log")
+    try:
+        return TrainConfig(int(epochs), int(batch), model, device, step_per, data,
+                           int(log_every), int(seed))
+    except ScheduleError as exc:
+        st.error(str(exc), icon=":material/error:")
+        return None
+
+
+def precheck(schedule: Schedule, config: TrainConfig) -> bool:
+    """Refuse, before Start, a schedule torch would crash on within this run's length."""
+    size = expected_train_size(config.data)
+    if size is None or schedule.scheduler.name == "ReduceLROnPlateau":
+        return True
+    batches = -(-size // config.batch_size)
+    try:
+        compute_curve(schedule, scheduler_steps(schedule, config, batches))
+    except ScheduleError as exc:
+        st.error(f"{exc} (this run: {config.epochs} epochs x {batches} batches)",
+                 icon=":material/error:")
+        return False
+    return True
+
+
+def start(schedule: Schedule, config: TrainConfig) -> None:
+    label = f"{schedule.scheduler.label()} · {schedule.optimizer.name}"
+    st.session_state[SELECTED] = job_manager().submit(schedule, config, label)
+
+
+def rows_of(run_id: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The run's step and epoch rows, fetching only the ones not seen yet."""
+    seen = st.session_state.setdefault(SEEN, {})
+    steps, epochs = seen.get(run_id, (pd.DataFrame(), pd.DataFrame()))
+    store = job_manager().store
+    new_steps = store.steps(run_id, after=int(steps["id"].iloc[-1]) if len(steps) else 0)
+    new_epochs = store.epochs(run_id, after=int(epochs["id"].iloc[-1]) if len(epochs) else 0)
+    if len(new_steps):
+        steps = new_steps if steps.empty else pd.concat([steps, new_steps], ignore_index=True)
+    if len(new_epochs):
+        epochs = new_epochs if epochs.empty else pd.concat([epochs, new_epochs],
+                                                             ignore_index=True)
+    seen[run_id] = (steps, epochs)
+    return steps, epochs
+
+
+def live(run_id: int) -> None:
+    jobs = job_manager()
+    row = jobs.store.run(run_id)
+    if row is None:
+        st.info("This run was deleted.")
+        return
+    steps, epochs = rows_of(run_id)
+    status = row["status"]
+    st.markdown(f"**Run {run_id}** · {row['label']}  \n`{status}`"
+                + (f" · {row['device']} · {row['data']}" if row["device"] else ""))
+    if status == "queued":
+        st.info(f"Waiting in the queue: position {jobs.queue_position(run_id)}.",
+                icon=":material/hourglass_top:")
+    for message in jobs.store.notices(run_id):
+        st.info(message, icon=":material/info:")
+    if row["error"]:
+        (st.error if status == "failed" else st.warning)(row["error"])
+    last = int(steps["step"].iloc[-1]) if len(steps) else None
+    fraction, elapsed, left = progress(row, last)
+    eta = "" if left is None else f" · about {left:,.0f} s left"
+    st.progress(fraction, text=f"step {0 if last is None else last + 1:,} of "
+                               f"{row['total_steps'] or '?'}"
+                               + (f" · {elapsed:,.0f} s" if elapsed else "") + eta)
+    cols = st.columns(4)
+    cols[0].metric("loss", f"{steps['loss'].iloc[-1]:.4g}" if len(steps) else "–")
+    cols[1].metric("lr", f"{steps['lr'].iloc[-1]:.4g}" if len(steps) else "–")
+    cols[2].metric("test accuracy", f"{epochs['test_acc'].iloc[-1]:.2%}" if len(epochs) else "–")
+    speed = row["samples_per_s"] or (epochs["samples_per_s"].iloc[-1] if len(epochs) else None)
+    cols[3].metric("samples/s", f"{speed:,.0f}" if speed else "–")
+    st.plotly_chart(training_figure([(f"run {run_id}", steps)]), key=f"live.{run_id}",
+                    config={"displaylogo": False})
+    if len(epochs):
+        st.dataframe(epochs[["epoch", "train_loss", "test_loss", "test_acc", "lr",
+                             "samples_per_s"]], hide_index=True, width="stretch")
+    if status in ("queued", "running"):
+        st.button("Stop", key=f"stop.{run_id}", on_click=jobs.stop, args=(run_id,),
+                  icon=":material/stop:", help="ends cleanly within one batch")
+
+
+def live_section(run_id: int | None) -> None:
+    """Redrawn every second while a run is queued or running; idle otherwise."""
+    jobs = job_manager()
+    active = any(r in ("queued", "running") for r in jobs.store.runs()["status"])
+    if st.session_state.get(ACTIVE) and not active:
+        st.session_state[ACTIVE] = False
+        st.rerun()  # the run ended: refresh the history and stop polling
+    st.session_state[ACTIVE] = active
+    if run_id is not None:
+        live(run_id)
+    else:
+        st.caption("No runs yet: choose a schedule and press Start.")
+
+
+def history() -> None:
+    jobs = job_manager()
+    runs = jobs.store.runs()
+    if runs.empty:
+        return
+    st.subheader("History")
+    table = pd.DataFrame([describe(r) for _, r in runs.iterrows()])
+    picked = st.dataframe(table, hide_index=True, width="stretch", on_select="rerun",
+                          selection_mode="multi-row", key="train.history",
+                          column_config={"test acc": st.column_config.NumberColumn(
+                              format="percent")})
+    chosen = [int(table["id"].iloc[i]) for i in picked.selection.rows]
+    if not chosen:
+        st.caption("Select runs in the table to overlay their curves, download or delete.")
+        return
+    st.plotly_chart(training_figure([(f"run {i}", jobs.store.steps(i)) for i in chosen]),
+                    key="history.chart", config={"displaylogo": False})
+    for run_id in chosen:
+        a, b, c = st.columns([3, 1, 1], vertical_alignment="center")
+        a.markdown(f"run {run_id}")
+        b.download_button("CSV", key=f"csv.{run_id}", on_click="ignore", mime="text/csv",
+                          file_name=f"schedlab-run-{run_id}.csv",
+                          data=lambda i=run_id: metrics_table(
+                              jobs.store.steps(i), jobs.store.epochs(i)).to_csv(index=False))
+        finished = jobs.store.run(run_id)["status"] in FINISHED
+        c.button("Delete", key=f"delete.{run_id}", on_click=jobs.delete, args=(run_id,),
+                 disabled=not finished, help="finished runs only")
+
+
+def main() -> None:
+    st.title("Train on MNIST")
+    jobs = job_manager()
+    workers = jobs.ensure_workers()
+    left, right = st.columns([2, 3], gap="large")
+    with left:
+        schedule = choose_schedule()
+        config = choose_settings()
+        ready = schedule is not None and config is not None and precheck(schedule, config)
+        st.button("Start", type="primary", icon=":material/play_arrow:", key="train.start",
+                  disabled=not ready, on_click=start, args=(schedule, config))
+        registered = {w["pid"] for w in jobs.store.workers()}
+        if not registered & workers:
+            st.caption("The training worker is starting (a few seconds); runs wait for it.")
+    runs = jobs.store.runs()
+    selected = st.session_state.get(SELECTED)
+    if selected is None and not runs.empty:  # re-attach: the newest run
+        selected = int(runs["id"].iloc[0])
+    with right:
+        poll = POLL_SECONDS if any(s in ("queued", "running") for s in runs["status"]) else None
+        st.fragment(live_section, run_every=poll)(selected)
+    history()
+
+
+setup("Train")
+try:
+    main()
+except Exception:  # never a bare traceback (Streamlit's rerun/stop are BaseExceptions)
+    st.error("Sorry, something unexpected went wrong. Runs keep going in the background: "
+             "reload the page to re-attach.")
+    with st.expander("Details for a bug report"):
+        st.code(traceback.format_exc(), language=None)

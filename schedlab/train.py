@@ -1,0 +1,230 @@
+"""Train a small MNIST model with a Schedule, as a generator of metric events.
+
+The loop follows the canonical tutorial (``model.train()``, zero_grad, forward, loss,
+backward, step; ``model.eval()`` under ``no_grad`` for testing), with the data moved to the
+device once and batches sliced there from a seeded permutation. The optimizer and
+scheduler are built from the Schedule by the same code that validates it, so the lr each
+optimizer step uses is the lr ``compute_curve`` draws.
+
+Events (plain dicts, JSON-ready):
+  start   device, data, model, epochs, batches_per_epoch, total_steps
+  notice  message (device fallback, offline data)
+  step    step (optimizer steps from 0), epoch, loss (mean since the previous step event),
+          lr, lr_1.. (further groups), momentum; every log_every steps
+  epoch   epoch, train_loss, test_loss, test_acc (0..1), lr, samples_per_s, elapsed
+  done    status ("done" or "stopped"), test_acc, samples_per_s, device, data, steps, elapsed
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass
+from typing import Any, Callable, Iterator
+
+import numpy as np
+import torch
+from torch import nn
+
+from schedlab.catalog import OPTIMIZERS
+from schedlab.curve import compute_curve
+from schedlab.data import Digits, load_digits
+from schedlab.errors import ScheduleError
+from schedlab.model import build_model, param_groups
+from schedlab.oracle import build_optimizer, build_scheduler, read_momenta
+from schedlab.schedule import Schedule
+
+DEVICES = ("auto", "cpu", "cuda", "mps")
+MEAN, STD = 0.1307, 0.3081  # MNIST pixel statistics, as in the tutorials
+EVAL_BATCH = 1000
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    epochs: int = 3  # passes over the training set
+    batch_size: int = 64  # samples per optimizer step
+    model: str = "cnn"  # "cnn" (the tutorial CNN) or "mlp"
+    device: str = "auto"  # "auto" (CUDA, then MPS, then CPU), "cpu", "cuda" or "mps"
+    step_per: str = "batch"  # scheduler.step() after every "batch" or every "epoch"
+    data: str = "auto"  # "auto", "offline" or a directory holding the MNIST .gz files
+    log_every: int = 10  # optimizer steps between two step events
+    seed: int = 0  # weights, shuffling and dropout
+
+    def __post_init__(self) -> None:
+        for name, low, high in (("epochs", 1, 1000), ("batch_size", 1, 65536),
+                                ("log_every", 1, 10**6), ("seed", 0, 2**32 - 1)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                raise ScheduleError(f"{name} must be a whole number from {low} to {high}, "
+                                    f"not {value!r:.30}", param=name)
+        for name, allowed in (("model", ("cnn", "mlp")), ("device", DEVICES),
+                              ("step_per", ("batch", "epoch"))):
+            if getattr(self, name) not in allowed:
+                raise ScheduleError(f"{name} must be one of {', '.join(allowed)}, not "
+                                    f"{getattr(self, name)!r:.30}", param=name)
+        if not isinstance(self.data, str) or not self.data:
+            raise ScheduleError("data must be auto, offline or a directory", param="data")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> TrainConfig:
+        if not isinstance(data, dict) or not set(data) <= set(cls.__dataclass_fields__):
+            raise ScheduleError("training settings are malformed")
+        return cls(**data)
+
+
+def pick_device(requested: str) -> tuple[torch.device, str | None]:
+    """The device to train on, and a notice when the requested one is not available."""
+    cuda, mps = torch.cuda.is_available(), torch.backends.mps.is_available()
+    if requested == "auto":
+        return torch.device("cuda" if cuda else "mps" if mps else "cpu"), None
+    if requested == "cuda" and not cuda:
+        return torch.device("cpu"), "CUDA is not available here: training on the CPU"
+    if requested == "mps" and not mps:
+        return torch.device("cpu"), "Apple MPS is not available here: training on the CPU"
+    return torch.device(requested), None
+
+
+def _tensors(digits: Digits, device: torch.device) -> tuple[torch.Tensor, ...]:
+    def images(x: np.ndarray) -> torch.Tensor:
+        t = torch.from_numpy(np.ascontiguousarray(x)).to(device=device, dtype=torch.float32)
+        return ((t / 255.0 - MEAN) / STD).unsqueeze(1)
+
+    return (images(digits.train_x), torch.from_numpy(digits.train_y).to(device),
+            images(digits.test_x), torch.from_numpy(digits.test_y).to(device))
+
+
+def scheduler_steps(schedule: Schedule, config: TrainConfig, batches_per_epoch: int) -> int:
+    """How many values the scheduler takes in this run (rows of its curve)."""
+    per_epoch = config.step_per == "epoch" or schedule.scheduler.name == "ReduceLROnPlateau"
+    return config.epochs if per_epoch else config.epochs * batches_per_epoch
+
+
+def train(schedule: Schedule, config: TrainConfig,
+          stop: Callable[[], bool] = lambda: False) -> Iterator[dict[str, Any]]:
+    """Train, yielding events as they happen; ``stop()`` is asked before every batch."""
+    began = time.perf_counter()
+    torch.manual_seed(config.seed)
+    device, notice = pick_device(config.device)
+    digits = load_digits(config.data)
+    batches = math.ceil(len(digits.train_x) / config.batch_size)
+    plateau = schedule.scheduler.name == "ReduceLROnPlateau"
+    if not plateau:  # torch would crash mid-run on some schedules (OneCycleLR too short)
+        compute_curve(schedule, scheduler_steps(schedule, config, batches))
+    model = build_model(config.model).to(device)
+    optimizer = build_optimizer(schedule, param_groups(model, schedule.group_count))
+    scheduler = build_scheduler(schedule.scheduler, optimizer)
+    key = OPTIMIZERS[schedule.optimizer.name].momentum
+    yield {"event": "start", "device": str(device), "data": digits.name, "model": config.model,
+           "epochs": config.epochs, "batches_per_epoch": batches,
+           "total_steps": config.epochs * batches}
+    for message in (notice, digits.note):
+        if message:
+            yield {"event": "notice", "message": message}
+    run = _Run(model, optimizer, digits, device)
+    shuffle = torch.Generator().manual_seed(config.seed)
+    step, acc, trained, train_time = 0, None, 0, 0.0
+    for epoch in range(config.epochs):
+        model.train()
+        order = torch.randperm(len(digits.train_x), generator=shuffle)
+        t0 = time.perf_counter()
+        epoch_loss, window, window_n = 0.0, 0.0, 0
+        for b in range(batches):
+            if stop():
+                yield _done("stopped", acc, trained, train_time, run, digits, step, began)
+                return
+            lrs = [g["lr"] for g in optimizer.param_groups]  # what this step uses
+            momenta = read_momenta(optimizer, key)
+            loss, moved = run.batch(order[b * config.batch_size:(b + 1) * config.batch_size])
+            if moved:
+                yield {"event": "notice", "message": moved}
+            if config.step_per == "batch" and not plateau:
+                scheduler.step()
+            window += loss
+            window_n += 1
+            epoch_loss += loss
+            trained += min(config.batch_size, len(digits.train_x) - b * config.batch_size)
+            if step % config.log_every == 0:
+                yield _step(step, epoch, window / window_n, lrs, momenta)
+                window, window_n = 0.0, 0
+            step += 1
+        train_time += time.perf_counter() - t0
+        test_loss, acc = run.evaluate()
+        last_lr = lrs[0]
+        if plateau:
+            scheduler.step(test_loss)
+        elif config.step_per == "epoch":
+            scheduler.step()
+        yield {"event": "epoch", "epoch": epoch, "train_loss": epoch_loss / batches,
+               "test_loss": test_loss, "test_acc": acc, "lr": last_lr,
+               "samples_per_s": len(digits.train_x) / max(time.perf_counter() - t0, 1e-9),
+               "elapsed": time.perf_counter() - began}
+    yield _done("done", acc, trained, train_time, run, digits, step, began)
+
+
+class _Run:
+    """The model, optimizer and data on one device; moves to the CPU if CUDA runs out."""
+
+    def __init__(self, model: nn.Module, optimizer: torch.optim.Optimizer, digits: Digits,
+                 device: torch.device) -> None:
+        self.model, self.optimizer, self.digits, self.device = model, optimizer, digits, device
+        self.x, self.y, self.test_x, self.test_y = _tensors(digits, device)
+
+    def batch(self, idx: torch.Tensor) -> tuple[float, str | None]:
+        try:
+            return self._batch(idx), None
+        except torch.OutOfMemoryError:
+            if self.device.type == "cpu":
+                raise
+            self._to_cpu()
+            return self._batch(idx), "out of GPU memory: continuing on the CPU"
+
+    def _batch(self, idx: torch.Tensor) -> float:
+        idx = idx.to(self.device)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss = nn.functional.cross_entropy(self.model(self.x[idx]), self.y[idx])
+        loss.backward()
+        self.optimizer.step()
+        return float(loss.detach())
+
+    def _to_cpu(self) -> None:
+        self.device = torch.device("cpu")
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+        self.model.to(self.device)
+        for state in self.optimizer.state.values():
+            for k, v in state.items():
+                if isinstance(v, torch.Tensor):
+                    state[k] = v.to(self.device)
+        self.x, self.y, self.test_x, self.test_y = _tensors(self.digits, self.device)
+
+    def evaluate(self) -> tuple[float, float]:
+        self.model.eval()
+        total, correct = 0.0, 0
+        with torch.no_grad():
+            for i in range(0, len(self.test_x), EVAL_BATCH):
+                out = self.model(self.test_x[i:i + EVAL_BATCH])
+                target = self.test_y[i:i + EVAL_BATCH]
+                total += float(nn.functional.cross_entropy(out, target, reduction="sum"))
+                correct += int((out.argmax(1) == target).sum())
+        return total / len(self.test_x), correct / len(self.test_x)
+
+
+def _step(step: int, epoch: int, loss: float, lrs: list[float],
+          momenta: list[float] | None) -> dict[str, Any]:
+    event = {"event": "step", "step": step, "epoch": epoch, "loss": loss, "lr": lrs[0]}
+    for i, lr in enumerate(lrs[1:], start=1):
+        event[f"lr_{i}"] = lr
+    if momenta:
+        event["momentum"] = momenta[0]
+    return event
+
+
+def _done(status: str, acc: float | None, trained: int, train_time: float, run: _Run,
+          digits: Digits, steps: int, began: float) -> dict[str, Any]:
+    return {"event": "done", "status": status, "test_acc": acc,
+            "samples_per_s": trained / train_time if train_time else None,
+            "device": str(run.device), "data": digits.name, "steps": steps,
+            "elapsed": time.perf_counter() - began}

@@ -1,0 +1,137 @@
+"""Runs in worker processes the app starts itself: queue, stop, crashes, restarts."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+
+import pytest
+
+from schedlab import parse_schedule
+from schedlab.jobs import JobManager
+from schedlab.store import RunStore
+from schedlab.train import TrainConfig
+
+SCHEDULE = parse_schedule("CosineAnnealingLR(optimizer, T_max=100)")
+QUICK = TrainConfig(epochs=1, model="mlp", data="offline", batch_size=500, log_every=1)
+LONG = TrainConfig(epochs=200, model="mlp", data="offline", batch_size=64, log_every=5)
+
+
+def wait(condition, timeout: float = 90.0, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture
+def jobs(tmp_path):
+    manager = JobManager(tmp_path / "runs.sqlite3", max_jobs=1)
+    yield manager
+    manager.shutdown()
+
+
+def status(jobs: JobManager, run_id: int) -> str:
+    return jobs.store.run(run_id)["status"]
+
+
+def test_store_hands_each_queued_run_to_one_worker(tmp_path) -> None:
+    store = RunStore(tmp_path / "s.sqlite3")
+    ids = [store.submit(f"r{i}", SCHEDULE.to_json(), QUICK.to_dict()) for i in range(20)]
+    assert [store.queue_position(i) for i in ids[:3]] == [1, 2, 3]
+    claimed: list[int] = []
+
+    def worker(pid: int) -> None:
+        own = RunStore(tmp_path / "s.sqlite3")
+        while (row := own.claim_next(pid)) is not None:
+            claimed.append(row["id"])
+
+    threads = [threading.Thread(target=worker, args=(p,)) for p in (1, 2, 3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(claimed) == ids  # every run once, none twice
+    store.record(ids[0], {"event": "step", "step": 0, "epoch": 0, "loss": 2.3, "lr": 0.1,
+                          "lr_1": 0.01, "momentum": 0.9})
+    first = store.steps(ids[0])
+    store.record(ids[0], {"event": "step", "step": 10, "epoch": 0, "loss": 2.0, "lr": 0.1})
+    newer = store.steps(ids[0], after=int(first["id"].iloc[-1]))
+    assert list(newer["step"]) == [10] and first["lr_groups"].iloc[0] == "[0.01]"
+    assert not store.delete(ids[0])  # still running: kept
+    store.finish(ids[0], "done")
+    assert store.delete(ids[0]) and store.steps(ids[0]).empty
+
+
+@pytest.mark.slow
+def test_fifo_queue_one_at_a_time_then_results(jobs) -> None:
+    first = jobs.submit(SCHEDULE, LONG, "first")
+    second = jobs.submit(SCHEDULE, QUICK, "second")
+    wait(lambda: status(jobs, first) == "running", what="first run to start")
+    assert status(jobs, second) == "queued" and jobs.queue_position(second) == 1
+    wait(lambda: not jobs.store.steps(first).empty, what="first metrics")
+    jobs.stop(first)
+    wait(lambda: status(jobs, second) == "done", what="second run to finish")
+    assert status(jobs, first) == "stopped"
+    run = jobs.store.run(second)
+    assert run["test_acc"] > 0.5 and run["data"] == "MNIST, 5,000-digit offline subset"
+    assert len(jobs.store.steps(second)) == 8 and len(jobs.store.epochs(second)) == 1
+
+
+@pytest.mark.slow
+def test_stop_ends_a_run_within_a_batch_and_queued_runs_at_once(jobs) -> None:
+    run_id = jobs.submit(SCHEDULE, LONG, "long")
+    queued = jobs.submit(SCHEDULE, LONG, "waiting")
+    wait(lambda: len(jobs.store.steps(run_id)) >= 2, what="metrics")
+    jobs.stop(queued)
+    assert status(jobs, queued) == "stopped"
+    asked = time.monotonic()
+    jobs.stop(run_id)
+    wait(lambda: status(jobs, run_id) == "stopped", timeout=10, what="the stop")
+    assert time.monotonic() - asked < 2.0  # checked every batch (and every 0.2 s)
+    count = len(jobs.store.steps(run_id))
+    time.sleep(0.5)
+    assert len(jobs.store.steps(run_id)) == count  # nothing more is written
+
+
+@pytest.mark.slow
+def test_a_killed_worker_leaves_its_run_interrupted_with_its_rows(jobs, tmp_path) -> None:
+    run_id = jobs.submit(SCHEDULE, LONG, "doomed")
+    wait(lambda: len(jobs.store.steps(run_id)) >= 3, what="metrics")
+    os.kill(jobs.store.run(run_id)["worker_pid"], signal.SIGKILL)
+    wait(lambda: status(jobs, run_id) == "interrupted" or (jobs.ensure_workers() and False),
+         what="the run to be marked interrupted")
+    kept = len(jobs.store.steps(run_id))
+    assert kept >= 3 and "stopped unexpectedly" in jobs.store.run(run_id)["error"]
+    # a server restart: a new manager on the same store keeps the history and trains on
+    again = JobManager(tmp_path / "runs.sqlite3", max_jobs=1)
+    try:
+        assert len(again.store.steps(run_id)) == kept
+        after = again.submit(SCHEDULE, QUICK, "after restart")
+        wait(lambda: again.store.run(after)["status"] == "done", what="a run after restart")
+    finally:
+        again.shutdown()
+
+
+@pytest.mark.slow
+def test_a_run_that_ignores_stop_is_ended_by_force(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("SCHEDLAB_STOP_GRACE", "0.2")
+    jobs = JobManager(tmp_path / "runs.sqlite3", max_jobs=1)
+    try:  # one batch of 4000 CNN samples takes longer than the grace period
+        slow = TrainConfig(epochs=50, model="cnn", data="offline", batch_size=4000,
+                           log_every=1)
+        run_id = jobs.submit(SCHEDULE, slow, "slow batches")
+        wait(lambda: len(jobs.store.steps(run_id)) >= 1, what="metrics")
+        time.sleep(0.3)  # now inside the next (two-second) batch: no stop check till its end
+        pid = jobs.store.run(run_id)["worker_pid"]
+        jobs.stop(run_id)
+        wait(lambda: status(jobs, run_id) == "stopped", timeout=20, what="the forced stop")
+        assert jobs.store.run(run_id)["error"] == "stopped by force after 0.2 s"
+        wait(lambda: pid not in jobs.ensure_workers(), timeout=20, what="a fresh worker")
+    finally:
+        jobs.shutdown()
