@@ -3,7 +3,7 @@
 import streamlit as st
 
 from schedlab.catalog import SCHEDULERS
-from ui.sidebar import setup
+from ui.page import setup
 
 setup("Home")
 st.title("schedlab")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import traceback
 from dataclasses import replace
 
 import streamlit as st
@@ -16,7 +15,7 @@ from schedlab.share import MAX_PINNED, ExplorerState, View, pin_label
 from ui import state as session
 from ui.chart import bundle, csv_maker
 from ui.editor import Errors, edit_schedule
-from ui.sidebar import setup
+from ui.page import guarded, setup
 
 PASTE_ERROR = "explorer.paste_error"
 
@@ -209,10 +208,5 @@ def main() -> None:
 
 
 setup("Schedule explorer")
-try:
-    main()
-except Exception:  # never a bare traceback (Streamlit's rerun/stop are BaseExceptions)
-    st.error("Sorry, something unexpected went wrong. Your settings are kept: try another "
+guarded(main, "Sorry, something unexpected went wrong. Your settings are kept: try another "
              "value, or reload the page.")
-    with st.expander("Details for a bug report"):
-        st.code(traceback.format_exc(), language=None)

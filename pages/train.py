@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import traceback
 
 import pandas as pd
 import streamlit as st
@@ -16,7 +15,7 @@ from schedlab.runs import describe, metrics_table, progress, training_figure
 from schedlab.schedule import Schedule
 from schedlab.store import FINISHED
 from schedlab.train import DEVICES, TrainConfig, scheduler_steps
-from ui.sidebar import setup
+from ui.page import guarded, setup
 
 SELECTED, SEEN, ACTIVE = "train.selected", "train.seen", "train.was_active"
 POLL_SECONDS = 1.0
@@ -222,10 +221,5 @@ def main() -> None:
 
 
 setup("Train")
-try:
-    main()
-except Exception:  # never a bare traceback (Streamlit's rerun/stop are BaseExceptions)
-    st.error("Sorry, something unexpected went wrong. Runs keep going in the background: "
+guarded(main, "Sorry, something unexpected went wrong. Runs keep going in the background: "
              "reload the page to re-attach.")
-    with st.expander("Details for a bug report"):
-        st.code(traceback.format_exc(), language=None)

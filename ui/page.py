@@ -1,6 +1,9 @@
-"""What every page shares: page setup and the navigation in the sidebar."""
+"""What every page shares: page setup, the navigation, and the catch-all for bugs."""
 
 from __future__ import annotations
+
+import traceback
+from typing import Callable
 
 import streamlit as st
 
@@ -16,3 +19,15 @@ def setup(title: str) -> None:
         st.markdown("### schedlab")
         for path, label, icon in PAGES:
             st.page_link(path, label=label, icon=icon)
+
+
+def guarded(main: Callable[[], None], apology: str) -> None:
+    """Run a page's body; an unexpected error shows an apology and, folded away, the
+    details for a bug report: never a bare traceback. (Streamlit's own rerun and stop are
+    BaseExceptions and pass through.)"""
+    try:
+        main()
+    except Exception:
+        st.error(apology)
+        with st.expander("Details for a bug report"):
+            st.code(traceback.format_exc(), language=None)
