@@ -118,20 +118,29 @@ def test_a_killed_worker_leaves_its_run_interrupted_with_its_rows(jobs, tmp_path
         again.shutdown()
 
 
-@pytest.mark.slow
-def test_a_run_that_ignores_stop_is_ended_by_force(tmp_path, monkeypatch) -> None:
-    monkeypatch.setenv("SCHEDLAB_STOP_GRACE", "0.2")
-    jobs = JobManager(tmp_path / "runs.sqlite3", max_jobs=1)
-    try:  # one batch of 4000 CNN samples takes longer than the grace period
-        slow = TrainConfig(epochs=50, model="cnn", data="offline", batch_size=4000,
-                           log_every=1)
-        run_id = jobs.submit(SCHEDULE, slow, "slow batches")
-        wait(lambda: len(jobs.store.steps(run_id)) >= 1, what="metrics")
-        time.sleep(0.3)  # now inside the next (two-second) batch: no stop check till its end
-        pid = jobs.store.run(run_id)["worker_pid"]
-        jobs.stop(run_id)
-        wait(lambda: status(jobs, run_id) == "stopped", timeout=20, what="the forced stop")
-        assert jobs.store.run(run_id)["error"] == "stopped by force after 0.2 s"
-        wait(lambda: pid not in jobs.ensure_workers(), timeout=20, what="a fresh worker")
+def test_a_run_that_ignores_stop_is_ended_by_force(tmp_path) -> None:
+    """The worker's watchdog, with a batch that never ends: the run is marked stopped and
+    the worker exits on its own."""
+    import subprocess
+    import sys
+
+    db = str(tmp_path / "runs.sqlite3")
+    store = RunStore(db)
+    run_id = store.submit("stuck", SCHEDULE.to_json(), QUICK.to_dict())
+    stuck = (f"import os, threading, time\n"
+             f"from schedlab import worker\n"
+             f"from schedlab.store import RunStore\n"
+             f"RunStore({db!r}).claim_next(os.getpid())\n"
+             f"threading.Thread(target=worker._keepalive, daemon=True, args=({db!r}, "
+             f"os.getpid(), None, {{'run': {run_id}}})).start()\n"
+             f"time.sleep(120)  # a batch that never ends\n")
+    proc = subprocess.Popen([sys.executable, "-c", stuck],
+                            env={**os.environ, "SCHEDLAB_STOP_GRACE": "0.2"})
+    try:
+        wait(lambda: store.run(run_id)["status"] == "running", what="the claim")
+        store.request_stop(run_id)
+        assert proc.wait(timeout=20) == 0  # it ended itself
+        assert store.run(run_id)["status"] == "stopped"
+        assert store.run(run_id)["error"] == "stopped by force after 0.2 s"
     finally:
-        jobs.shutdown()
+        proc.kill()
