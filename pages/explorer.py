@@ -122,7 +122,7 @@ def chart(state: ExplorerState) -> None:
         series.append(Series("validation metric (synthetic)", current.metric, state.horizon,
                              axis="metric", color="#7f7f7f"))
     figure = build_figure(series, events, x_unit=state.view.x_unit, log_y=state.view.log_y,
-                          metric_panel=plateau)
+                          metric_panel=plateau, shades=shades(current.findings, state))
     st.plotly_chart(figure, key="chart", config={
         "displaylogo": False,
         "toImageButtonOptions": {"format": "png", "filename": "schedlab", "scale": 2}})
@@ -134,6 +134,38 @@ def chart(state: ExplorerState) -> None:
     below = "never" if s["below_10pct"] is None else f"{s['below_10pct']:,}"
     cols[3].metric("under 10% from step", below,
                    help="first optimizer step after the peak where the lr is under 10% of it")
+
+
+SHADE = {"error": "#d62728", "warning": "#ff7f0e", "info": "#1f77b4"}
+ICON = {"error": ":material/error:", "warning": ":material/warning:", "info": ":material/info:"}
+
+
+def shades(findings, state: ExplorerState) -> list[tuple[float, float, str, str]]:
+    """Each finding's steps as a shaded band on the chart, in the x axis' unit."""
+    h = state.horizon
+    scale = 1 if state.view.x_unit == "step" else 1 / h.steps_per_epoch
+    return [(f.start * h.stride * scale, (f.end * h.stride - 1) * scale, SHADE[f.severity],
+             f.severity) for f in findings[:8]]
+
+
+def sanity_and_code(state: ExplorerState) -> None:
+    findings = bundle(state.schedule, state.horizon, state.metric).findings
+    worst = "no problems" if not findings else f"{len(findings)} finding" + (
+        "s" if len(findings) > 1 else "")
+    check, code = st.tabs([f"Sanity check ({worst})", "Code"])
+    with check:
+        if not findings:
+            st.success("No classic mistakes found for this run.", icon=":material/check:")
+        for f in findings:
+            box = {"error": st.error, "warning": st.warning, "info": st.info}[f.severity]
+            box(f"**{f.message}** {f.fix}", icon=ICON[f.severity])
+    with code:
+        h = state.horizon
+        script = state.schedule.to_code("script", epochs=h.epochs,
+                                        steps_per_epoch=h.steps_per_epoch, step_per=h.step_per)
+        st.code(script, language="python", line_numbers=False)
+        st.download_button("Download script", script, file_name="schedule.py",
+                           mime="text/x-python", on_click="ignore", key="script.download")
 
 
 def short(value: float) -> str:
@@ -201,6 +233,7 @@ def main() -> None:
                     icon=":material/edit:")
         try:
             chart(state)
+            sanity_and_code(state)
         except ScheduleError as exc:
             st.error(str(exc), icon=":material/error:")
         compare_and_share(state)

@@ -1,4 +1,4 @@
-"""Command line: ``python -m schedlab curve ...`` and ``python -m schedlab train ...``.
+"""Command line: ``python -m schedlab curve|check|train ...``.
 
 Bad input exits with status 2 and one line on stderr naming the problem; never a traceback.
 """
@@ -50,6 +50,16 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--log-every", type=_whole, default=TrainConfig.log_every,
                        help="optimizer steps between two step lines")
     train.add_argument("--seed", type=_whole, default=TrainConfig.seed)
+    check = sub.add_parser("check", help="report schedule mistakes; exit 1 on errors")
+    check.add_argument("--scheduler", required=True, help="scheduler code")
+    check.add_argument("--optimizer", default=DEFAULT_OPTIMIZER, help="optimizer code")
+    check.add_argument("--steps", required=True, type=_steps,
+                       help="scheduler.step() calls in the run (epochs, or batches)")
+    check.add_argument("--steps-per-epoch", type=_whole, default=None,
+                       help="batches per epoch (reveals lengths counted in the wrong unit)")
+    check.add_argument("--step-per", choices=("epoch", "batch"), default="epoch",
+                       help="scheduler.step() is called once per epoch (default) or batch")
+    check.add_argument("--format", choices=("text", "json"), default="text")
     worker = sub.add_parser("worker", help=argparse.SUPPRESS)  # started by the app itself
     worker.add_argument("--db", required=True)
     worker.add_argument("--parent", type=int, default=None)
@@ -77,6 +87,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "train":
         return _train(args)
+    if args.command == "check":
+        return _check(args)
     if args.command == "worker":
         from schedlab.worker import serve
 
@@ -124,6 +136,28 @@ def _train(args: argparse.Namespace) -> int:
         _print_json({"event": "done", "status": "stopped"})
         return 130
     return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    from schedlab.checks import check_schedule
+
+    try:
+        schedule = parse_schedule(args.scheduler, args.optimizer)
+        findings = check_schedule(schedule, args.steps, args.steps_per_epoch, args.step_per)
+    except ScheduleError as exc:
+        print(f"schedlab: error: {exc}", file=sys.stderr)
+        return 2
+    if args.format == "json":
+        json.dump([f.to_dict() for f in findings], sys.stdout, indent=1)
+        sys.stdout.write("\n")
+    else:
+        for f in findings:
+            print(f"{f.severity}: {f.message}\n  fix: {f.fix}\n  steps {f.start}-{f.end - 1}")
+        counts = {s: sum(f.severity == s for f in findings) for s in ("error", "warning",
+                                                                        "info")}
+        print(", ".join(f"{n} {s}{'s' if n != 1 and s != 'info' else ''}"
+                        for s, n in counts.items()) if findings else "no problems found")
+    return 1 if any(f.severity == "error" for f in findings) else 0
 
 
 def _print_json(event: dict) -> None:

@@ -164,26 +164,44 @@ class Schedule:
             raise ScheduleError(f"schedule data is not valid JSON: {exc}") from None
         return cls.from_dict(data)
 
-    def to_code(self, style: str = "lines") -> str:
-        """The optimizer and scheduler as canonical Python source (``parse_schedule`` reads
-        it back to an equal Schedule)."""
+    def to_code(self, style: str = "lines", **run: Any) -> str:
+        """The schedule as Python source.
+
+        ``"lines"``: the optimizer and scheduler lines in canonical form (``parse_schedule``
+        reads them back to an equal Schedule). ``"script"``: a self-contained runnable
+        script with a stand-in model and the training loop, ``scheduler.step()`` placed per
+        batch or per epoch; keyword arguments ``epochs``, ``steps_per_epoch`` and
+        ``step_per`` ("epoch" or "batch") describe the run."""
+        if style == "script":
+            from schedlab.codegen import script  # codegen builds on this module
+
+            return script(self, **run)
         if style != "lines":
-            raise ValueError(f"unknown code style {style!r}; use 'lines'")
+            raise ValueError(f"unknown code style {style!r}; use 'lines' or 'script'")
         return (f"optimizer = {optimizer_source(self.optimizer)}\n"
-                f"scheduler = {_call_source(self.scheduler, qualified=True, indent=0)}\n")
+                f"scheduler = {scheduler_source(self.scheduler)}\n")
 
 
-def optimizer_source(spec: OptimizerSpec) -> str:
-    """``torch.optim.SGD(params, lr=0.1)``, with param groups written out when present."""
+def optimizer_source(spec: OptimizerSpec, params: Any = None) -> str:
+    """``torch.optim.SGD(params, lr=0.1)``, with param groups written out when present.
+
+    ``params``: the text for the parameters (default ``params``), or for param groups a
+    function of the group index (default ``params_0``, ``params_1``, ...)."""
     if spec.groups is None:
-        params = "params"
+        params = params if isinstance(params, str) else "params"
     else:
+        name = params if callable(params) else (lambda i: f"params_{i}")
         params = "[" + ", ".join(
-            "{" + ", ".join([f"'params': params_{i}"] + [f"{k!r}: {_literal(k, v)}"
-                                                         for k, v in g.items()]) + "}"
+            "{" + ", ".join([f"'params': {name(i)}"] + [f"{k!r}: {_literal(k, v)}"
+                                                        for k, v in g.items()]) + "}"
             for i, g in enumerate(spec.groups)) + "]"
     args = [params] + [f"{k}={_literal(k, v)}" for k, v in spec.kwargs.items()]
     return f"torch.optim.{spec.name}({', '.join(args)})"
+
+
+def scheduler_source(spec: SchedulerSpec) -> str:
+    """``torch.optim.lr_scheduler.StepLR(optimizer, step_size=30)``, nested ones indented."""
+    return _call_source(spec, qualified=True, indent=0)
 
 
 def _call_source(spec: SchedulerSpec, qualified: bool, indent: int | None) -> str:

@@ -231,3 +231,27 @@ def test_an_unexpected_failure_shows_an_apology_not_a_traceback(monkeypatch) -> 
     assert not at.exception
     assert "Sorry, something unexpected went wrong" in at.error[0].value
     assert "simulated bug" in at.expander[-1].children[0].value
+
+
+def test_sanity_check_panel_and_shading() -> None:
+    at = page()
+    assert at.tabs[0].label == "Sanity check (no problems)"
+    assert "No classic mistakes" in at.success[0].value
+    at.selectbox(key="0.mode").set_value("CosineAnnealingLR").run()
+    at.number_input(key="0.p.CosineAnnealingLR.T_max").set_value(40).run()
+    healthy(at)
+    assert at.tabs[0].label == "Sanity check (1 finding)"
+    assert "reaches eta_min after T_max=40" in at.warning[0].value
+    shapes = json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]["shapes"]
+    assert [(s["x0"], s["x1"]) for s in shapes] == [(40 * 100, 100 * 100 - 1)]
+
+
+def test_code_panel_holds_a_runnable_script() -> None:
+    at = page()
+    script = at.code[0].value
+    assert "scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=30)" in script
+    assert "epochs, steps_per_epoch = 100, 100" in script
+    namespace: dict = {}
+    exec(compile(script, "<exported>", "exec"), namespace)  # the page's own export
+    assert len(namespace["lrs"]) == 100 * 100
+    assert namespace["lrs"][-1] == pytest.approx(1e-4)

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from schedlab.checks import Finding, check_schedule
 from schedlab.events import Event, find_events
 from schedlab.horizon import Horizon, MetricSettings, per_optimizer_step, run_curve, summarize
 from schedlab.schedule import Schedule
@@ -21,6 +22,7 @@ class Bundle:
     metric: np.ndarray | None
     events: list[Event]
     summary: dict
+    findings: list[Finding]
 
 
 @st.cache_resource(max_entries=48, show_spinner=False)
@@ -28,7 +30,9 @@ def _bundle(schedule_json: str, horizon: tuple, metric: tuple) -> Bundle:
     schedule = Schedule.from_json(schedule_json)
     h = Horizon(*horizon)
     table, values = run_curve(schedule, h, MetricSettings(*metric))
-    return Bundle(table, values, find_events(schedule.scheduler, table), summarize(table, h))
+    findings = check_schedule(schedule, h.scheduler_steps, h.steps_per_epoch, h.step_per)
+    return Bundle(table, values, find_events(schedule.scheduler, table), summarize(table, h),
+                  findings)
 
 
 def bundle(schedule: Schedule, horizon: Horizon, metric: MetricSettings) -> Bundle:
