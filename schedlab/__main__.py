@@ -77,7 +77,8 @@ def _steps(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"--steps must be a whole number, not {text!r}")
+        raise argparse.ArgumentTypeError(f"--steps must be a whole number, not {text!r}") \
+            from None
     if not 1 <= value <= MAX_STEPS:
         raise argparse.ArgumentTypeError(f"--steps must be 1 to {MAX_STEPS:,}, not {value}")
     return value

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from schedlab.params import REQUIRED, Param
+from schedlab.params import Param
 
 FAMILIES = ("decay", "warmup/composite", "cyclic", "adaptive")
 
@@ -188,7 +188,3 @@ OPTIMIZERS: dict[str, OptimizerInfo] = {o.name: o for o in (
 # Parameters whose canonical spelling in code is a tuple rather than a list.
 TUPLE_PARAMS = frozenset({"betas", "etas", "step_sizes", "eps", "ns_coefficients"})
 
-
-def scheduler_info(name: str) -> SchedulerInfo:
-    """The catalog entry for a scheduler class name (KeyError if unknown)."""
-    return SCHEDULERS[name]

@@ -8,7 +8,6 @@ that many runs train at once and the rest wait in FIFO order. Runs whose worker 
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -119,6 +118,3 @@ def _alive(pid: int) -> bool:
         return True
     return True
 
-
-def run_config(row) -> TrainConfig:
-    return TrainConfig.from_dict(json.loads(row["config"]))

@@ -52,7 +52,8 @@ def parse_schedule(scheduler: str, optimizer: str = DEFAULT_OPTIMIZER) -> Schedu
     ``optimizer``. Raises ScheduleError naming the line and the piece of code that is wrong.
 
     Example:
-        >>> s = parse_schedule("lr_scheduler.StepLR(opt, 30)", "optim.SGD(model.parameters(), lr=0.05)")
+        >>> s = parse_schedule("lr_scheduler.StepLR(opt, 30)",
+        ...                    "optim.SGD(model.parameters(), lr=0.05)")
         >>> s.scheduler.kwargs
         {'step_size': 30}
     """

@@ -133,13 +133,14 @@ def _equal_segments(r, eta, add, length: int) -> np.ndarray:
         block(np.asarray(add, float), 0.0)
     special = np.flatnonzero(((E != 0) | (A != 0)).any(axis=0))
     last = int(special.max()) if len(special) else 0
-    O = np.empty((rows, length))
-    O[:, 0] = 0.0 + E[:, 0] + A[:, 0]
+    out = np.empty((rows, length))
+    out[:, 0] = 0.0 + E[:, 0] + A[:, 0]
     for j in range(1, last + 1):
-        O[:, j] = R[:, j] * (O[:, j - 1] - E[:, j]) + E[:, j] + A[:, j]
+        out[:, j] = R[:, j] * (out[:, j - 1] - E[:, j]) + E[:, j] + A[:, j]
     if last + 1 < length:
-        O[:, last:] = np.cumprod(np.concatenate((O[:, last:last + 1], R[:, last + 1:]), 1), 1)
-    return O.reshape(-1)[:n]
+        out[:, last:] = np.cumprod(np.concatenate((out[:, last:last + 1], R[:, last + 1:]), 1),
+                                   1)
+    return out.reshape(-1)[:n]
 
 
 def _loop(r, eta, add, x0: float) -> np.ndarray:

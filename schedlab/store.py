@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-STATUSES = ("queued", "running", "done", "stopped", "failed", "interrupted")
+# a run is queued, then running, then one of these:
 FINISHED = ("done", "stopped", "failed", "interrupted")
 
 _SCHEMA = """
@@ -113,6 +113,8 @@ class RunStore:
 
     def finish(self, run_id: int, status: str, error: str | None = None,
                only_if_running: bool = False) -> None:
+        if status not in FINISHED:
+            raise ValueError(f"a run finishes as one of {FINISHED}, not {status!r}")
         guard = " AND status = 'running'" if only_if_running else ""
         self.db.execute(f"UPDATE runs SET status = ?, finished = ?, error = COALESCE(?, error) "
                         f"WHERE id = ?{guard}", (status, time.time(), error, run_id))
