@@ -82,20 +82,35 @@ POINTS = """() => {
   const trace = plot && plot._fullData && plot._fullData[0];
   return trace && trace.x ? trace.x.length : 0;
 }"""
+IDLE = """() => !document.querySelector('[data-testid="stStatusWidget"]')"""
+
+
+def settle(page) -> None:
+    """Wait until Streamlit has finished the rerun a widget change started."""
+    page.wait_for_timeout(300)
+    page.wait_for_function(IDLE, timeout=60_000)
 
 
 def test_a_training_run_streams_live_and_stops(server, page) -> None:
+    from playwright.sync_api import expect
+
     page.goto(f"{server}/train", wait_until="domcontentloaded")
     page.get_by_role("radio", name="mlp").click()
+    settle(page)
+    code = page.get_by_role("textbox", name="Optimizer and scheduler lines")
+    code.fill("StepLR(optimizer, step_size=500, gamma=0.5)")
+    code.press("Control+Enter")
+    settle(page)
+    page.get_by_role("combobox", name="data").click()
+    page.get_by_role("option", name="offline subset (5,000)").click()
+    settle(page)
     epochs = page.get_by_role("spinbutton", name="epochs", exact=True)
     epochs.fill("100")
     epochs.press("Enter")
-    page.get_by_role("combobox", name="data").click()
-    page.get_by_role("option", name="offline subset (5,000)").click()
-    page.get_by_role("textbox", name="Optimizer and scheduler lines").fill(
-        "StepLR(optimizer, step_size=500, gamma=0.5)")
-    page.keyboard.press("Control+Enter")
-    page.get_by_role("button", name="Start").click()
+    settle(page)
+    start = page.get_by_role("button", name="Start")
+    expect(start).to_be_enabled()
+    start.click()
     page.wait_for_function(f"() => ({POINTS})() >= 3", timeout=90_000)
     first = page.evaluate(POINTS)
     page.wait_for_function(f"() => ({POINTS})() > {first}", timeout=30_000)  # still coming
