@@ -39,10 +39,13 @@ class Finding:
 
 
 def check_schedule(schedule: Schedule, steps: int, steps_per_epoch: int | None = None,
-                   step_per: str = "epoch") -> list[Finding]:
+                   step_per: str = "epoch", *, lr: np.ndarray | None = None) -> list[Finding]:
     """Findings for ``schedule`` driven by ``steps`` calls of ``scheduler.step()``, made
     once per ``step_per`` ("epoch" or "batch"), with ``steps_per_epoch`` batches an epoch
-    (when known: it reveals horizons counted in the wrong unit). Errors first."""
+    (when known: it reveals horizons counted in the wrong unit). Errors first.
+
+    ``lr``: the curve's lr column when the caller has it already (it is computed
+    otherwise, with ``synthetic_metric`` for ReduceLROnPlateau)."""
     steps = check_steps(steps)
     if step_per not in ("epoch", "batch"):
         raise ScheduleError("step_per must be 'epoch' or 'batch'", param="step_per")
@@ -54,10 +57,13 @@ def check_schedule(schedule: Schedule, steps: int, steps_per_epoch: int | None =
     ctx = _Run(schedule, steps, steps_per_epoch, step_per)
     found = list(_spec(schedule.scheduler, 0, steps, ctx, first=True))
     try:
-        metric = synthetic_metric(steps) if schedule.scheduler.name == \
-            "ReduceLROnPlateau" else None
-        found += _curve(schedule, compute_curve(schedule, steps, metric)["lr"].to_numpy(),
-                        found)
+        if lr is None:
+            metric = synthetic_metric(steps) if schedule.scheduler.name == \
+                "ReduceLROnPlateau" else None
+            lr = compute_curve(schedule, steps, metric)["lr"].to_numpy()
+        elif len(lr) != steps:
+            raise ValueError(f"lr has {len(lr)} values for {steps} steps")
+        found += _curve(schedule, lr, found)
     except ScheduleError as exc:  # torch itself would fail on this run
         if not any(f.severity == "error" for f in found):
             found.append(Finding("error", str(exc), "Change the parameter it names.", 0,

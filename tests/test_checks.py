@@ -167,3 +167,11 @@ def test_cli_check_exit_codes(capsys) -> None:
     assert found[0]["code"] == "cosine-rises" and found[0]["severity"] == "warning"
     assert main(["check", "--scheduler", "StepLR(optimizer, 0)", "--steps", "10"]) == 2
     assert "step_size=0" in capsys.readouterr().err
+
+
+def test_a_curve_at_hand_is_reused_and_must_fit() -> None:
+    s = parse_schedule("CosineAnnealingLR(optimizer, T_max=50)", SGD)
+    lr = compute_curve(s, 100)["lr"].to_numpy()
+    assert check_schedule(s, 100, lr=lr) == check_schedule(s, 100)
+    with pytest.raises(ValueError, match="lr has 50 values for 100 steps"):
+        check_schedule(s, 100, lr=lr[:50])

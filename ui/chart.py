@@ -30,7 +30,8 @@ def _bundle(schedule_json: str, horizon: tuple, metric: tuple) -> Bundle:
     schedule = Schedule.from_json(schedule_json)
     h = Horizon(*horizon)
     table, values = run_curve(schedule, h, MetricSettings(*metric))
-    findings = check_schedule(schedule, h.scheduler_steps, h.steps_per_epoch, h.step_per)
+    findings = check_schedule(schedule, h.scheduler_steps, h.steps_per_epoch, h.step_per,
+                              lr=table["lr"].to_numpy())
     return Bundle(table, values, find_events(schedule.scheduler, table), summarize(table, h),
                   findings)
 
