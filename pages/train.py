@@ -167,9 +167,8 @@ def live_section(run_id: int | None) -> None:
         st.caption("No runs yet: choose a schedule and press Start.")
 
 
-def history() -> None:
+def history(runs: pd.DataFrame) -> None:
     jobs = job_manager()
-    runs = jobs.store.runs()
     if runs.empty:
         return
     st.subheader("History")
@@ -217,7 +216,7 @@ def main() -> None:
     with right:
         poll = POLL_SECONDS if any(s in ("queued", "running") for s in runs["status"]) else None
         st.fragment(live_section, run_every=poll)(selected)
-    history()
+    history(runs)
 
 
 setup("Train")

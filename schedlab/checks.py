@@ -14,6 +14,7 @@ import numpy as np
 
 from schedlab.catalog import OPTIMIZERS
 from schedlab.curve import check_steps, compute_curve, synthetic_metric
+from schedlab.cyclic import onecycle_total
 from schedlab.errors import ScheduleError
 from schedlab.schedule import Schedule, SchedulerSpec
 
@@ -107,7 +108,7 @@ def _spec(spec: SchedulerSpec, start: int, end: int, ctx: _Run, first: bool):
     elif name == "CosineAnnealingWarmRestarts":
         yield from _restarts(kw, start, end, unit)
     elif name == "OneCycleLR":
-        total = kw.get("total_steps") or kw["epochs"] * kw["steps_per_epoch"]
+        total = onecycle_total(kw)
         if span - 1 > total:
             yield Finding("error", f"OneCycleLR has total_steps={total} but runs {span - 1} "
                           f"steps: torch raises 'Tried to step {total + 1} times' at step "
@@ -180,8 +181,8 @@ def _length(spec: SchedulerSpec, key: str | None) -> int | None:
     """The schedule's own length parameter (OneCycleLR's may be epochs x steps_per_epoch)."""
     if key is None:
         return None
-    if spec.name == "OneCycleLR" and spec.kwargs.get("total_steps") is None:
-        return spec.kwargs["epochs"] * spec.kwargs["steps_per_epoch"]
+    if spec.name == "OneCycleLR":
+        return onecycle_total(spec.kwargs)
     return spec.kwargs.get(key)
 
 

@@ -14,6 +14,12 @@ from schedlab.errors import ScheduleError
 from schedlab.sims import Groups, Sim, Updates, per_group
 
 
+def onecycle_total(kw: dict) -> int:
+    """OneCycleLR's length: total_steps, or epochs x steps_per_epoch when that is not given."""
+    total = kw.get("total_steps")
+    return kw["epochs"] * kw["steps_per_epoch"] if total is None else total
+
+
 class WarmRestartsSim(Sim):
     """CosineAnnealingWarmRestarts, stepped without an epoch argument."""
 
@@ -154,10 +160,7 @@ class OneCycleSim(_MomentumMixin, Sim):
 
     def setup(self) -> None:
         kw = self.kw
-        total = kw.get("total_steps")
-        if total is None:
-            total = kw["epochs"] * kw["steps_per_epoch"]
-        self.total = total
+        self.total = total = onecycle_total(kw)
         pct = kw.get("pct_start", 0.3)
         ends = [float(pct * total) - 1]
         keys = [("initial_lr", "max_lr", "max_momentum", "base_momentum")]

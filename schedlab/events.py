@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from schedlab.cyclic import onecycle_total
 from schedlab.schedule import SchedulerSpec
 
 MAX_PER_KIND = 200  # denser events are not worth a marker each; the curve shows them
@@ -66,7 +67,7 @@ def _events(spec: SchedulerSpec, table: pd.DataFrame, offset: int, end: int) -> 
             at += length
         return [Event(offset + s, "restart", "warm restart") for s in starts]
     if name == "OneCycleLR":
-        total = kw.get("total_steps") or kw["epochs"] * kw["steps_per_epoch"]
+        total = onecycle_total(kw)
         peak = int(float(kw.get("pct_start", 0.3) * total))
         return [Event(offset + max(peak - 1, 0), "end", "peak lr (end of warm-up)"),
                 Event(offset + total, "end", f"total_steps={total}: torch raises after")]
