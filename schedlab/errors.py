@@ -1,6 +1,8 @@
-"""The one exception type for user mistakes."""
+"""The exception types for user mistakes and environment problems, and quoting user text."""
 
 from __future__ import annotations
+
+QUOTE_LIMIT = 60  # characters of user text quoted in a message
 
 
 class ScheduleError(ValueError):
@@ -18,3 +20,20 @@ class ScheduleError(ValueError):
 
 class DataError(ValueError):
     """Training data that cannot be had or read: missing, damaged, or not downloadable."""
+
+
+class StoreError(RuntimeError):
+    """The run store cannot be used: damaged, read-only, full or gone.
+
+    The message names the file and says what to do; ``path`` is the store's file."""
+
+    def __init__(self, message: str, *, path: str | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+def quote(text: object, limit: int = QUOTE_LIMIT) -> str:
+    """User text as it may appear inside a message: one line, at most ``limit`` characters
+    (cut with "..."). Messages are always shown as plain text, never as markup."""
+    shown = " ".join(str(text).split())
+    return shown if len(shown) <= limit else shown[:max(0, limit - 3)] + "..."
