@@ -110,8 +110,13 @@ def build_sim(spec: SchedulerSpec, opt: Groups, nested: bool = False):
 
 
 def simulate(spec: SchedulerSpec, opt: Groups, steps: int,
-             metric: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
-    """lr per group (steps x groups) and group-0 momentum (or None) after 0..steps-1 steps."""
+             metric: np.ndarray | None = None, chunk: int = 1 << 18
+             ) -> tuple[np.ndarray, np.ndarray | None]:
+    """lr per group (steps x groups) and group-0 momentum (or None) after 0..steps-1 steps.
+
+    The updates are generated and applied ``chunk`` scheduler steps at a time: the models
+    carry their state from one chunk to the next (as torch's objects do), so the result is
+    the same, and memory beyond the result stays bounded whatever the number of steps."""
     if spec.name == "ReduceLROnPlateau":
         return run_plateau(spec.kwargs, opt, steps, metric)
     sim = build_sim(spec, opt)
@@ -119,22 +124,32 @@ def simulate(spec: SchedulerSpec, opt: Groups, steps: int,
     m0 = opt.groups[0].get("momentum")
     out = np.empty((steps, len(opt)))
     out[0] = lr0
-    u = sim.step_updates(steps - 1) if steps > 1 else None
-    if u is None:
-        return out, None if m0 is None else np.array([m0], dtype=float)
-    stride = sim.stride
-    for g in range(len(opt)):
-        eta = None if u.eta is None else u.eta[:, g]
-        add = None if u.add is None else u.add[:, g]
-        out[1:, g] = run_ops(u.r[:, g], eta, add, lr0[g])[stride - 1::stride]
-    if m0 is None:
-        return out, None
-    if u.mom is None or np.isnan(u.mom).all():  # nothing here moves the momentum
-        return out, np.full(steps, float(m0))
-    mom = np.concatenate(([m0], u.mom))
-    known = np.where(np.isnan(mom), 0, np.arange(len(mom)))
-    mom = mom[np.maximum.accumulate(known)]
-    return out, np.concatenate(([m0], mom[1:][stride - 1::stride]))
+    mom = None if m0 is None else np.empty(steps)
+    if mom is not None:
+        mom[0] = m0
+    stride, last, moved = sim.stride, m0, False
+    done = 1
+    while done < steps:
+        n = min(chunk, steps - done)
+        u = sim.step_updates(n)
+        for g in range(len(opt)):
+            eta = None if u.eta is None else u.eta[:, g]
+            add = None if u.add is None else u.add[:, g]
+            out[done:done + n, g] = run_ops(u.r[:, g], eta, add, out[done - 1, g]
+                                            )[stride - 1::stride]
+        if mom is not None:
+            if u.mom is None or np.isnan(u.mom).all():  # nothing here moves the momentum
+                mom[done:done + n] = last
+            else:  # carry the last value set forward over the steps that set none
+                m = np.concatenate(([last], u.mom))
+                known = np.where(np.isnan(m), 0, np.arange(len(m)))
+                m = m[np.maximum.accumulate(known)]
+                mom[done:done + n] = m[1:][stride - 1::stride]
+                last, moved = float(m[-1]), True
+        done += n
+    if mom is not None and not moved:
+        mom = np.full(steps, float(m0))
+    return out, mom
 
 
 def run_plateau(kw: dict, opt: Groups, steps: int,

@@ -50,6 +50,9 @@ def compute_curve(schedule: Schedule, steps: int, metric: Any = None, *,
     key = OPTIMIZERS[schedule.optimizer.name].momentum
     groups = Groups([float(g["lr"]) for g in optimizer.param_groups],
                     read_momenta(optimizer, key), key)
+    for g, torch_group in zip(groups.groups, optimizer.param_groups):
+        if "initial_lr" in torch_group:  # torch's schedulers start from it when it is set
+            g["initial_lr"] = float(torch_group["initial_lr"])
     build_scheduler(schedule.scheduler, optimizer)  # torch judges the parameters
     if engine == "torch":
         lrs, mom = step_torch(schedule, steps, metric)

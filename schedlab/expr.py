@@ -27,6 +27,8 @@ from schedlab.errors import ScheduleError
 MAX_SOURCE_CHARS = 1000  # one lambda
 MAX_NODES = 300
 MAX_DEPTH = 40
+MAX_LITERAL = 2**1023  # larger integers have no float value; Python would keep them exact
+ROUND_DIGITS = 400  # round(x, n) is the same for every n beyond this, either way
 
 CONSTANTS = {"pi": math.pi, "e": math.e, "inf": math.inf}
 FUNCTIONS = ("cos sin tan exp log log2 log10 sqrt floor ceil min max abs float int round").split()
@@ -59,6 +61,9 @@ def validate_expr(node: ast.expr, source: str, names: frozenset[str]) -> None:
                 fail(n, "strings are not allowed in a lambda body; use numbers")
             if not isinstance(n.value, (int, float)):  # bool is an int subclass
                 fail(n, "only numbers, True and False are allowed as constants")
+            if isinstance(n.value, int) and abs(n.value) > MAX_LITERAL:
+                fail(n, f"a {n.value.bit_length()}-bit integer is too large; numbers must "
+                        "fit in a float (write 1e300, not a 301-digit integer)")
         elif isinstance(n, ast.Name):
             if n.id not in names and n.id not in CONSTANTS:
                 hint = " (functions must be called)" if n.id in FUNCTIONS else ""
@@ -303,6 +308,9 @@ class Evaluator:
             digits, dkind = args[1]
             if dkind == "float":
                 self._domain(n, xs, np.ones(np.shape(digits), bool), "ndigits must be an integer")
+            # clamped, Python's round gives the same result without computing 10**n for
+            # a huge n (a multi-second big-integer power that holds the GIL)
+            digits = np.clip(digits, -ROUND_DIGITS, ROUND_DIGITS)
             pyround = np.frompyfunc(lambda x, d: round(float(x) if kind == "float" else int(x),
                                                        int(d)), 2, 1)
             return np.asarray(pyround(v, digits), dtype=np.float64), \

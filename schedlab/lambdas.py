@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from schedlab.errors import ScheduleError
+from schedlab.errors import ScheduleError, quote
 from schedlab.expr import MAX_SOURCE_CHARS, Evaluator, as_python, validate_expr
 
 EXAMPLE = "lambda epoch: 0.95 ** epoch"
@@ -56,10 +56,13 @@ def _parse_lambda(source: str) -> ast.Lambda:
     try:
         tree = ast.parse(source.strip(), mode="eval")
     except SyntaxError as exc:
-        raise ScheduleError(f"`{source.strip()[:60]}` is not valid Python: {exc.msg}") from None
+        raise ScheduleError(f"`{quote(source, 60)}` is not valid Python: {exc.msg}") from None
+    except (ValueError, RecursionError, MemoryError):  # e.g. nesting beyond the parser
+        raise ScheduleError(f"`{quote(source, 60)}` cannot be read (nested too deeply?)") \
+            from None
     node = tree.body
     if not isinstance(node, ast.Lambda):
-        raise ScheduleError(f"expected a lambda such as `{EXAMPLE}`, got `{source[:60]}`")
+        raise ScheduleError(f"expected a lambda such as `{EXAMPLE}`, got `{quote(source, 60)}`")
     check_lambda_node(node, source.strip())
     return node
 

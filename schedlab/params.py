@@ -6,9 +6,11 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from schedlab.errors import ScheduleError
+from schedlab.errors import ScheduleError, quote
 
 MAX_LIST = 10_000  # longest list a parameter may hold (milestones, per-group values)
+MAX_COUNT = 10**12  # largest integer parameter (a length or count): far beyond any curve,
+# small enough that every length, product and position stays exact in float64 and int64
 
 
 class _Required:
@@ -59,6 +61,8 @@ class Param:
             base += f" {'<' if self.high_open else '<='} {_fmt(self.high)}"
         if self.kind == "int_list" and self.low is not None:
             base = f"a list of integers >= {_fmt(self.low)}"
+        if self.kind in ("int", "int_list") and self.high is None:
+            base += " (at most 10**12)"
         if self.per_group:
             base += ", or a list of such with one per param group"
         if self.optional:
@@ -85,14 +89,16 @@ class Param:
         elif kind == "float":
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 self._fail(owner, value)
-            if not math.isfinite(value):
-                self._fail(owner, value, "it must be finite")
+            if finite_float(value) is None:
+                self._fail(owner, value, "it must be a finite number")
             self._check_range(value, owner)
+            if isinstance(value, int) and abs(value) > 2**53:
+                return float(value)  # what torch's float arithmetic makes of it anyway
         elif kind == "bool":
             if not isinstance(value, bool):
                 self._fail(owner, value)
         elif kind == "choice":
-            if value not in self.choices:
+            if not isinstance(value, str) or value not in self.choices:
                 self._fail(owner, value)
         elif kind == "int_list":
             if not isinstance(value, (list, tuple)) or len(value) > MAX_LIST:
@@ -100,24 +106,49 @@ class Param:
                     value, (list, tuple)) else "")
             for v in value:
                 if isinstance(v, bool) or not isinstance(v, int):
-                    self._fail(owner, value, f"{v!r} is not an integer")
+                    self._fail(owner, value, f"{quote(_short_repr(v), 20)} is not an integer")
                 self._check_range(v, owner, whole=value)
             return tuple(value)
         return value
 
     def _check_range(self, v: float, owner: str, whole: Any = None) -> None:
         lo, hi = self.low, self.high
+        if hi is None and self.kind in ("int", "int_list"):
+            hi = MAX_COUNT
         if ((lo is not None and (v < lo or (self.low_open and v == lo)))
                 or (hi is not None and (v > hi or (self.high_open and v == hi)))):
             self._fail(owner, v if whole is None else whole,
-                       f"{v!r} is out of range" if whole is not None else "")
+                       f"{_short_repr(v)} is out of range" if whole is not None else "")
 
     def _fail(self, owner: str, value: Any, detail: str = "") -> None:
-        shown = repr(value)
-        shown = shown if len(shown) <= 40 else shown[:37] + "..."
+        shown = quote(_short_repr(value), 40)
         extra = f" ({detail})" if detail else ""
         raise ScheduleError(f"{owner}: {self.name}={shown} is not allowed{extra}; "
                             f"{self.name} must be {self.range_text()}", param=self.name)
+
+
+def finite_float(value: Any) -> float | None:
+    """``value`` as a finite float, or None (not a number, a bool, NaN, infinite, or an
+    integer too large for a float)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        f = float(value)
+    except OverflowError:
+        return None
+    return f if math.isfinite(f) else None
+
+
+def _short_repr(value: Any) -> str:
+    """repr() that never renders a huge integer digit by digit (Python refuses past 4,300
+    digits, and it is slow well before that)."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 10**40:
+        return f"{'-' if value < 0 else ''}a {value.bit_length()}-bit integer"
+    if isinstance(value, (list, tuple)) and len(value) > 8:
+        return "[" + ", ".join(_short_repr(v) for v in value[:8]) + ", ...]"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_short_repr(v) for v in value) + "]"
+    return repr(value)
 
 
 def _fmt(x: float) -> str:

@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from schedlab.catalog import OPTIMIZERS, SCHEDULERS, TUPLE_PARAMS
-from schedlab.errors import ScheduleError
+from schedlab.errors import ScheduleError, quote
+from schedlab.hyper import MAX_TEXT, check_hyper
 from schedlab.lambdas import Lambda
-from schedlab.params import MAX_LIST, Param
+from schedlab.params import MAX_LIST, Param, finite_float
 
 MAX_NESTING = 4  # SequentialLR inside SequentialLR ... at most this deep
 MAX_SCHEDULERS = 32  # schedulers in one schedule, nested ones included
@@ -38,23 +39,24 @@ class OptimizerSpec:
     groups: tuple[dict[str, Any], ...] | None = None
 
     def __post_init__(self) -> None:
-        if self.name not in OPTIMIZERS:
-            raise ScheduleError(f"unknown optimizer '{self.name}'; choose one of "
+        if not isinstance(self.name, str) or self.name not in OPTIMIZERS:
+            raise ScheduleError(f"unknown optimizer {quote(repr(self.name), 40)}; choose one of "
                                 f"{', '.join(OPTIMIZERS)}", param="optimizer")
-        object.__setattr__(self, "kwargs", _check_literals(self.kwargs, self.name))
+        object.__setattr__(self, "kwargs", _check_hypers(
+            self.name, _check_literals(self.kwargs, self.name), self.name))
+        if "initial_lr" in self.kwargs:
+            raise ScheduleError(f"{self.name}: initial_lr belongs in a param group dict, not "
+                                "in the optimizer's arguments", param="optimizer")
         if self.groups is not None:
-            if not 1 <= len(self.groups) <= MAX_GROUPS:
+            if not isinstance(self.groups, (list, tuple)) or not 1 <= len(self.groups) <= \
+                    MAX_GROUPS:
+                count = len(self.groups) if isinstance(self.groups, (list, tuple)) else "?"
                 raise ScheduleError(f"{self.name}: between 1 and {MAX_GROUPS} param groups "
-                                    f"are allowed, got {len(self.groups)}", param="groups")
-            groups = tuple(_check_literals(g, f"{self.name} param group {i}")
-                           for i, g in enumerate(self.groups))
+                                    f"are allowed, got {count}", param="groups")
+            groups = tuple(_check_hypers(self.name, _check_literals(g, where), where)
+                           for i, g in enumerate(self.groups)
+                           for where in [f"{self.name} param group {i}"])
             object.__setattr__(self, "groups", groups)
-        for where in (self.kwargs, *(self.groups or ())):
-            lr = where.get("lr", 0.0)
-            if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not (
-                    math.isfinite(lr) and lr >= 0):
-                raise ScheduleError(f"{self.name}: lr={lr!r} is not allowed; lr must be a "
-                                    "finite number >= 0", param="lr")
 
     @property
     def group_count(self) -> int:
@@ -73,9 +75,12 @@ class SchedulerSpec:
     kwargs: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if self.name not in SCHEDULERS:
-            raise ScheduleError(f"unknown scheduler '{self.name}'; choose one of "
-                                f"{', '.join(SCHEDULERS)}", param="scheduler")
+        if not isinstance(self.name, str) or self.name not in SCHEDULERS:
+            raise ScheduleError(f"unknown scheduler {quote(repr(self.name), 40)}; choose one "
+                                f"of {', '.join(SCHEDULERS)}", param="scheduler")
+        if not isinstance(self.kwargs, dict) or not all(isinstance(k, str) for k in self.kwargs):
+            raise ScheduleError(f"{self.name}: arguments must be a mapping of names to values",
+                                param="scheduler")
 
     def check(self, groups: int, depth: int = 0) -> int:
         """Check every argument against the catalog; return the number of schedulers."""
@@ -85,8 +90,8 @@ class SchedulerSpec:
         known = {p.name: p for p in info.params if p.kind != "optimizer"}
         for key, value in self.kwargs.items():
             if key not in known:
-                raise ScheduleError(f"{self.name} has no parameter '{key}'; it takes "
-                                    f"{', '.join(known)}", param=key)
+                raise ScheduleError(f"{self.name} has no parameter {quote(repr(key), 40)}; "
+                                    f"it takes {', '.join(known)}", param=key)
             self.kwargs[key] = check_argument(known[key], value, self.name, groups)
         for p in known.values():
             if p.required and p.name not in self.kwargs:
@@ -269,15 +274,27 @@ def _check_literals(values: Any, owner: str) -> dict[str, Any]:
     out = {}
     for key, value in values.items():
         if not isinstance(key, str) or not key.isidentifier() or key == "params":
-            raise ScheduleError(f"{owner}: {key!r} is not an argument name it takes")
+            raise ScheduleError(f"{owner}: {quote(repr(key), 40)} is not an argument name it "
+                                "takes")
         out[key] = _literal_value(value, f"{owner}: {key}")
     return out
+
+
+def _check_hypers(optimizer: str, values: dict[str, Any], where: str) -> dict[str, Any]:
+    return {k: check_hyper(optimizer, k, v, where) for k, v in values.items()}
 
 
 def _literal_value(value: Any, where: str, depth: int = 0) -> Any:
     if isinstance(value, _LITERALS):
         if isinstance(value, float) and math.isnan(value):
             raise ScheduleError(f"{where}: NaN is not allowed")
+        if isinstance(value, int) and not isinstance(value, bool) and \
+                finite_float(value) is None:
+            raise ScheduleError(f"{where}: a {value.bit_length()}-bit integer is too large; "
+                                "numbers must fit in a float")
+        if isinstance(value, str) and len(value) > MAX_TEXT:
+            raise ScheduleError(f"{where}: a text of {len(value):,} characters is too long "
+                                f"(at most {MAX_TEXT})")
         return value
     if isinstance(value, (list, tuple)) and depth < 2 and len(value) <= MAX_LIST:
         return tuple(_literal_value(v, where, depth + 1) for v in value)
@@ -303,7 +320,7 @@ def _spec_to_json(spec: SchedulerSpec) -> dict[str, Any]:
 
 def _need_str(value: Any) -> str:
     if not isinstance(value, str):
-        raise ScheduleError(f"schedule data: expected a name, got {value!r:.40}")
+        raise ScheduleError(f"schedule data: expected a name, got {quote(repr(value), 40)}")
     return value
 
 
