@@ -8,6 +8,7 @@ examples, a ResNet StepLR, warmup + cosine) give no warnings: a false alarm is a
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -188,9 +189,11 @@ def _length(spec: SchedulerSpec, key: str | None) -> int | None:
 
 def _restarts(kw: dict, start: int, end: int, unit: str):
     span, length, at, cycle_start = end - start, kw["T_0"], kw["T_0"], 0
-    while at < span:
+    if kw.get("T_mult", 1) == 1:  # restarts at every multiple of T_0: no need to walk them
+        cycle_start = (span - 1) // length * length if length < span else 0
+    while kw.get("T_mult", 1) != 1 and at < span:  # cycles grow geometrically: few passes
         cycle_start = at
-        length *= kw.get("T_mult", 1)
+        length *= kw["T_mult"]
         at += length
     done = span - cycle_start  # steps of the last cycle that run
     if done < length and done / length < 0.75:
@@ -217,7 +220,7 @@ def _milestones(spec: SchedulerSpec, start: int, end: int, unit: str):
         yield Finding(severity, f"{name} milestones {marks} are not in increasing order.",
                       f"Write them sorted: {sorted(marks)}.", start, end,
                       "milestones-unsorted")
-    twice = sorted({m for m in marks if marks.count(m) > 1 and m < span})
+    twice = sorted(m for m, k in Counter(marks).items() if k > 1 and m < span)
     if twice:
         effect = "gamma is applied several times there" if name == "MultiStepLR" else \
             "a phase between them has no length"

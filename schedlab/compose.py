@@ -127,7 +127,7 @@ def simulate(spec: SchedulerSpec, opt: Groups, steps: int,
     mom = None if m0 is None else np.empty(steps)
     if mom is not None:
         mom[0] = m0
-    stride, last, moved = sim.stride, m0, False
+    stride, last = sim.stride, m0
     done = 1
     while done < steps:
         n = min(chunk, steps - done)
@@ -145,32 +145,34 @@ def simulate(spec: SchedulerSpec, opt: Groups, steps: int,
                 known = np.where(np.isnan(m), 0, np.arange(len(m)))
                 m = m[np.maximum.accumulate(known)]
                 mom[done:done + n] = m[1:][stride - 1::stride]
-                last, moved = float(m[-1]), True
+                last = float(m[-1])
         done += n
-    if mom is not None and not moved:
-        mom = np.full(steps, float(m0))
     return out, mom
 
 
 def run_plateau(kw: dict, opt: Groups, steps: int,
                 metric: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-    """ReduceLROnPlateau's state machine, step by step exactly as torch runs it."""
+    """ReduceLROnPlateau's state machine, step by step exactly as torch runs it.
+
+    The replay is a plain Python loop (each decision depends on the one before); it only
+    notes the steps where the lr changes, and the table is filled from those at the end."""
     mode, threshold = kw.get("mode", "min"), kw.get("threshold", 1e-4)
     rel = kw.get("threshold_mode", "rel") == "rel"
     factor, patience = kw.get("factor", 0.1), kw.get("patience", 10)
     cooldown, eps = kw.get("cooldown", 0), kw.get("eps", 1e-8)
     min_lrs = per_group(kw.get("min_lr", 0), len(opt))
     lrs = opt.values("lr")
-    out = np.empty((steps, len(opt)))
-    out[0] = lrs
-    best = float("inf") if mode == "min" else float("-inf")
+    changed_at, values = [0], [list(lrs)]
+    minimize = mode == "min"
+    best = float("inf") if minimize else float("-inf")
+    # torch's is_better: a < best * (1 - threshold), a < best - threshold, and for max mode
+    # a > best * (threshold + 1), a > best + threshold (the same float operations)
+    scale = (1.0 - threshold) if minimize else (threshold + 1.0)
+    shift = -threshold if minimize else threshold
     bad = counter = 0
     for k, current in enumerate(metric[: steps - 1].tolist(), start=1):
-        if mode == "min":
-            better = current < (best * (1.0 - threshold) if rel else best - threshold)
-        else:
-            better = current > (best * (threshold + 1.0) if rel else best + threshold)
-        if better:
+        bound = best * scale if rel else best + shift
+        if (current < bound) if minimize else (current > bound):
             best, bad = current, 0
         else:
             bad += 1
@@ -178,11 +180,16 @@ def run_plateau(kw: dict, opt: Groups, steps: int,
             counter -= 1
             bad = 0
         if bad > patience:
+            moved = False
             for i, old in enumerate(lrs):
                 new = max(old * factor, min_lrs[i])
                 if old - new > eps:
-                    lrs[i] = new
+                    lrs[i], moved = new, True
+            if moved:
+                changed_at.append(k)
+                values.append(list(lrs))
             counter, bad = cooldown, 0
-        out[k] = lrs
+    which = np.searchsorted(np.array(changed_at), np.arange(steps), side="right") - 1
+    out = np.array(values, dtype=float)[which]
     m0 = opt.groups[0].get("momentum")
     return out, None if m0 is None else np.full(steps, float(m0))

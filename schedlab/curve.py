@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -9,6 +10,7 @@ import pandas as pd
 
 from schedlab.catalog import OPTIMIZERS
 from schedlab.compose import Unsupported, simulate
+from schedlab.cost import check_budget, estimate_curve, estimate_torch
 from schedlab.errors import ScheduleError
 from schedlab.oracle import build_optimizer, build_scheduler, read_momenta, step_torch
 from schedlab.schedule import Schedule
@@ -34,6 +36,9 @@ def compute_curve(schedule: Schedule, steps: int, metric: Any = None, *,
     one and steps real torch otherwise; "torch" always steps torch; "fast" refuses to fall
     back (for tests and benchmarks).
 
+    The cost is estimated before any work starts (``schedlab.cost``): a request beyond the
+    budget (about one second, 30 million values) is a ScheduleError saying what to reduce.
+
     Example:
         >>> s = parse_schedule("StepLR(optimizer, step_size=2, gamma=0.5)")
         >>> compute_curve(s, 5)["lr"].tolist()
@@ -44,6 +49,8 @@ def compute_curve(schedule: Schedule, steps: int, metric: Any = None, *,
         raise ScheduleError("compute_curve needs a Schedule (see parse_schedule)")
     if engine not in ("auto", "torch", "fast"):
         raise ValueError(f"engine must be 'auto', 'torch' or 'fast', not {engine!r}")
+    estimate = estimate_curve(schedule, steps)
+    check_budget(estimate)
     metric = _check_metric(metric, steps) if schedule.scheduler.name == \
         "ReduceLROnPlateau" else None
     optimizer = build_optimizer(schedule)
@@ -55,13 +62,16 @@ def compute_curve(schedule: Schedule, steps: int, metric: Any = None, *,
             g["initial_lr"] = float(torch_group["initial_lr"])
     build_scheduler(schedule.scheduler, optimizer)  # torch judges the parameters
     if engine == "torch":
+        check_budget(estimate_torch(schedule, steps))
         lrs, mom = step_torch(schedule, steps, metric)
     else:
         try:
-            lrs, mom = simulate(schedule.scheduler, groups, steps, metric)
+            lrs, mom = simulate(schedule.scheduler, groups, steps, metric,
+                                chunk=estimate.chunk)
         except Unsupported:
             if engine == "fast":
                 raise
+            check_budget(estimate_torch(schedule, steps))  # should the estimate have missed
             lrs, mom = step_torch(schedule, steps, metric)
     return _frame(lrs, mom)
 
@@ -91,13 +101,15 @@ def _check_metric(metric: Any, steps: int) -> np.ndarray:
 
 
 def _frame(lrs: np.ndarray, mom: np.ndarray | None) -> pd.DataFrame:
+    # copy=False: the columns are the computed arrays themselves (a 10M-step curve would
+    # otherwise be held twice)
     columns: dict[str, np.ndarray] = {"step": np.arange(len(lrs), dtype=np.int64),
                                       "lr": lrs[:, 0]}
     for g in range(1, lrs.shape[1]):
         columns[f"lr_{g}"] = lrs[:, g]
     if mom is not None and np.any(mom != 0):
         columns["momentum"] = mom
-    return pd.DataFrame(columns)
+    return pd.DataFrame(columns, copy=False)
 
 
 def synthetic_metric(steps: int, *, seed: int = 0, noise: float = 0.02,
@@ -113,14 +125,24 @@ def synthetic_metric(steps: int, *, seed: int = 0, noise: float = 0.02,
     for name, value, low, high in (("noise", noise, 0, 1), ("plateau_at", plateau_at, 0, 1),
                                    ("plateau_length", plateau_length, 0, 1)):
         if not isinstance(value, (int, float)) or not low <= value <= high:
-            raise ScheduleError(f"{name}={value!r} is out of range; it must be in "
+            raise ScheduleError(f"{name}={value!r:.40} is out of range; it must be in "
                                 f"[{low}, {high}]", param=name)
-    if not 0 < floor < start:
-        raise ScheduleError("synthetic_metric needs 0 < floor < start", param="floor")
-    t = np.arange(steps, dtype=float) / max(steps, 1)
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or \
+            not 0 <= seed < 2**64:
+        raise ScheduleError(f"seed={seed!r:.40} is not allowed; seed must be a whole number "
+                            "from 0 to 2**64 - 1", param="seed")
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+               for v in (start, floor)) or not 0 < floor < start:
+        raise ScheduleError("synthetic_metric needs numbers with 0 < floor < start",
+                            param="floor")
     stall_from, stall_to = plateau_at, min(1.0, plateau_at + plateau_length)
-    progress = t - np.clip(t - stall_from, 0.0, stall_to - stall_from)  # frozen on the plateau
     span = max(1.0 - (stall_to - stall_from), 1e-9)
-    loss = floor + (start - floor) * np.exp(-5.0 * progress / span)
     rng = np.random.default_rng(seed)
-    return loss * np.clip(1.0 + noise * rng.standard_normal(steps), 0.05, None)
+    out = np.empty(steps)
+    for a in range(0, steps, 1 << 18):  # in pieces: a few arrays of this size, not the run's
+        b = min(steps, a + (1 << 18))
+        t = np.arange(a, b, dtype=float) / max(steps, 1)
+        progress = t - np.clip(t - stall_from, 0.0, stall_to - stall_from)  # frozen on the
+        loss = floor + (start - floor) * np.exp(-5.0 * progress / span)  # plateau
+        out[a:b] = loss * np.clip(1.0 + noise * rng.standard_normal(b - a), 0.05, None)
+    return out

@@ -38,10 +38,8 @@ class WarmRestartsSim(Sim):
     def step_updates(self, n: int) -> Updates:
         mult = self.kw.get("T_mult", 1)
         if mult == 1:  # T_cur counts 0..T_0-1 over and over
-            cycle = np.arange(self.T_i)
-            reps = -(-(self.T_cur + 1 + n) // self.T_i)
-            t_cur = np.tile(cycle, reps)[self.T_cur + 1:self.T_cur + 1 + n]
-            t_i = np.broadcast_to(self.T_i, (n,))
+            t_cur = (np.arange(n, dtype=np.int64) + (self.T_cur + 1)) % self.T_i
+            t_i = np.broadcast_to(float(self.T_i), (n,))
             self.T_cur = int(t_cur[-1]) if n else self.T_cur
         else:
             cur_parts, len_parts = [], []
@@ -50,22 +48,24 @@ class WarmRestartsSim(Sim):
                 run = min(n - done, self.T_i - self.T_cur - 1)
                 if run > 0:
                     cur_parts.append(np.arange(self.T_cur + 1, self.T_cur + 1 + run))
-                    len_parts.append(np.full(run, self.T_i))
+                    # as floats: T_i grows past int64 when T_mult is large (torch divides
+                    # by it as a float too)
+                    len_parts.append(np.full(run, float(self.T_i)))
                     self.T_cur += run
                     done += run
                 if done < n:  # the restart step
                     self.T_cur, self.T_i = 0, self.T_i * mult
                     cur_parts.append(np.array([0]))
-                    len_parts.append(np.array([self.T_i]))
+                    len_parts.append(np.array([float(self.T_i)]))
                     done += 1
             t_cur = np.concatenate(cur_parts) if cur_parts else np.empty(0, dtype=int)
-            t_i = np.concatenate(len_parts) if len_parts else np.empty(0, dtype=int)
+            t_i = np.concatenate(len_parts) if len_parts else np.empty(0)
         self.last_epoch += n
         return self._values(t_cur, t_i)
 
     def jump0(self) -> Updates:
         self.last_epoch = 0
-        return self._values(np.array([self.T_cur]), np.array([self.T_i]))
+        return self._values(np.array([self.T_cur]), np.array([float(self.T_i)]))
 
     def _values(self, t_cur: np.ndarray, t_i: np.ndarray) -> Updates:
         eta = self.kw.get("eta_min", 0.0)

@@ -123,6 +123,23 @@ def validate_expr(node: ast.expr, source: str, names: frozenset[str]) -> None:
     walk(node, 0)
 
 
+def measure_expr(node: ast.expr) -> tuple[int, int, int]:
+    """What evaluating a validated expression costs per value: (array operations, Python
+    calls, nesting depth). Conditionals and and/or count extra: they split, evaluate and
+    merge masked arrays. ``round(x, n)`` is one Python call per value (its exact decimal
+    rounding has no vectorized equivalent)."""
+    ops = calls = depth = 0
+    stack = [(node, 1)]
+    while stack:
+        n, d = stack.pop()
+        depth = max(depth, d)
+        ops += 4 if isinstance(n, (ast.IfExp, ast.BoolOp, ast.Compare)) else 1
+        if isinstance(n, ast.Call) and _function_name(n.func) == "round" and len(n.args) == 2:
+            calls += 1
+        stack += [(c, d + 1) for c in ast.iter_child_nodes(n) if isinstance(c, ast.expr)]
+    return ops, calls, depth
+
+
 def _function_name(func: ast.expr) -> str | None:
     if isinstance(func, ast.Name) and func.id in FUNCTIONS:
         return func.id

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from schedlab.errors import ScheduleError, quote
-from schedlab.expr import MAX_SOURCE_CHARS, Evaluator, as_python, validate_expr
+from schedlab.expr import (MAX_SOURCE_CHARS, Evaluator, as_python, measure_expr,
+                           validate_expr)
 
 EXAMPLE = "lambda epoch: 0.95 ** epoch"
 
@@ -24,6 +25,7 @@ class Lambda:
 
     source: str
     _node: ast.Lambda = field(init=False, repr=False, compare=False)
+    size: tuple[int, int, int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.source, str):
@@ -32,6 +34,8 @@ class Lambda:
         node = _parse_lambda(canonical)
         object.__setattr__(self, "source", canonical)
         object.__setattr__(self, "_node", node)
+        # (array operations, Python calls, depth) per value, for the cost estimate
+        object.__setattr__(self, "size", measure_expr(node.body))
 
     @property
     def arg(self) -> str:
