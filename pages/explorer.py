@@ -9,15 +9,16 @@ import streamlit as st
 from schedlab import ScheduleError, parse_schedule
 from schedlab.curve import MAX_STEPS
 from schedlab.horizon import Horizon, MetricSettings
-from schedlab.plot import Series, build_figure, curve_series
+from schedlab.plot import COLORS, Series, build_figure
 from schedlab.schedule import optimizer_source
 from schedlab.share import MAX_PINNED, ExplorerState, View, pin_label
 from ui import state as session
-from ui.chart import bundle, csv_maker
+from ui.chart import CSV_ROWS, csv_maker, csv_rows, drawn
 from ui.editor import Errors, edit_schedule
 from ui.page import guarded, setup
+from ui.text import LABEL_LIMIT, plain
 
-PASTE_ERROR = "explorer.paste_error"
+PASTE_ERROR, PIN_ERROR = "explorer.paste_error", "explorer.pin_error"
 
 
 def apply_paste(key: str) -> None:
@@ -28,8 +29,12 @@ def apply_paste(key: str) -> None:
     except ScheduleError as exc:  # shown while this text stays in the box
         st.session_state[PASTE_ERROR] = (key, st.session_state.get(key), str(exc))
         return
+    try:
+        session.reset_to(replace(state, schedule=schedule))
+    except ScheduleError as exc:  # e.g. too costly to draw with the compared schedules
+        st.session_state[PASTE_ERROR] = (key, st.session_state.get(key), str(exc))
+        return
     st.session_state[PASTE_ERROR] = None
-    session.reset_to(replace(state, schedule=schedule))
 
 
 def paste_box(state: ExplorerState) -> None:
@@ -43,7 +48,7 @@ def paste_box(state: ExplorerState) -> None:
                           "scheduler.step() are understood or ignored. Nothing is executed.")
         st.button("Apply", on_click=apply_paste, args=(key,), type="primary", key="paste.apply")
         if failed:
-            st.error(failed[2], icon=":material/error:")
+            st.error(plain(failed[2]), icon=":material/error:")
 
 
 def run_controls(state: ExplorerState, gen: int, errors: Errors, plateau: bool
@@ -91,9 +96,13 @@ def run_controls(state: ExplorerState, gen: int, errors: Errors, plateau: bool
 
 def pin(key: str) -> None:
     state = session.load()
+    st.session_state[PIN_ERROR] = None
     if len(state.compare) < MAX_PINNED:
-        label = (st.session_state.get(key) or pin_label(state)).strip()[:120]
-        session.save(state.pin(label or pin_label(state)))
+        label = (st.session_state.get(key) or pin_label(state)).strip()[:LABEL_LIMIT]
+        try:
+            session.save(state.pin(label or pin_label(state)))
+        except ScheduleError as exc:  # the page would be too costly to draw
+            st.session_state[PIN_ERROR] = str(exc)
 
 
 def unpin(index: int | None) -> None:
@@ -105,22 +114,45 @@ def unpin(index: int | None) -> None:
 def restore(index: int) -> None:
     state = session.load()
     p = state.compare[index]
-    session.reset_to(replace(state, schedule=p.schedule, horizon=p.horizon, metric=p.metric))
+    st.session_state[PIN_ERROR] = None
+    try:
+        session.reset_to(replace(state, schedule=p.schedule, horizon=p.horizon,
+                                 metric=p.metric))
+    except ScheduleError as exc:
+        st.session_state[PIN_ERROR] = str(exc)
+
+
+def lines(curve, horizon: Horizon, label: str, color_at: int, momentum: bool = True,
+          dash: str | None = None) -> list[Series]:
+    """The lr of every param group (and the momentum) of a drawn curve."""
+    groups = [c for c in curve.lines if c == "lr" or c.startswith("lr_")]
+    out = []
+    for i, column in enumerate(groups):
+        rows, values = curve.lines[column]
+        out.append(Series(label if len(groups) == 1 else f"{label} · group {i}", values,
+                          horizon, color=COLORS[(color_at + i) % len(COLORS)], dash=dash,
+                          legendgroup=label, rows=rows))
+    if momentum and "momentum" in curve.lines:
+        rows, values = curve.lines["momentum"]
+        out.append(Series(f"{label} · momentum", values, horizon, axis="momentum",
+                          color=COLORS[color_at % len(COLORS)], dash="dot",
+                          legendgroup=label, rows=rows))
+    return out
 
 
 def chart(state: ExplorerState) -> None:
-    current = bundle(state.schedule, state.horizon, state.metric)
+    current = drawn(state.schedule, state.horizon, state.metric)
     plateau = state.schedule.scheduler.name == "ReduceLROnPlateau"
-    series = curve_series(current.table, state.horizon, "current", 0, state.view.momentum)
-    events = [(series[0], current.events)]
+    series = lines(current, state.horizon, "current", 0, state.view.momentum)
+    events = [(series[0], current.events, current.event_lr)]
     for p in state.compare:  # each line of each curve gets its own color
-        other = bundle(p.schedule, p.horizon, p.metric)
+        other = drawn(p.schedule, p.horizon, p.metric)
         used = sum(s.axis == "lr" for s in series)
-        series += curve_series(other.table, p.horizon, p.label, used, momentum=False,
-                               dash="dash")
+        series += lines(other, p.horizon, p.label, used, momentum=False, dash="dash")
     if plateau:
-        series.append(Series("validation metric (synthetic)", current.metric, state.horizon,
-                             axis="metric", color="#7f7f7f"))
+        rows, values = current.metric
+        series.append(Series("validation metric (synthetic)", values, state.horizon,
+                             axis="metric", color="#7f7f7f", rows=rows))
     figure = build_figure(series, events, x_unit=state.view.x_unit, log_y=state.view.log_y,
                           metric_panel=plateau, shades=shades(current.findings, state))
     st.plotly_chart(figure, key="chart", config={
@@ -149,7 +181,7 @@ def shades(findings, state: ExplorerState) -> list[tuple[float, float, str, str]
 
 
 def sanity_and_code(state: ExplorerState) -> None:
-    findings = bundle(state.schedule, state.horizon, state.metric).findings
+    findings = drawn(state.schedule, state.horizon, state.metric).findings
     worst = "no problems" if not findings else f"{len(findings)} finding" + (
         "s" if len(findings) > 1 else "")
     check, code = st.tabs([f"Sanity check ({worst})", "Code"])
@@ -158,7 +190,7 @@ def sanity_and_code(state: ExplorerState) -> None:
             st.success("No classic mistakes found for this run.", icon=":material/check:")
         for f in findings:
             box = {"error": st.error, "warning": st.warning, "info": st.info}[f.severity]
-            box(f"**{f.message}** {f.fix}", icon=ICON[f.severity])
+            box(f"**{plain(f.message)}** {plain(f.fix)}", icon=ICON[f.severity])
     with code:
         h = state.horizon
         script = state.schedule.to_code("script", epochs=h.epochs,
@@ -187,9 +219,11 @@ def compare_and_share(state: ExplorerState) -> None:
                  help=f"keep this curve on the chart (up to {MAX_PINNED})", width="stretch")
         if full:
             st.caption(f"{MAX_PINNED} schedules pinned: remove one to pin another.")
+        if st.session_state.get(PIN_ERROR):
+            st.error(plain(st.session_state[PIN_ERROR]), icon=":material/error:")
         for i, p in enumerate(state.compare):
             a, b, c = st.columns([6, 1, 1], vertical_alignment="center")
-            a.markdown(f"`{i + 1}` {p.label}")
+            a.markdown(f"`{i + 1}` {plain(p.label, LABEL_LIMIT)}")
             b.button("Show", key=f"pin.restore.{i}", on_click=restore, args=(i,),
                      help="edit this schedule (it stays pinned)")
             c.button("✕", key=f"pin.remove.{i}", on_click=unpin, args=(i,), help="remove")
@@ -199,9 +233,14 @@ def compare_and_share(state: ExplorerState) -> None:
                  icon=":material/model_training:",
                  help="a short MNIST run whose lr follows this curve")
     a, b = st.columns(2)
+    too_long = csv_rows(state.horizon) > CSV_ROWS
     a.download_button("Download CSV (every step)", data=csv_maker(
         state.schedule, state.horizon, state.metric), file_name="schedlab-curve.csv",
-        mime="text/csv", on_click="ignore", key="csv", width="stretch")
+        mime="text/csv", on_click="ignore", key="csv", width="stretch", disabled=too_long)
+    if too_long:
+        a.caption(f"A CSV holds at most {CSV_ROWS:,} rows (a spreadsheet's limit); this run "
+                  f"has {csv_rows(state.horizon):,}. For the whole run: `python -m schedlab "
+                  "curve --steps N --format csv` with the code from the Code tab.")
     with b.popover("Share", width="stretch"):
         base = (st.context.url or "").split("?")[0]
         st.caption("This link reopens this view, comparisons included "
@@ -214,8 +253,8 @@ def main() -> None:
     gen = session.generation()
     st.title("Schedule explorer")
     if session.link_warning():
-        st.warning(f"This link could not be opened: {session.link_warning()}. Showing the "
-                   "default schedule instead.", icon=":material/link_off:")
+        st.warning(f"This link could not be opened: {plain(session.link_warning())} Showing "
+                   "the default schedule instead.", icon=":material/link_off:")
     errors = Errors()
     left, right = st.columns([5, 9], gap="large")
     with left:
@@ -223,8 +262,12 @@ def main() -> None:
         schedule = edit_schedule(state.schedule, gen, errors)
         plateau = (schedule or state.schedule).scheduler.name == "ReduceLROnPlateau"
         horizon, view, metric = run_controls(state, gen, errors, plateau)
-    state = session.update(schedule=schedule or state.schedule,
-                           horizon=horizon or state.horizon, view=view, metric=metric)
+    try:
+        state = session.update(schedule=schedule or state.schedule,
+                               horizon=horizon or state.horizon, view=view, metric=metric)
+    except ScheduleError as exc:  # too costly to draw (with the compared schedules)
+        errors.show("epochs" if horizon != state.horizon else "scheduler", str(exc))
+        state = session.update(view=view)
     with paste_slot:
         paste_box(state)
     with right:
@@ -235,7 +278,7 @@ def main() -> None:
             chart(state)
             sanity_and_code(state)
         except ScheduleError as exc:
-            st.error(str(exc), icon=":material/error:")
+            st.error(plain(exc), icon=":material/error:")
         compare_and_share(state)
     session.sync_url(state)
 

@@ -100,6 +100,21 @@ def check_budget(estimate: Estimate, what: str = "this curve") -> None:
             f"draw at most about {fit:,} steps, or simplify the schedule", param="steps")
 
 
+def check_page(curves: list[Estimate], what: str = "the page") -> None:
+    """Several curves drawn together (a page and its comparisons): each within the budget
+    on its own, and all of them together within the same time budget (they are computed
+    one after another, so memory is one curve's)."""
+    for estimate in curves:
+        check_budget(estimate)
+    total = sum(e.seconds for e in curves)
+    if total > BUDGET_SECONDS:
+        parts = ", ".join(f"{e.seconds:.1f} s" for e in curves)
+        raise ScheduleError(
+            f"{what} would take about {total:.1f} s to draw ({len(curves)} curves: {parts}); "
+            f"schedlab draws a page in at most {BUDGET_SECONDS:g} s: compare fewer "
+            "schedules, or use shorter runs", param="compare")
+
+
 def _needs_torch(spec: SchedulerSpec) -> bool:
     """Compositions the fast models do not cover (compose.build_sim raises Unsupported)."""
     children = spec.kwargs.get("schedulers") or ()

@@ -8,6 +8,7 @@ exact and the figure stays small whatever the step count.
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,11 +33,24 @@ def decimate(y: np.ndarray, budget: int) -> np.ndarray:
         return np.arange(n)
     buckets = max(1, budget // 2)
     size = -(-n // buckets)
-    padded = np.concatenate((y, np.full(buckets * size - n, y[-1])))
-    clean = np.where(np.isnan(padded), 0.0, padded).reshape(buckets, size)
-    base = np.arange(buckets) * size
-    idx = np.concatenate(([0, n - 1], base + clean.argmin(1), base + clean.argmax(1)))
-    return np.unique(idx[idx < n])
+    full = n // size  # whole buckets, read in place (no copy of a 10M-value series)
+    parts = [np.array([0, n - 1])]
+    if full:
+        block = y[:full * size].reshape(full, size)
+        if not np.isfinite(block).all():  # NaN would win every comparison: count it as 0
+            block = np.where(np.isfinite(block), block, 0.0)
+        base = np.arange(full) * size
+        parts += [base + block.argmin(1), base + block.argmax(1)]
+    if full * size < n:  # the last, partial bucket
+        tail = np.nan_to_num(y[full * size:], nan=0.0, posinf=0.0, neginf=0.0)
+        parts += [np.array([full * size + tail.argmin(), full * size + tail.argmax()])]
+    return np.unique(np.concatenate(parts))
+
+
+def html_text(text: str) -> str:
+    """Text for Plotly, which renders a subset of HTML (links, images) in names and labels:
+    user text (a label from a link, say) is shown as it is, never as markup."""
+    return html.escape(text, quote=False)
 
 
 @dataclass
@@ -50,6 +64,8 @@ class Series:
     color: str = COLORS[0]
     dash: str | None = None
     legendgroup: str | None = None
+    rows: np.ndarray | None = None  # the rows of the curve ``values`` are (None: all of
+    # them); a decimated series keeps its first and last row
 
 
 def curve_series(table: pd.DataFrame, horizon: Horizon, label: str, color_at: int,
@@ -74,7 +90,8 @@ def _xy(s: Series, x_unit: str, budget: int) -> tuple[np.ndarray, np.ndarray, np
     h = s.horizon
     values = s.values
     idx = decimate(values, budget)
-    steps = idx.astype(np.int64) * h.stride + (h.stride if s.axis == "metric" else 0)
+    rows = idx if s.rows is None else s.rows[idx]
+    steps = rows.astype(np.int64) * h.stride + (h.stride if s.axis == "metric" else 0)
     y = values[idx]
     if h.stride > 1 and s.axis != "metric":  # the last value holds to the end of the run
         steps = np.append(steps, h.total_steps - 1)
@@ -84,30 +101,32 @@ def _xy(s: Series, x_unit: str, budget: int) -> tuple[np.ndarray, np.ndarray, np
     return x, y, np.stack((steps, epochs), 1).astype(np.int64)
 
 
-def build_figure(series: list[Series], events: list[tuple[Series, list[Event]]] = (), *,
+def build_figure(series: list[Series], events: list[tuple] = (), *,
                  x_unit: str = "step", log_y: bool = False, metric_panel: bool = False,
                  shades: list[tuple[float, float, str, str]] = ()) -> go.Figure:
-    """The figure: lr lines (momentum on a right axis), event markers, an optional metric
-    panel underneath, and shaded step ranges (x0, x1, color, label) in x_unit."""
+    """The figure: lr lines (momentum on a right axis), event markers (``(series, events)``
+    or ``(series, events, lr at each event)``), an optional metric panel underneath, and
+    shaded step ranges (x0, x1, color, label) in x_unit."""
     rows = 2 if metric_panel else 1
     fig = make_subplots(rows=rows, cols=1, shared_xaxes=True, vertical_spacing=0.06,
                         row_heights=[0.72, 0.28] if metric_panel else [1.0],
                         specs=[[{"secondary_y": True}]] + [[{}]] * (rows - 1))
     budget = max(300, POINT_BUDGET // max(1, len(series)))
-    dense = any(len(s.values) > budget for s in series)
+    dense = any(_length(s) > budget for s in series)
     for s in series:
         x, y, hover = _xy(s, x_unit, budget)
         what = {"lr": "lr", "momentum": "momentum", "metric": "metric"}[s.axis]
         fig.add_trace(go.Scatter(
-            x=x, y=y, customdata=hover, name=s.name, legendgroup=s.legendgroup,
+            x=x, y=y, customdata=hover, name=html_text(s.name),
+            legendgroup=None if s.legendgroup is None else html_text(s.legendgroup),
             mode="lines", line={"color": s.color, "dash": s.dash, "width": 2,
                                 "shape": "linear" if dense else "hv"},
-            hovertemplate=(f"<b>{s.name}</b><br>step %{{customdata[0]}} · epoch "
+            hovertemplate=("<b>%{fullData.name}</b><br>step %{customdata[0]} · epoch "
                            f"%{{customdata[1]}}<br>{what} %{{y:.12g}}<extra></extra>")),
             row=2 if s.axis == "metric" else 1, col=1,
             secondary_y=(s.axis == "momentum") if s.axis != "metric" else None)
-    for s, evs in events:
-        _add_events(fig, s, evs, x_unit)
+    for s, evs, *at in events:
+        _add_events(fig, s, evs, x_unit, *at)
     for x0, x1, color, label in shades:
         fig.add_vrect(x0=x0, x1=x1, fillcolor=color, opacity=0.12, line_width=0,
                       annotation_text=label, annotation_position="top left", row=1, col=1)
@@ -128,7 +147,15 @@ def build_figure(series: list[Series], events: list[tuple[Series, list[Event]]] 
     return fig
 
 
-def _add_events(fig: go.Figure, s: Series, events: list[Event], x_unit: str) -> None:
+def _length(s: Series) -> int:
+    """Rows of the whole curve a series is drawn from."""
+    return len(s.values) if s.rows is None else int(s.rows[-1]) + 1
+
+
+def _add_events(fig: go.Figure, s: Series, events: list[Event], x_unit: str,
+                values: np.ndarray | None = None) -> None:
+    """Markers for the events, at ``values`` (the lr at each event's row; read from the
+    series when it holds every row)."""
     if not events:
         return
     h = s.horizon
@@ -137,8 +164,10 @@ def _add_events(fig: go.Figure, s: Series, events: list[Event], x_unit: str) -> 
     x = steps if x_unit == "step" else steps / h.steps_per_epoch
     hover = np.stack((steps, steps // h.steps_per_epoch), 1)
     fig.add_trace(go.Scatter(
-        x=x, y=s.values[rows], customdata=hover, mode="markers", showlegend=False,
-        legendgroup=s.legendgroup, text=[e.label for e in events], name="events",
+        x=x, y=s.values[rows] if values is None else values, customdata=hover,
+        mode="markers", showlegend=False,
+        legendgroup=None if s.legendgroup is None else html_text(s.legendgroup),
+        text=[html_text(e.label) for e in events], name="events",
         marker={"symbol": [EVENT_SYMBOLS.get(e.kind, "circle") for e in events], "size": 9,
                 "color": s.color, "line": {"width": 1, "color": "white"}},
         hovertemplate="%{text}<br>step %{customdata[0]} · epoch %{customdata[1]}"

@@ -15,6 +15,7 @@ import zlib
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from schedlab.cost import check_page, estimate_curve
 from schedlab.errors import ScheduleError
 from schedlab.examples import example_schedule
 from schedlab.horizon import Horizon, MetricSettings
@@ -71,6 +72,16 @@ class ExplorerState:
     view: View = View()
     metric: MetricSettings = MetricSettings()
     compare: tuple[Pinned, ...] = ()
+
+    def __post_init__(self) -> None:
+        # every state can be drawn within the budget: a link, a pin or a widget change
+        # that could not is refused here, before anything is computed
+        check_page([estimate_curve(s, h.scheduler_steps) for s, h in self.curves()])
+
+    def curves(self) -> list[tuple[Schedule, Horizon]]:
+        """What the page draws: the current schedule and each compared one, with its run."""
+        return [(self.schedule, self.horizon)] + [(p.schedule, p.horizon)
+                                                  for p in self.compare]
 
     def pin(self, label: str) -> ExplorerState:
         """Add the current schedule to the comparison list (the oldest goes past 6)."""

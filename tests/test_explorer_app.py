@@ -14,6 +14,7 @@ from schedlab import compute_curve, parse_schedule
 from schedlab.catalog import SCHEDULERS
 from schedlab.horizon import Horizon
 from schedlab.share import MAX_PINNED, ExplorerState
+from tests.markdown import shown
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
@@ -120,7 +121,7 @@ def test_bad_pasted_code_is_explained_and_nothing_else_changes() -> None:
     before = state(at)
     _paste(at, "StepLR(optimizer, step_size=len(train_loader))")
     healthy(at)
-    assert "len(train_loader)" in at.error[0].value
+    assert "len(train_loader)" in shown(at.error[0].value)
     assert state(at) == before
 
 
@@ -135,8 +136,8 @@ def test_bad_parameter_shows_a_message_under_the_widget(key: str, value, message
     if message is None:
         assert not at.error
         return
-    assert message in at.error[0].value
-    assert at.info and "last valid schedule" in at.info[0].value
+    assert message in shown(at.error[0].value)
+    assert at.info and "last valid schedule" in shown(at.info[0].value)
 
 
 def test_bad_text_parameters_show_messages() -> None:
@@ -144,11 +145,11 @@ def test_bad_text_parameters_show_messages() -> None:
     at.selectbox(key="0.mode").set_value("MultiStepLR").run()
     at.text_input(key="0.p.MultiStepLR.milestones").set_value("30, sixty").run()
     healthy(at)
-    assert "'sixty' in milestones is not a number" in at.error[0].value
+    assert "'sixty' in milestones is not a number" in shown(at.error[0].value)
     at.selectbox(key="0.mode").set_value("LambdaLR").run()
     at.text_input(key="0.p.LambdaLR.lr_lambda").set_value("lambda e: __import__('os')").run()
     healthy(at)
-    assert "call not allowed" in at.error[0].value
+    assert "call not allowed" in shown(at.error[0].value)
 
 
 def test_link_round_trip_and_hostile_links() -> None:
@@ -164,7 +165,7 @@ def test_link_round_trip_and_hostile_links() -> None:
     assert again.selectbox(key="0.mode").value == "CyclicLR"
     bad = page(shared[:-10])
     healthy(bad)
-    assert "could not be opened" in bad.warning[0].value
+    assert "could not be opened" in shown(bad.warning[0].value)
     assert state(bad) == ExplorerState()
 
 
@@ -226,22 +227,22 @@ def test_an_unexpected_failure_shows_an_apology_not_a_traceback(monkeypatch) -> 
     def boom(*args, **kwargs):
         raise RuntimeError("simulated bug")
 
-    monkeypatch.setattr(ui.chart, "bundle", boom)
+    monkeypatch.setattr(ui.chart, "drawn", boom)
     at = page()
     assert not at.exception
-    assert "Sorry, something unexpected went wrong" in at.error[0].value
+    assert "Sorry, something unexpected went wrong" in shown(at.error[0].value)
     assert "simulated bug" in at.expander[-1].children[0].value
 
 
 def test_sanity_check_panel_and_shading() -> None:
     at = page()
     assert at.tabs[0].label == "Sanity check (no problems)"
-    assert "No classic mistakes" in at.success[0].value
+    assert "No classic mistakes" in shown(at.success[0].value)
     at.selectbox(key="0.mode").set_value("CosineAnnealingLR").run()
     at.number_input(key="0.p.CosineAnnealingLR.T_max").set_value(40).run()
     healthy(at)
     assert at.tabs[0].label == "Sanity check (1 finding)"
-    assert "reaches eta_min after T_max=40" in at.warning[0].value
+    assert "reaches eta_min after T_max=40" in shown(at.warning[0].value)
     shapes = json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]["shapes"]
     assert [(s["x0"], s["x1"]) for s in shapes] == [(40 * 100, 100 * 100 - 1)]
 

@@ -20,6 +20,7 @@ from schedlab.forms import field_text, parse_field, widget_kind
 from schedlab.oracle import check_with_torch
 from schedlab.params import Param
 from schedlab.schedule import OptimizerSpec, Schedule, SchedulerSpec, check_argument
+from ui.text import plain
 
 COMPOSITES = ("SequentialLR", "ChainedScheduler")
 ORDER = [n for f in FAMILIES for n, i in SCHEDULERS.items() if i.family == f]
@@ -40,7 +41,7 @@ class Errors:
 
     def show(self, key: str, message: str) -> None:
         self.first = self.first or message
-        (self.slots.get(key) or st).error(message, icon=":material/error:")
+        (self.slots.get(key) or st).error(plain(message), icon=":material/error:")
 
 
 def scheduler_label(name: str) -> str:
@@ -210,7 +211,7 @@ def edit_optimizer(current: OptimizerSpec, gen: int, errors: Errors) -> Optimize
         shown = {"lr", "momentum", "betas"}
         others = {k: v for k, v in kwargs.items() if k not in shown}
         if others:
-            st.caption("Also: " + ", ".join(f"{k}={v!r}" for k, v in others.items()))
+            st.caption(plain("Also: " + ", ".join(f"{k}={v!r}" for k, v in others.items())))
         groups = _groups(current, gen)
         errors.slot("optimizer")
     try:
