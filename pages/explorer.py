@@ -253,8 +253,8 @@ def main() -> None:
     gen = session.generation()
     st.title("Schedule explorer")
     if session.link_warning():
-        st.warning(f"This link could not be opened: {plain(session.link_warning())} Showing "
-                   "the default schedule instead.", icon=":material/link_off:")
+        st.warning(f"This link could not be opened: {plain(session.link_warning())}. "
+                   "Showing the default schedule instead.", icon=":material/link_off:")
     errors = Errors()
     left, right = st.columns([5, 9], gap="large")
     with left:

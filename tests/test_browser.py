@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -12,6 +13,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+SHOTS = Path(os.environ.get("SCHEDLAB_SHOTS", "/tmp/schedlab-shots"))
+SHOTS.mkdir(parents=True, exist_ok=True)
 pytestmark = pytest.mark.slow
 
 
@@ -117,3 +120,52 @@ def test_a_training_run_streams_live_and_stops(server, page) -> None:
     page.get_by_role("button", name="Stop").click()
     page.get_by_text("stopped", exact=True).first.wait_for(timeout=30_000)
     assert page.get_by_text("Traceback").count() == 0
+
+
+HOSTILE = ("![p](http://127.0.0.1:9/p.png) [Session expired / Sign in](http://127.0.0.1:9/)"
+           " <b>bold</b> $x^2$ :red[r] **b**")  # a label: at most 120 characters
+NAME = HOSTILE + " <img src=http://127.0.0.1:9/x.png> :material/home: www.example.com"
+
+
+def _link(state) -> str:
+    return f"/explorer?s={state.encode()}"
+
+
+def test_text_from_a_link_is_shown_as_plain_text(server, page) -> None:
+    """A crafted link: a pinned label and an unknown optimizer name full of Markdown and
+    HTML. The page shows them as text: no link, no image, nothing fetched."""
+    import json
+
+    from schedlab.share import ExplorerState
+
+    fetched = []
+    page.on("request", lambda r: fetched.append(r.url) if ":9/" in r.url else None)
+    pinned = ExplorerState().pin(HOSTILE)
+    page.goto(server + _link(pinned), wait_until="domcontentloaded")
+    page.wait_for_function(CHART_Y, timeout=60_000)
+    settle(page)
+    main = page.locator('[data-testid="stMain"]')
+    assert main.get_by_text("[Session expired / Sign in]", exact=False).count() >= 1
+    legend = page.evaluate("() => Array.from(document.querySelectorAll('.legendtext'))"
+                           ".map(e => e.textContent)")
+    assert any("<b>bold</b>" in t for t in legend), legend  # shown, not made bold
+
+    data = pinned.to_dict()
+    data["schedule"]["optimizer"]["name"] = NAME
+    from schedlab.share import MAX_ENCODED  # noqa: F401  (the link stays well below it)
+    import base64
+    import zlib
+    raw = json.dumps(data, separators=(",", ":")).encode()
+    bad = base64.urlsafe_b64encode(zlib.compress(raw, 9)).decode().rstrip("=")
+    page.goto(f"{server}/explorer?s={bad}", wait_until="domcontentloaded")
+    page.wait_for_function(CHART_Y, timeout=60_000)
+    settle(page)
+    warning = page.locator('[data-testid="stAlertContentWarning"]').first
+    assert "could not be opened" in warning.inner_text()
+    assert "unknown optimizer '![p](http://127.0.0.1:9/p.png)" in warning.inner_text().replace(
+        "\u200b", "")  # the name, shown as text (cut at 40 characters)
+    for alert in page.locator('[data-testid^="stAlertContent"]').all():
+        assert alert.locator("a, img").count() == 0
+    assert main.locator("a[href*='127.0.0.1:9'], img[src*='127.0.0.1:9']").count() == 0
+    assert fetched == []
+    page.screenshot(path=str(SHOTS / "plain-text.png"), full_page=True)

@@ -11,11 +11,17 @@ at a documented length, so a link cannot fill a page.
 
 from __future__ import annotations
 
+import re
 import string
 
 MESSAGE_LIMIT = 400  # characters of a message that quotes user text
 LABEL_LIMIT = 120  # characters of a label (a pinned comparison's, say)
 _ESCAPES = str.maketrans({c: "\\" + c for c in string.punctuation})
+# GFM turns bare URLs, www. addresses and e-mail addresses into links even when their
+# punctuation is escaped: a zero-width space (invisible) after the scheme, "www" or "@"
+# breaks the pattern
+_AUTOLINKS = re.compile(r"(?i)(\b(?:https?|ftp|mailto|xmpp)(?=:)|\bwww(?=\.)|@)")
+ZWSP = "\u200b"
 
 
 def plain(text: object, limit: int = MESSAGE_LIMIT) -> str:
@@ -24,4 +30,4 @@ def plain(text: object, limit: int = MESSAGE_LIMIT) -> str:
     line = " ".join(str(text).split())
     if len(line) > limit:
         line = line[:limit - 1].rstrip() + "…"
-    return line.translate(_ESCAPES)
+    return _AUTOLINKS.sub(lambda m: m.group(0) + ZWSP, line).translate(_ESCAPES)
