@@ -14,9 +14,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from schedlab.catalog import OPTIMIZERS
+from schedlab.cost import check_budget, estimate_curve
 from schedlab.curve import check_steps, compute_curve, synthetic_metric
 from schedlab.cyclic import onecycle_total
 from schedlab.errors import ScheduleError
+from schedlab.params import MAX_COUNT
 from schedlab.schedule import Schedule, SchedulerSpec
 
 SEVERITIES = ("error", "warning", "info")
@@ -49,13 +51,25 @@ def check_schedule(schedule: Schedule, steps: int, steps_per_epoch: int | None =
     ``lr``: the curve's lr column when the caller has it already (it is computed
     otherwise, with ``synthetic_metric`` for ReduceLROnPlateau)."""
     steps = check_steps(steps)
-    if step_per not in ("epoch", "batch"):
+    if not isinstance(step_per, str) or step_per not in ("epoch", "batch"):
         raise ScheduleError("step_per must be 'epoch' or 'batch'", param="step_per")
     if steps_per_epoch is not None and (not isinstance(steps_per_epoch, int) or
                                         isinstance(steps_per_epoch, bool) or
-                                        steps_per_epoch < 1):
-        raise ScheduleError("steps_per_epoch must be a whole number >= 1",
+                                        not 1 <= steps_per_epoch <= MAX_COUNT):
+        raise ScheduleError("steps_per_epoch must be a whole number from 1 to 10**12",
                             param="steps_per_epoch")
+    if not isinstance(schedule, Schedule):
+        raise ScheduleError("check_schedule needs a Schedule (see parse_schedule)")
+    if lr is not None:
+        try:
+            lr = np.asarray(lr, dtype=np.float64)
+        except (TypeError, ValueError, OverflowError):
+            raise ScheduleError("lr must be the curve's lr values", param="lr") from None
+        if lr.shape != (steps,):
+            raise ScheduleError(f"lr has shape {lr.shape}; {steps} steps need {steps} values",
+                                param="lr")
+    if lr is None:  # a request too costly to compute is refused, not reported as a finding
+        check_budget(estimate_curve(schedule, steps))
     ctx = _Run(schedule, steps, steps_per_epoch, step_per)
     found = list(_spec(schedule.scheduler, 0, steps, ctx, first=True))
     try:
@@ -63,8 +77,6 @@ def check_schedule(schedule: Schedule, steps: int, steps_per_epoch: int | None =
             metric = synthetic_metric(steps) if schedule.scheduler.name == \
                 "ReduceLROnPlateau" else None
             lr = compute_curve(schedule, steps, metric)["lr"].to_numpy()
-        elif len(lr) != steps:
-            raise ValueError(f"lr has {len(lr)} values for {steps} steps")
         found += _curve(schedule, lr, found)
     except ScheduleError as exc:  # torch itself would fail on this run
         if not any(f.severity == "error" for f in found):

@@ -47,8 +47,9 @@ def compute_curve(schedule: Schedule, steps: int, metric: Any = None, *,
     steps = check_steps(steps)
     if not isinstance(schedule, Schedule):
         raise ScheduleError("compute_curve needs a Schedule (see parse_schedule)")
-    if engine not in ("auto", "torch", "fast"):
-        raise ValueError(f"engine must be 'auto', 'torch' or 'fast', not {engine!r}")
+    if not isinstance(engine, str) or engine not in ("auto", "torch", "fast"):
+        raise ScheduleError(f"engine must be 'auto', 'torch' or 'fast', not {engine!r:.40}",
+                            param="engine")
     estimate = estimate_curve(schedule, steps)
     check_budget(estimate)
     metric = _check_metric(metric, steps) if schedule.scheduler.name == \
@@ -89,11 +90,16 @@ def check_steps(steps: Any) -> int:
 def _check_metric(metric: Any, steps: int) -> np.ndarray:
     if metric is None:
         return synthetic_metric(steps)
+    message = "metric must be a list of numbers, one per scheduler step"
+    if isinstance(metric, (str, bytes, dict, set)) or not hasattr(metric, "__len__"):
+        raise ScheduleError(message, param="metric")
     try:
-        values = np.asarray(metric, dtype=np.float64).reshape(-1)
-    except (TypeError, ValueError):
-        raise ScheduleError("metric must be a list of numbers, one per scheduler step",
-                            param="metric") from None
+        values = np.asarray(metric, dtype=np.float64)
+    except (TypeError, ValueError, OverflowError):
+        raise ScheduleError(message, param="metric") from None
+    if values.ndim != 1:
+        raise ScheduleError(message + f" (got an array of shape {values.shape})",
+                            param="metric")
     if len(values) < steps - 1:
         raise ScheduleError(f"metric has {len(values)} values but {steps} steps need "
                             f"{steps - 1} (one per scheduler.step())", param="metric")

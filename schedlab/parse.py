@@ -12,8 +12,9 @@ from __future__ import annotations
 import ast
 import inspect
 import textwrap
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -190,7 +191,8 @@ def _make(call: ast.Call, src: str, names: _Names) -> OptimizerSpec | SchedulerS
                     isinstance(node, ast.Constant) and node.value is None):
                 raise ScheduleError(f"{name}: `{_seg(src, node)}` should be the optimizer")
             continue
-        kwargs[key] = _argument(p, node, src, names, name)
+        with _naming(name, key):
+            kwargs[key] = _argument(p, node, src, names, name)
     spec = SchedulerSpec(name, kwargs)
     names.made.append(spec)
     return spec
@@ -209,7 +211,10 @@ def _optimizer(call: ast.Call, src: str, names: _Names, name: str) -> OptimizerS
             isinstance(e, ast.Dict) for e in params.elts):
         raise ScheduleError(f"{name}: param groups must all be dicts like "
                             "{'params': ..., 'lr': 0.01}")
-    kwargs = {k: _literal(v, src, names) for k, v in args.items()}
+    kwargs = {}
+    for k, v in args.items():
+        with _naming(name, k):
+            kwargs[k] = _literal(v, src, names)
     return OptimizerSpec(name, kwargs, groups)
 
 
@@ -219,10 +224,22 @@ def _group(node: ast.Dict, src: str, names: _Names) -> dict[str, Any]:
         if not (isinstance(k, ast.Constant) and isinstance(k.value, str)):
             raise ScheduleError(f"`{_seg(src, node)}`: param group keys must be strings")
         if k.value != "params":
-            out[k.value] = _literal(v, src, names)
+            with _naming("param group", k.value):
+                out[k.value] = _literal(v, src, names)
     if not any(isinstance(k, ast.Constant) and k.value == "params" for k in node.keys):
         raise ScheduleError(f"`{_seg(src, node)}`: each param group needs a 'params' entry")
     return out
+
+
+@contextmanager
+def _naming(owner: str, key: str) -> Iterator[None]:
+    """Name the argument in a message about its value, unless the message already does."""
+    try:
+        yield
+    except ScheduleError as exc:
+        if str(exc).startswith(f"{owner}:") or f"{key}=" in str(exc):
+            raise
+        raise ScheduleError(f"{owner}: {key}: {exc}", param=exc.param or key) from None
 
 
 def _argument(p: Param, node: ast.expr, src: str, names: _Names, owner: str) -> Any:
