@@ -198,8 +198,11 @@ class _Unwritable(DataError):
     """The data directory cannot be written: read-only, full, or not a directory."""
 
     def __init__(self, path: Path, exc: OSError) -> None:
-        super().__init__(f"cannot write {path} ({_reason(exc)}): set SCHEDLAB_DATA to a "
-                         "writable directory (MNIST needs about 12 MB)")
+        fix = ("free some space there or set SCHEDLAB_DATA to a directory on another disk"
+               if exc.errno in (errno.ENOSPC, errno.EDQUOT) else
+               "set SCHEDLAB_DATA to a writable directory")
+        super().__init__(f"cannot write {path} ({_reason(exc)}): {fix} (MNIST needs about "
+                         "12 MB)")
 
 
 def _make_dir(folder: Path) -> None:
