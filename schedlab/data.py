@@ -23,6 +23,7 @@ import os
 import shutil
 import stat
 import tempfile
+import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +46,7 @@ MIRRORS = ("https://ossci-datasets.s3.amazonaws.com/mnist/",
 MAX_DOWNLOAD = 32 * 2**20  # bytes; the largest MNIST file is under 10 MB
 OFFLINE_TRAIN = 4000  # training digits in the offline subset (the rest are for testing)
 MAX_IDX = 64 * 2**20  # bytes once decompressed; MNIST's training images are 47 MB
+MAX_SECONDS = 600.0  # per file: a mirror that trickles bytes must not hold a run forever
 _LOADED: dict[tuple, Digits] = {}
 _DIGESTS: dict[tuple, str] = {}  # (device, inode, size, mtime, ctime) -> md5
 
@@ -261,9 +263,13 @@ def _download(url: str, path: Path, md5: str, timeout: float) -> None:
 
 def _chunks(url: str, timeout: float) -> Iterator[bytes]:
     """The body of ``url``; network failures (and malformed mirror URLs) as DataError."""
+    deadline = time.monotonic() + MAX_SECONDS
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:
-            while chunk := response.read(1 << 16):
+            read = getattr(response, "read1", response.read)  # returns what has come
+            while chunk := read(1 << 16):
+                if time.monotonic() > deadline:
+                    raise DataError(f"the download took over {MAX_SECONDS:g} s")
                 yield chunk
     except (OSError, ValueError, http.client.HTTPException) as exc:
         raise DataError(str(getattr(exc, "reason", None) or exc) or type(exc).__name__) \

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import errno
 import gzip
+import http.server
 import os
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -248,3 +250,37 @@ def test_expected_size_counts_only_valid_regular_files(files, tmp_path, monkeypa
 def test_a_malformed_mirror_address_means_the_offline_subset(tmp_path) -> None:
     digits = load_digits("auto", directory=tmp_path / "c", urls=("not a url",))
     assert digits.name == OFFLINE and "not a url" in digits.note
+
+
+class Trickle(http.server.BaseHTTPRequestHandler):
+    """A mirror that sends a large file a few bytes at a time, forever in effect."""
+
+    def do_GET(self):  # noqa: N802
+        self.send_response(200)
+        self.send_header("Content-Length", str(10**7))
+        self.end_headers()
+        try:
+            while True:
+                self.wfile.write(b"x" * 10)
+                self.wfile.flush()
+                time.sleep(0.05)
+        except OSError:
+            pass  # the client gave up
+
+    def log_message(self, *args):
+        pass
+
+
+def test_a_mirror_that_trickles_is_given_up_on(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(data, "MAX_SECONDS", 1.0)
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Trickle)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{httpd.server_address[1]}/mnist/"
+    try:
+        began = time.monotonic()
+        with pytest.raises(DataError, match="took over 1 s"):
+            finishes(lambda: fetch(NAMES[0], "0" * 32, tmp_path / "c", (url,), 5))
+        assert time.monotonic() - began < 10
+        assert list((tmp_path / "c").iterdir()) == []
+    finally:
+        httpd.shutdown()
