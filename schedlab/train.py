@@ -26,7 +26,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from schedlab.catalog import OPTIMIZERS
+from schedlab.catalog import OPTIMIZERS, UNTRAINABLE_OPTIONS
 from schedlab.curve import compute_curve
 from schedlab.data import Digits, load_digits
 from schedlab.errors import ScheduleError
@@ -102,9 +102,25 @@ def scheduler_steps(schedule: Schedule, config: TrainConfig, batches_per_epoch: 
     return config.epochs if per_epoch else config.epochs * batches_per_epoch
 
 
+def check_trainable(schedule: Schedule) -> None:
+    """Raise ScheduleError (param "optimizer") when the training loop cannot drive this
+    optimizer or one of its options: the catalog says why, so a page can refuse before
+    Start with the same words."""
+    spec = schedule.optimizer
+    reason = OPTIMIZERS[spec.name].cannot_train
+    if reason:
+        raise ScheduleError(f"{spec.name} cannot be trained here: {reason}", param="optimizer")
+    for settings in (spec.kwargs, *(spec.groups or ())):
+        for option, why in UNTRAINABLE_OPTIONS.items():
+            if settings.get(option):
+                raise ScheduleError(f"{spec.name}({option}=True) cannot be trained here: "
+                                    f"{why}", param="optimizer")
+
+
 def train(schedule: Schedule, config: TrainConfig,
           stop: Callable[[], bool] = lambda: False) -> Iterator[dict[str, Any]]:
     """Train, yielding events as they happen; ``stop()`` is asked before every batch."""
+    check_trainable(schedule)  # before the data and the model: seconds of work
     began = time.perf_counter()
     torch.manual_seed(config.seed)
     device, notice = pick_device(config.device)

@@ -6,7 +6,6 @@ import gzip
 import hashlib
 import http.server
 import threading
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -23,12 +22,17 @@ def idx_bytes(array: np.ndarray) -> bytes:
     return gzip.compress(header + array.astype(np.uint8).tobytes())
 
 
-@pytest.fixture
-def files(tmp_path: Path) -> dict[str, bytes]:
+def sample_files() -> dict[str, bytes]:
+    """Four small IDX files in MNIST's layout (20 training and 5 test images)."""
     rng = np.random.default_rng(0)
     arrays = (rng.integers(0, 256, (20, 28, 28)), rng.integers(0, 10, 20),
               rng.integers(0, 256, (5, 28, 28)), rng.integers(0, 10, 5))
     return {name: idx_bytes(a) for name, a in zip(NAMES, arrays)}
+
+
+@pytest.fixture
+def files() -> dict[str, bytes]:
+    return sample_files()
 
 
 def md5s(files: dict[str, bytes]) -> dict[str, str]:
