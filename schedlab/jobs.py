@@ -27,6 +27,7 @@ from schedlab.schedule import Schedule
 from schedlab.store import RunStore, open_store
 from schedlab.storefile import StoreDamaged, StoreReadOnly
 from schedlab.train import TrainConfig
+from schedlab.worker import thread_budget
 
 STALE = 5.0  # seconds without a heartbeat after which a worker not started here is dead
 HUNG = 15.0  # seconds without a heartbeat after which a worker of ours is killed as hung
@@ -59,6 +60,15 @@ def max_jobs_setting() -> int:
     if not 1 <= value <= 16:
         raise ScheduleError(f"SCHEDLAB_MAX_JOBS must be 1 to 16, not {text!r}")
     return value
+
+
+def worker_env(max_jobs: int) -> dict[str, str]:
+    """The environment a worker starts with: its share of the cores, and OpenMP threads
+    that sleep rather than spin while they wait (spinning threads thrash when another
+    process wants the core: see bench/RESULTS.md)."""
+    env = {**os.environ, "SCHEDLAB_WORKER_THREADS": str(thread_budget(max_jobs))}
+    env.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # read by OpenMP when torch loads
+    return env
 
 
 class JobManager:
@@ -179,6 +189,7 @@ class JobManager:
         self._children.pop(child.proc.pid, None)
 
     def _spawn(self) -> None:
+        env = worker_env(self.max_jobs)
         with contextlib.ExitStack() as files:
             try:
                 log = files.enter_context(open(self.db_path.with_suffix(".worker.log"), "ab"))
@@ -189,7 +200,7 @@ class JobManager:
                     [sys.executable, "-m", "schedlab", "worker", "--db", str(self.db_path),
                      "--parent", str(os.getpid())],
                     cwd=ROOT, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                    start_new_session=True)  # a Ctrl-C in the app's terminal is its own
+                    env=env, start_new_session=True)  # a Ctrl-C in the app's terminal is its own
             except OSError:
                 self._back_off()
                 return

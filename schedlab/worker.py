@@ -49,6 +49,24 @@ WRITE_WAIT = 10.0  # seconds a metric write waits for a lock
 log = logging.getLogger("schedlab.worker")
 
 
+def thread_budget(max_jobs: int) -> int:
+    """torch threads per worker: the cores this process may run on, shared by ``max_jobs``
+    concurrent runs (at least 1), so that runs share the cores instead of thrashing."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, cores // max(1, max_jobs))
+
+
+def limit_threads() -> int:
+    """Give torch the thread budget the app chose (``SCHEDLAB_WORKER_THREADS``, else all
+    the cores); the number of threads."""
+    threads = int(os.environ.get("SCHEDLAB_WORKER_THREADS") or thread_budget(1))
+    torch.set_num_threads(threads)
+    return threads
+
+
 class Worker:
     """What the training loop and the two watch threads share."""
 
@@ -79,6 +97,7 @@ def serve(db_path: str | Path, parent: int | None = None) -> None:
     """Run queued runs until the parent process (the app) goes away."""
     logging.basicConfig(stream=sys.stderr, level=logging.INFO,
                         format="%(asctime)s worker %(process)d %(levelname)s %(message)s")
+    threads = limit_threads()
     worker = Worker(db_path, parent)
     signal.signal(signal.SIGTERM, lambda *_: worker.end("asked to shut down"))
     try:
@@ -92,7 +111,7 @@ def serve(db_path: str | Path, parent: int | None = None) -> None:
     worker.heart = threading.Thread(target=_heartbeat, args=(worker,), daemon=True,
                                     name="heartbeat")
     worker.heart.start()
-    log.info("serving %s", db_path)
+    log.info("serving %s with %d torch threads", db_path, threads)
     delay = IDLE_POLL
     try:
         while not worker.ending():

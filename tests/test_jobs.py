@@ -8,9 +8,11 @@ import threading
 import time
 
 import pytest
+import torch
 
-from schedlab.jobs import JobManager
+from schedlab.jobs import JobManager, worker_env
 from schedlab.store import RunStore
+from schedlab.worker import limit_threads, thread_budget
 from tests.faults import LONG, QUICK, SCHEDULE, wait
 
 POLL = 1.0  # seconds between two polls of the Train page
@@ -140,3 +142,20 @@ def test_a_run_that_ignores_stop_is_ended_by_force(tmp_path) -> None:
         assert store.run(run_id)["error"] == "stopped by force after 0.2 s"
     finally:
         proc.kill()
+
+
+def test_workers_share_the_cores_among_the_runs_at_once(monkeypatch) -> None:
+    """Each worker gets cores / SCHEDLAB_MAX_JOBS torch threads (at least one), and OpenMP
+    threads that sleep while they wait, unless the user chose otherwise."""
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(8)))
+    assert [thread_budget(n) for n in (1, 2, 3, 16)] == [8, 4, 2, 1]
+    env = worker_env(2)
+    assert env["SCHEDLAB_WORKER_THREADS"] == "4" and env["OMP_WAIT_POLICY"] == "PASSIVE"
+    monkeypatch.setenv("OMP_WAIT_POLICY", "ACTIVE")
+    assert worker_env(2)["OMP_WAIT_POLICY"] == "ACTIVE"
+    before = torch.get_num_threads()
+    monkeypatch.setenv("SCHEDLAB_WORKER_THREADS", "1")
+    try:
+        assert limit_threads() == 1 and torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
