@@ -28,7 +28,7 @@ APOLOGY = ("Sorry, something unexpected went wrong. Runs keep going in the backg
            "reload the page to re-attach.")
 
 
-@st.cache_resource(show_spinner=False, on_release=lambda jobs: jobs.shutdown())
+@st.cache_resource(show_spinner=False, on_release=lambda jobs: jobs.release())
 def _manager(db_path: str) -> JobManager:
     return JobManager(db_path)
 

@@ -231,6 +231,26 @@ class JobManager:
                                              path=str(self.db_path))
         return self.store
 
+    def release(self) -> None:
+        """Let this manager go (the page's cache dropped it): the idle workers it started
+        stop; one that is training finishes its run, and the next manager counts it
+        among the live workers, so clearing a cache never interrupts a run."""
+        with self._lock:
+            busy: set[int] = set()
+            if self.store is not None:
+                try:
+                    busy = {w["pid"] for w in self.store.workers() if w["run_id"] is not None}
+                except StoreError:
+                    pass  # no store to ask: none of them can be training
+            for pid, child in list(self._children.items()):
+                if pid not in busy:
+                    child.proc.terminate()
+                    try:
+                        child.proc.wait(10)
+                    except subprocess.TimeoutExpired:
+                        self._kill(child)
+                    self._children.pop(pid, None)
+
     def shutdown(self) -> None:
         """Stop the workers started here (tests, and a clean server exit): each ends its
         run as interrupted, or is killed after 10 s."""

@@ -141,3 +141,21 @@ def test_shutdown_ends_runs_as_interrupted(jobs) -> None:
     assert exited(pid)
     row = jobs.store.run(run_id)
     assert row["status"] == "interrupted" and "asked to shut down" in row["error"]
+
+
+def test_releasing_the_manager_stops_idle_workers_but_never_a_run(tmp_path) -> None:
+    """What clearing the page's cache does: idle workers go, a training one finishes."""
+    idle = JobManager(tmp_path / "idle.sqlite3", max_jobs=1)
+    idle.supervise()
+    pid = wait(lambda: idle.store.workers() and idle.store.workers()[0]["pid"], what="warm")
+    idle.release()
+    assert exited(pid)
+    jobs = JobManager(tmp_path / "runs.sqlite3", max_jobs=1)
+    try:
+        run_id, pid = training(jobs)
+        jobs.release()
+        count = len(jobs.store.steps(run_id))
+        wait(lambda: len(jobs.store.steps(run_id)) > count + 3, what="more metrics")
+        assert jobs.store.run(run_id)["status"] == "running" and not exited(pid)
+    finally:
+        jobs.shutdown()  # the training worker is still its child
