@@ -201,13 +201,6 @@ class RunStore:
                         "WHERE id = ? AND status = 'queued'", (time.time(), run_id))
 
     @translated
-    def stop_requested(self, run_id: int) -> bool:
-        """Whether a stop was asked for this run."""
-        row = self.db.execute("SELECT stop_requested FROM runs WHERE id = ?",
-                              (run_id,)).fetchone()
-        return bool(row and row[0])
-
-    @translated
     def should_stop(self, run_id: int) -> bool:
         """Whether the worker training this run should end it: a stop was asked, or the
         run is no longer running (deleted, or marked interrupted by a supervisor)."""

@@ -214,9 +214,10 @@ def _heartbeat(worker: Worker) -> None:
 
 def _enforce_stop(store: RunStore, worker: Worker, run_id: int | None,
                   stop_seen: dict[int, float]) -> None:
-    """The hard stop: a run asked to stop that is still going after GRACE s is marked
-    stopped and the worker exits (the app starts a fresh one)."""
-    if run_id is None or not store.stop_requested(run_id):
+    """The hard stop: a run asked to stop (or no longer running, for a supervisor) that is
+    still training after GRACE s is marked stopped and the worker exits (the app starts
+    a fresh one)."""
+    if run_id is None or not store.should_stop(run_id):
         return
     first = stop_seen.setdefault(run_id, time.monotonic())
     if time.monotonic() - first > GRACE and worker.run == run_id:
