@@ -253,6 +253,7 @@ def csv_of(run_id: int) -> str:
 def store_notices(jobs: JobManager) -> StoreError | None:
     """What happened to the store (moved aside, replaced) until this session dismisses it,
     a store error met by a button, and why no run can be stored now (returned)."""
+    problem = jobs.reload()  # first: it may set a store aside, which the notices tell
     if st.session_state.get(NOTED, 0) < len(jobs.notices):
         for note in jobs.notices[st.session_state.get(NOTED, 0):]:
             st.warning(note, icon=":material/inventory_2:")
@@ -260,7 +261,6 @@ def store_notices(jobs: JobManager) -> StoreError | None:
                   args=(NOTED, len(jobs.notices)))
     if ALERT in st.session_state:
         st.error(st.session_state.pop(ALERT), icon=":material/database:")
-    problem = jobs.reload()
     st.session_state[SHOWN] = str(problem) if problem else None
     if problem is not None:
         st.error(str(problem), icon=":material/database:")
