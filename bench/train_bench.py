@@ -8,18 +8,25 @@
   beforehand, nothing else in the loop (in the faster of the two memory layouts);
 * streaming: ours with every event written to a real SQLite run store, against ours with
   the events dropped;
-* first metric: from submitting a run to its first stored metric, with a warm worker.
+* first metric: from submitting a run to its first stored metric, with a warm worker;
+* threads (``--threads``, its own section): samples/s of worker processes for one run
+  alone, one run beside a busy process (a pure-Python loop) and two runs at once, with
+  torch's default threads (old) against the app's worker setting (new: the cores shared
+  by ``SCHEDLAB_MAX_JOBS`` runs, OpenMP threads that sleep while they wait).
 
 Measurements alternate between the loops (one epoch each, several rounds) and report
 medians, on the CPU and, where there is one, on CUDA. Writes into bench/RESULTS.md.
 
-    python bench/train_bench.py [--rounds N]
+    python bench/train_bench.py [--rounds N] [--threads] [--only-threads]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -33,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.results import machine, write_section  # noqa: E402
 from schedlab import parse_schedule  # noqa: E402
 from schedlab.data import load_digits  # noqa: E402
-from schedlab.jobs import JobManager  # noqa: E402
+from schedlab.jobs import JobManager, worker_env  # noqa: E402
 from schedlab.model import CNN  # noqa: E402
 from schedlab.oracle import build_optimizer, build_scheduler  # noqa: E402
 from schedlab.store import RunStore  # noqa: E402
@@ -125,7 +132,7 @@ def first_metric(rounds: int) -> list[float]:
     with tempfile.TemporaryDirectory() as tmp:
         jobs = JobManager(Path(tmp) / "runs.sqlite3", max_jobs=1)
         try:
-            jobs.ensure_workers()
+            jobs.supervise()
             deadline = time.monotonic() + 120
             while not jobs.store.workers():  # registered once warm
                 if time.monotonic() > deadline:
@@ -147,10 +154,119 @@ def first_metric(rounds: int) -> list[float]:
             jobs.shutdown()
 
 
+# --- threads: worker processes sharing the cores ----------------------------------------
+SCENARIOS = (("one run alone", 1, False), ("one run beside a busy process", 1, True),
+             ("two runs at once", 2, False))  # (name, concurrent runs, busy process)
+BUSY = "while True:\n    pass\n"
+THREAD_EPOCHS = 3  # timed epochs per run (after one untimed)
+
+
+def one_run(epochs: int) -> None:
+    """In a worker-like process: warm up, say "ready", wait for "go" on stdin, then print
+    the median samples/s of ``epochs`` epochs as JSON."""
+    from schedlab.worker import limit_threads
+
+    if "SCHEDLAB_WORKER_THREADS" in os.environ:  # the new setting, as a worker applies it
+        limit_threads()
+    schedule = parse_schedule(SCHED, OPT)
+    for _ in train(schedule, TrainConfig(epochs=1, batch_size=BATCH, log_every=10)):
+        pass
+    print("ready", flush=True)
+    sys.stdin.readline()
+    config = TrainConfig(epochs=epochs, batch_size=BATCH, log_every=10)
+    speeds = [e["samples_per_s"] for e in train(schedule, config) if e["event"] == "epoch"]
+    print(json.dumps({"samples_per_s": statistics.median(speeds),
+                      "threads": torch.get_num_threads()}), flush=True)
+
+
+def thread_round(runs: int, busy: bool, new: bool) -> list[dict]:
+    """One measurement: ``runs`` worker-like processes started together once all are
+    warm (beside a busy process if asked), with the old or the new thread setting."""
+    old_env = {k: v for k, v in os.environ.items()
+               if k not in ("OMP_WAIT_POLICY", "OMP_NUM_THREADS", "SCHEDLAB_WORKER_THREADS")}
+    procs = [subprocess.Popen([sys.executable, __file__, "--one-run"],
+                              env=worker_env(runs) if new else old_env, text=True,
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+             for _ in range(runs)]
+    for p in procs:
+        while p.stdout.readline().strip() != "ready":
+            if p.poll() is not None:
+                raise RuntimeError("a measured run failed")
+    hog = subprocess.Popen([sys.executable, "-c", BUSY]) if busy else None
+    try:
+        for p in procs:
+            p.stdin.write("go\n")
+            p.stdin.flush()
+        return [json.loads(p.communicate()[0].strip().splitlines()[-1]) for p in procs]
+    finally:
+        if hog:
+            hog.kill()
+            hog.wait()
+
+
+def threads_section(rounds: int) -> str:
+    """Measure every scenario with both settings, alternating, and render the table."""
+    got: dict[tuple[str, bool], list[list[dict]]] = {}
+    load = os.getloadavg()[0]  # other programs on the machine skew every row
+    for r in range(rounds):
+        for name, runs, busy in SCENARIOS:
+            for new in (False, True):
+                got.setdefault((name, new), []).append(thread_round(runs, busy, new))
+                print("threads", r, name, "new" if new else "old",
+                      [round(x["samples_per_s"]) for x in got[name, new][-1]], flush=True)
+    return render_threads(got, rounds, load)
+
+
+def render_threads(got: dict, rounds: int, load: float) -> str:
+    def per_run(name: str, new: bool) -> tuple[float, int]:
+        speeds = [x["samples_per_s"] for one in got[name, new] for x in one]
+        return statistics.median(speeds), got[name, new][0][0]["threads"]
+
+    cores = len(os.sched_getaffinity(0))
+    lines = [
+        "## Training threads: runs sharing the cores (`bench/train_bench.py --threads`)",
+        "",
+        f"Measured {machine()}, {cores} cores available to this process. Each run is a "
+        f"worker-like process training the tutorial CNN (batch {BATCH}, {THREAD_EPOCHS} timed "
+        f"epochs after one untimed); runs of one measurement start together. *old*: torch's "
+        f"default threads and OpenMP wait policy; *new*: what the app gives its workers "
+        f"(cores / `SCHEDLAB_MAX_JOBS` threads, at least 1, and `OMP_WAIT_POLICY=PASSIVE`), "
+        f"with `SCHEDLAB_MAX_JOBS` = the runs at once. The busy process is a pure-Python "
+        f"loop. Median samples/s per run over {rounds} rounds, old and new alternating. "
+        f"Both settings use the same threads in the first two rows: there the difference is "
+        f"the wait policy alone.",
+        "",
+        f"Load average (1 min) when it began: {load:.1f}" + (
+            " (the machine was shared: other programs competed for the cores)."
+            if load > 0.5 else "."),
+        "",
+        "| scenario | old threads | old samples/s | new threads | new samples/s | new / old |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for name, runs, _ in SCENARIOS:
+        (old, old_t), (new, new_t) = per_run(name, False), per_run(name, True)
+        each = " per run" if runs > 1 else ""
+        lines.append(f"| {name} | {old_t} | {old:,.0f}/s{each} | {new_t} | {new:,.0f}/s{each} "
+                     f"| {new / old:.2f}x |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--threads", action="store_true",
+                        help="also measure worker threads (writes its own section)")
+    parser.add_argument("--only-threads", action="store_true",
+                        help="measure worker threads only")
+    parser.add_argument("--one-run", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.one_run:
+        one_run(THREAD_EPOCHS)
+        return
+    if args.threads or args.only_threads:
+        write_section("train_threads", threads_section(args.rounds))
+    if args.only_threads:
+        return
     digits = load_digits("auto")
     devices = [torch.device("cpu")] + ([torch.device("cuda")] if torch.cuda.is_available()
                                        else [])

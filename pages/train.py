@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -9,8 +11,9 @@ import streamlit as st
 from schedlab import ScheduleError, parse_schedule
 from schedlab.curve import compute_curve
 from schedlab.data import OFFLINE, expected_train_size
+from schedlab.errors import StoreError
 from schedlab.examples import example_schedule
-from schedlab.jobs import JobManager
+from schedlab.jobs import JobManager, default_store_path
 from schedlab.runs import describe, metrics_table, progress, training_figure
 from schedlab.schedule import Schedule
 from schedlab.store import FINISHED
@@ -18,13 +21,39 @@ from schedlab.train import DEVICES, TrainConfig, scheduler_steps
 from ui.page import guarded, setup
 
 SELECTED, SEEN, ACTIVE = "train.selected", "train.seen", "train.was_active"
+STORE_SEEN = "train.store_generation"  # the store file the session's runs and rows are from
+ALERT, NOTED, SHOWN = "train.store_alert", "train.notices_read", "train.problem_shown"
 POLL_SECONDS = 1.0
+APOLOGY = ("Sorry, something unexpected went wrong. Runs keep going in the background: "
+           "reload the page to re-attach.")
 
 
-@st.cache_resource(show_spinner=False)
+@st.cache_resource(show_spinner=False, on_release=lambda jobs: jobs.release())
+def _manager(db_path: str) -> JobManager:
+    return JobManager(db_path)
+
+
 def job_manager() -> JobManager:
-    """One per server process: it starts and watches the training workers."""
-    return JobManager()
+    """One per server process and store file: it starts and watches the training workers."""
+    return _manager(str(default_store_path()))
+
+
+def act(action: Callable[..., Any], *args: Any) -> None:
+    """A button's store action; a store problem becomes a message on the next rerun (a
+    callback's exception would otherwise be a bare traceback)."""
+    try:
+        action(*args)
+    except StoreError as exc:
+        store_problem(exc, later=True)
+
+
+def store_problem(exc: StoreError, later: bool = False) -> None:
+    """Show a store problem as what it is (never the generic apology)."""
+    job_manager().report(exc)
+    if later:
+        st.session_state[ALERT] = str(exc)
+    else:
+        st.error(str(exc), icon=":material/database:")
 
 
 def choose_schedule() -> Schedule | None:
@@ -94,13 +123,14 @@ def precheck(schedule: Schedule, config: TrainConfig) -> bool:
 
 
 def start(schedule: Schedule, config: TrainConfig) -> None:
+    """Queue the run and show it."""
     label = f"{schedule.scheduler.label()} · {schedule.optimizer.name}"
     st.session_state[SELECTED] = job_manager().submit(schedule, config, label)
 
 
 def rows_of(run_id: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The run's step and epoch rows, fetching only the ones not seen yet."""
-    seen = st.session_state.setdefault(SEEN, {})
+    seen = st.session_state.setdefault(SEEN, {})  # cleared when the store file changes
     steps, epochs = seen.get(run_id, (pd.DataFrame(), pd.DataFrame()))
     store = job_manager().store
     new_steps = store.steps(run_id, after=int(steps["id"].iloc[-1]) if len(steps) else 0)
@@ -149,22 +179,36 @@ def live(run_id: int) -> None:
         st.dataframe(epochs[["epoch", "train_loss", "test_loss", "test_acc", "lr",
                              "samples_per_s"]], hide_index=True, width="stretch")
     if status in ("queued", "running"):
-        st.button("Stop", key=f"stop.{run_id}", on_click=jobs.stop, args=(run_id,),
+        st.button("Stop", key=f"stop.{run_id}", on_click=act, args=(jobs.stop, run_id),
                   icon=":material/stop:", help="ends cleanly within one batch")
 
 
 def live_section(run_id: int | None) -> None:
-    """Redrawn every second while a run is queued or running; idle otherwise."""
+    """Redrawn every second while a run is queued or running; idle otherwise. Each poll
+    also supervises the workers: a dead one's run is marked interrupted and the queue goes
+    on, without waiting for a full rerun."""
+    guarded(lambda: poll(run_id), APOLOGY)
+
+
+def poll(run_id: int | None) -> None:
     jobs = job_manager()
-    active = any(r in ("queued", "running") for r in jobs.store.runs()["status"])
-    if st.session_state.get(ACTIVE) and not active:
-        st.session_state[ACTIVE] = False
-        st.rerun()  # the run ended: refresh the history and stop polling
-    st.session_state[ACTIVE] = active
-    if run_id is not None:
-        live(run_id)
-    else:
-        st.caption("No runs yet: choose a schedule and press Start.")
+    try:
+        problem = jobs.supervise()
+        if problem is not None and str(problem) != st.session_state.get(SHOWN):
+            st.error(str(problem), icon=":material/database:")  # new since the page's run
+        active = jobs.store is not None and jobs.store.active()
+        if st.session_state.get(ACTIVE) and not active:
+            st.session_state[ACTIVE] = False
+            st.rerun()  # the run ended: refresh the history and stop polling
+        st.session_state[ACTIVE] = active
+        if jobs.store is None:
+            return
+        if run_id is not None:
+            live(run_id)
+        else:
+            st.caption("No runs yet: choose a schedule and press Start.")
+    except StoreError as exc:
+        store_problem(exc)
 
 
 def history(runs: pd.DataFrame) -> None:
@@ -188,37 +232,78 @@ def history(runs: pd.DataFrame) -> None:
         a.markdown(f"run {run_id}")
         b.download_button("CSV", key=f"csv.{run_id}", on_click="ignore", mime="text/csv",
                           file_name=f"schedlab-run-{run_id}.csv",
-                          data=lambda i=run_id: metrics_table(
-                              jobs.store.steps(i), jobs.store.epochs(i)).to_csv(index=False))
-        finished = jobs.store.run(run_id)["status"] in FINISHED
-        c.button("Delete", key=f"delete.{run_id}", on_click=jobs.delete, args=(run_id,),
-                 disabled=not finished, help="finished runs only")
+                          data=lambda i=run_id: csv_of(i))
+        row = jobs.store.run(run_id)
+        finished = row is not None and row["status"] in FINISHED
+        c.button("Delete", key=f"delete.{run_id}", on_click=act, args=(jobs.delete, run_id),
+                 disabled=not finished or jobs.store.readonly, help="finished runs only")
+
+
+def csv_of(run_id: int) -> str:
+    """A run's metrics as CSV (read when the download is asked for)."""
+    store = job_manager().store
+    try:
+        if store is None:
+            raise job_manager().problem or StoreError("the run store is not open")
+        return metrics_table(store.steps(run_id), store.epochs(run_id)).to_csv(index=False)
+    except StoreError as exc:  # the store broke since the page was drawn: say so in the file
+        return f"error\n{exc}\n"
+
+
+def store_notices(jobs: JobManager) -> StoreError | None:
+    """What happened to the store (moved aside, replaced) until this session dismisses it,
+    a store error met by a button, and why no run can be stored now (returned)."""
+    problem = jobs.reload()  # first: it may set a store aside, which the notices tell
+    if st.session_state.get(NOTED, 0) < len(jobs.notices):
+        for note in jobs.notices[st.session_state.get(NOTED, 0):]:
+            st.warning(note, icon=":material/inventory_2:")
+        st.button("Dismiss", key="train.dismiss", on_click=st.session_state.__setitem__,
+                  args=(NOTED, len(jobs.notices)))
+    if ALERT in st.session_state:
+        st.error(st.session_state.pop(ALERT), icon=":material/database:")
+    st.session_state[SHOWN] = str(problem) if problem else None
+    if problem is not None:
+        st.error(str(problem), icon=":material/database:")
+    if st.session_state.get(STORE_SEEN) != jobs.generation:  # another file: other runs
+        st.session_state[STORE_SEEN] = jobs.generation
+        for key in (SELECTED, SEEN):
+            st.session_state.pop(key, None)
+    return problem
 
 
 def main() -> None:
     st.title("Train on MNIST")
     jobs = job_manager()
-    workers = jobs.ensure_workers()
+    problem = store_notices(jobs)
     left, right = st.columns([2, 3], gap="large")
     with left:
         schedule = choose_schedule()
         config = choose_settings()
         ready = schedule is not None and config is not None and precheck(schedule, config)
         st.button("Start", type="primary", icon=":material/play_arrow:", key="train.start",
-                  disabled=not ready, on_click=start, args=(schedule, config))
-        registered = {w["pid"] for w in jobs.store.workers()}
-        if not registered & workers:
+                  disabled=not ready or problem is not None, on_click=act,
+                  args=(start, schedule, config),
+                  help=f"No run can be stored now. {problem}" if problem else None)
+        if problem is None and not jobs.ready:
             st.caption("The training worker is starting (a few seconds); runs wait for it.")
-    runs = jobs.store.runs()
+    if jobs.store is None:
+        return
+    try:
+        runs = jobs.store.runs()
+    except StoreError as exc:
+        store_problem(exc)
+        return
     selected = st.session_state.get(SELECTED)
     if selected is None and not runs.empty:  # re-attach: the newest run
         selected = int(runs["id"].iloc[0])
     with right:
-        poll = POLL_SECONDS if any(s in ("queued", "running") for s in runs["status"]) else None
-        st.fragment(live_section, run_every=poll)(selected)
-    history(runs)
+        every = POLL_SECONDS if any(s in ("queued", "running") for s in runs["status"]) else None
+        st.fragment(live_section, run_every=every)(selected)
+    try:
+        history(runs)
+    except StoreError as exc:
+        store_problem(exc)
 
 
 setup("Train")
-guarded(main, "Sorry, something unexpected went wrong. Runs keep going in the background: "
-             "reload the page to re-attach.")
+guarded(main, APOLOGY)

@@ -8,25 +8,14 @@ import threading
 import time
 
 import pytest
+import torch
 
-from schedlab import parse_schedule
-from schedlab.jobs import JobManager
+from schedlab.jobs import JobManager, worker_env
 from schedlab.store import RunStore
-from schedlab.train import TrainConfig
+from schedlab.worker import limit_threads, thread_budget
+from tests.faults import LONG, QUICK, SCHEDULE, wait
 
-SCHEDULE = parse_schedule("CosineAnnealingLR(optimizer, T_max=100)")
-QUICK = TrainConfig(epochs=1, model="mlp", data="offline", batch_size=500, log_every=1)
-LONG = TrainConfig(epochs=200, model="mlp", data="offline", batch_size=64, log_every=5)
-
-
-def wait(condition, timeout: float = 90.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
+POLL = 1.0  # seconds between two polls of the Train page
 
 
 @pytest.fixture
@@ -100,14 +89,22 @@ def test_stop_ends_a_run_within_a_batch_and_queued_runs_at_once(jobs) -> None:
 
 
 @pytest.mark.slow
-def test_a_killed_worker_leaves_its_run_interrupted_with_its_rows(jobs, tmp_path) -> None:
+def test_a_killed_worker_is_found_by_the_page_poll_and_the_queue_moves_on(jobs,
+                                                                         tmp_path) -> None:
+    """SIGKILL while the page polls (it supervises once a second): the run is interrupted
+    within 5 s with its rows, and the run queued behind it trains."""
     run_id = jobs.submit(SCHEDULE, LONG, "doomed")
+    queued = jobs.submit(SCHEDULE, QUICK, "next in line")
     wait(lambda: len(jobs.store.steps(run_id)) >= 3, what="metrics")
     os.kill(jobs.store.run(run_id)["worker_pid"], signal.SIGKILL)
-    wait(lambda: status(jobs, run_id) == "interrupted" or (jobs.ensure_workers() and False),
-         what="the run to be marked interrupted")
+    killed = time.monotonic()
+    wait(lambda: jobs.supervise() is None and status(jobs, run_id) == "interrupted",
+         timeout=5, every=POLL, what="the run to be marked interrupted")
+    assert time.monotonic() - killed < 5
     kept = len(jobs.store.steps(run_id))
     assert kept >= 3 and "stopped unexpectedly" in jobs.store.run(run_id)["error"]
+    wait(lambda: jobs.supervise() is None and status(jobs, queued) == "done", every=POLL,
+         what="the queued run to train")
     # a server restart: a new manager on the same store keeps the history and trains on
     again = JobManager(tmp_path / "runs.sqlite3", max_jobs=1)
     try:
@@ -130,9 +127,10 @@ def test_a_run_that_ignores_stop_is_ended_by_force(tmp_path) -> None:
     stuck = (f"import os, threading, time\n"
              f"from schedlab import worker\n"
              f"from schedlab.store import RunStore\n"
-             f"RunStore({db!r}).claim_next(os.getpid())\n"
-             f"threading.Thread(target=worker._keepalive, daemon=True, args=({db!r}, "
-             f"os.getpid(), None, {{'run': {run_id}}})).start()\n"
+             f"w = worker.Worker({db!r}, None)\n"
+             f"store = RunStore({db!r})\n"
+             f"w.identity, w.run = store.identity, store.claim_next(os.getpid())['id']\n"
+             f"threading.Thread(target=worker._heartbeat, args=(w,), daemon=True).start()\n"
              f"time.sleep(120)  # a batch that never ends\n")
     proc = subprocess.Popen([sys.executable, "-c", stuck],
                             env={**os.environ, "SCHEDLAB_STOP_GRACE": "0.2"})
@@ -144,3 +142,20 @@ def test_a_run_that_ignores_stop_is_ended_by_force(tmp_path) -> None:
         assert store.run(run_id)["error"] == "stopped by force after 0.2 s"
     finally:
         proc.kill()
+
+
+def test_workers_share_the_cores_among_the_runs_at_once(monkeypatch) -> None:
+    """Each worker gets cores / SCHEDLAB_MAX_JOBS torch threads (at least one), and OpenMP
+    threads that sleep while they wait, unless the user chose otherwise."""
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(8)))
+    assert [thread_budget(n) for n in (1, 2, 3, 16)] == [8, 4, 2, 1]
+    env = worker_env(2)
+    assert env["SCHEDLAB_WORKER_THREADS"] == "4" and env["OMP_WAIT_POLICY"] == "PASSIVE"
+    monkeypatch.setenv("OMP_WAIT_POLICY", "ACTIVE")
+    assert worker_env(2)["OMP_WAIT_POLICY"] == "ACTIVE"
+    before = torch.get_num_threads()
+    monkeypatch.setenv("SCHEDLAB_WORKER_THREADS", "1")
+    try:
+        assert limit_threads() == 1 and torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)

@@ -1,0 +1,161 @@
+"""The run store's file: what can go wrong with it, said plainly, and damage set aside.
+
+SQLite's errors become ``StoreError`` kinds whose message names the file and says what to
+do. A damaged file (not a database, failing ``PRAGMA quick_check``, or an existing 0-byte
+file) is never deleted: it is renamed with the time, its -wal and -shm files with it, so
+its runs can still be recovered from it.
+"""
+
+from __future__ import annotations
+
+import errno
+import functools
+import os
+import sqlite3
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from schedlab.errors import StoreError
+
+HEADER = b"SQLite format 3\x00"  # the first 16 bytes of every SQLite database
+SIDE_FILES = ("-wal", "-shm")  # SQLite's companions of a WAL database
+_ELSEWHERE = "or set SCHEDLAB_DATA to another folder"
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class StoreDamaged(StoreError):
+    """The file is not a readable store: corrupt, truncated, empty or not SQLite."""
+
+
+class StoreReadOnly(StoreError):
+    """The file or its folder cannot be written: history can be read, no run stored."""
+
+
+class StoreFull(StoreError):
+    """The disk (or SQLite's page limit) leaves no room for more rows."""
+
+
+class StoreBusy(StoreError):
+    """Another connection held the store locked for longer than we wait."""
+
+
+class StoreGone(StoreError):
+    """The file was deleted or replaced while it was open."""
+
+
+def translate(exc: BaseException, path: str | Path) -> StoreError:
+    """The StoreError a user should see for an error of SQLite or the OS on ``path``."""
+    if isinstance(exc, StoreError):
+        return exc
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    text = str(exc)
+    code = getattr(exc, "errno", None)
+    if name.startswith("SQLITE_READONLY") or code in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return read_only(path, text)
+    if name.startswith("SQLITE_FULL") or code in (errno.ENOSPC, errno.EDQUOT):
+        return full(path, text)
+    if name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")):
+        return StoreDamaged(f"The run store {path} is damaged ({text}). Reload the page: the "
+                            f"app then moves the file aside, keeping it, and starts a new "
+                            f"store.", path=str(path))
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+        return StoreBusy(f"The run store {path} is locked by another program ({text}). Try "
+                         f"again in a moment; if it stays locked, close the program "
+                         f"holding it.", path=str(path))
+    if name.startswith("SQLITE_CANTOPEN") or isinstance(exc, OSError):
+        return StoreError(f"The run store {path} cannot be opened ({text}): check that its "
+                          f"folder exists and is writable, {_ELSEWHERE}, then reload the "
+                          f"page.", path=str(path))
+    return StoreError(f"The run store {path} failed ({text}): check the disk it is on, "
+                      f"{_ELSEWHERE}, then reload the page.", path=str(path))
+
+
+def translated(method: F) -> F:
+    """For the methods of an object with a ``path``: SQLite's and the OS's errors become
+    the StoreError to show."""
+    @functools.wraps(method)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except (sqlite3.Error, OSError) as exc:
+            raise translate(exc, self.path) from exc
+    return wrapper  # type: ignore[return-value]
+
+
+def read_only(path: str | Path, detail: str) -> StoreReadOnly:
+    """The message for a store that can be read but not written."""
+    return StoreReadOnly(f"The run store {path} is read-only ({detail}), so no run can be "
+                         f"started: make the file and its folder writable, {_ELSEWHERE}, "
+                         f"then reload the page.", path=str(path))
+
+
+def full(path: str | Path, detail: str) -> StoreFull:
+    """The message for a store with no room left."""
+    return StoreFull(f"The disk holding the run store {path} is full ({detail}), so no more "
+                     f"runs or metrics can be stored: free some space there, {_ELSEWHERE}, "
+                     f"then reload the page.", path=str(path))
+
+
+def identity(path: str | Path) -> tuple[int, int] | None:
+    """(device, inode) of the file, or None when there is none: tells a replaced file."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
+def find_damage(path: str | Path) -> str | None:
+    """What is wrong with an existing store file, in words; None if it is sound or absent."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as f:
+            head = f.read(len(HEADER))
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise translate(exc, path) from exc
+    if size == 0:
+        return "was empty (0 bytes): the runs it held are lost"
+    if head != HEADER:
+        return "is not an SQLite database (garbage or another kind of file)"
+    try:
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=5)
+        try:
+            found = [r[0] for r in db.execute("PRAGMA quick_check(3)")]
+        finally:
+            db.close()
+    except sqlite3.DatabaseError as exc:
+        name = getattr(exc, "sqlite_errorname", "") or ""
+        if not name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")):
+            raise translate(exc, path) from exc
+        return f"is damaged or truncated ({exc})"
+    if found != ["ok"]:
+        return f"is damaged (SQLite's check says: {'; '.join(found)[:200]})"
+    return None
+
+
+def move_aside(path: str | Path, reason: str) -> Path:
+    """Rename a damaged store (and its -wal, -shm) to ``NAME.damaged-TIME.EXT``; the path
+    it now has. Raises StoreError, naming both, when the folder does not allow it."""
+    path = Path(path)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    target = path.with_name(f"{path.stem}.damaged-{stamp}{path.suffix}")
+    n = 2
+    while target.exists():
+        target = path.with_name(f"{path.stem}.damaged-{stamp}-{n}{path.suffix}")
+        n += 1
+    try:
+        os.rename(path, target)
+        for side in SIDE_FILES:
+            if os.path.exists(f"{path}{side}"):
+                os.rename(f"{path}{side}", f"{target}{side}")
+    except OSError as exc:
+        raise StoreDamaged(f"The run store {path} {reason}, and it could not be moved aside "
+                           f"to {target} ({exc.strerror or exc}): move or rename it "
+                           f"yourself, {_ELSEWHERE}, then reload the page.",
+                           path=str(path)) from exc
+    return target
