@@ -102,9 +102,8 @@ def serve(db_path: str | Path, parent: int | None = None) -> None:
     signal.signal(signal.SIGTERM, lambda *_: worker.end("asked to shut down"))
     try:
         store = RunStore(db_path, timeout=WRITE_WAIT)
-    except StoreError as exc:
-        log.error("cannot open the store: %s", exc)
-        return
+    except StoreError:  # the command line says so in one line (into the worker's log when
+        raise  # the app started it) and exits 2
     worker.identity = store.identity
     threading.Thread(target=_watchdog, args=(worker,), daemon=True, name="watchdog").start()
     _warm_up()  # registered (by the first heartbeat) only once warm

@@ -118,7 +118,7 @@ def test_a_store_folder_even_root_cannot_write(capsys) -> None:
         pytest.skip("sysfs holds such a file here")
     assert cli.main(["worker", "--db", db]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and db in err[0] and "writable folder" in err[0]
+    assert len(err) == 1 and db in err[0] and "writable" in err[0]
 
 
 def test_a_new_store_is_accepted_and_the_worker_ends_with_its_parent(tmp_path) -> None:
