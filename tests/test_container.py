@@ -19,6 +19,7 @@ import tempfile
 import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 from pathlib import Path
 
 import pytest
@@ -139,6 +140,14 @@ def _uid(config: dict) -> int:
     return int(config["User"].split(":")[0] or 0)
 
 
+def _started(pid: int) -> str:
+    """When pid started (empty once it has ended)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return ""
+
+
 def _processes_in(pid: int) -> list[tuple[int, int, str]]:
     """(pid, uid, command line) of pid's descendants running inside the container (chroot)."""
     children: dict[int, list[int]] = {}
@@ -160,7 +169,8 @@ def _processes_in(pid: int) -> list[tuple[int, int, str]]:
                 cmdline = Path(f"/proc/{child}/cmdline").read_bytes().replace(b"\0", b" ")
             except OSError:
                 continue
-            uid = int(next(l for l in status.splitlines() if l.startswith("Uid:")).split()[1])
+            uid = next(int(line.split()[1]) for line in status.splitlines()
+                       if line.startswith("Uid:"))
             found.append((child, uid, cmdline.decode(errors="replace").strip()))
     return found
 
@@ -178,7 +188,7 @@ def container(buildah, image):
             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True)
     base = f"http://127.0.0.1:{port}"
-    seen: set[int] = set()
+    seen: dict[int, str] = {}  # pid: start time, so that a reused pid is never killed
     try:
         deadline = time.monotonic() + 90
         while True:
@@ -194,18 +204,17 @@ def container(buildah, image):
             time.sleep(0.3)
         yield {"url": base, "port": port, "ctr": ctr, "pid": proc.pid, "seen": seen}
     finally:
-        seen.update(pid for pid, _, _ in _processes_in(proc.pid))
+        seen.update((pid, _started(pid)) for pid, _, _ in _processes_in(proc.pid))
         proc.terminate()
         try:
             proc.wait(15)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
-        for pid in seen:  # training workers run in their own sessions
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        for pid, started in seen.items():  # training workers run in their own sessions
+            if started and _started(pid) == started:
+                with suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
 
 
 def test_the_image_runs_headless_as_a_user_and_keeps_its_data_on_a_volume(image) -> None:
@@ -231,8 +240,13 @@ def test_the_explorer_draws_in_a_browser_served_by_a_non_root_process(
 
 def test_the_train_page_starts_a_worker_that_writes_to_the_data_volume(
         buildah, container, image, page) -> None:
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     page.goto(f"{container['url']}/train", wait_until="domcontentloaded")
-    page.get_by_role("button", name="Start").wait_for(timeout=60_000)
+    try:
+        page.get_by_role("button", name="Start").wait_for(timeout=60_000)
+    except PlaywrightTimeout:
+        pytest.fail(f"the Train page offers no Start button:\n{page.inner_text('body')[-2000:]}")
     assert page.get_by_text("Traceback").count() == 0
 
     # asked inside the container, as its user: who owns the app's run store on the data
@@ -249,12 +263,12 @@ def test_the_train_page_starts_a_worker_that_writes_to_the_data_volume(
         time.sleep(1)
         done = subprocess.run(buildah.run_argv(container["ctr"], image, ask, {}),
                               check=False, capture_output=True, text=True, timeout=60)
-        if done.returncode == 0:  # else the worker has not created the store yet
+        if done.returncode == 0:  # else the store is not there yet
             owner, workers = json.loads(done.stdout)
     assert workers, f"no training worker registered in {store}: {done.stdout}{done.stderr}"
     assert owner == _uid(image)
     running = {pid: uid for pid, uid, _ in _processes_in(container["pid"])}
-    container["seen"].update(running)
+    container["seen"].update((pid, _started(pid)) for pid in running)
     assert all(running.get(pid) == _uid(image) for pid in workers), (workers, running)
 
 
