@@ -1,19 +1,59 @@
-# schedlab web app: docker build -t schedlab . && docker run -p 8501:8501 schedlab
-FROM python:3.11-slim
+# schedlab web app; see README, "Container":
+#   docker build -t schedlab . && docker run -p 8501:8501 -v schedlab-data:/data schedlab
+# Build arguments:
+#   BASE         the base image: Debian-like, python3 3.11 or newer with venv, and useradd
+#   TORCH_INDEX  where torch comes from: its CPU build by default; a CUDA index for the GPU
+#                variant, e.g. https://download.pytorch.org/whl/cu128
+# `--build-context wheels=DIR` installs everything from the wheels in DIR instead (offline).
+ARG BASE=python:3.11-slim
 
-ENV PIP_NO_CACHE_DIR=1 PYTHONUNBUFFERED=1
+# Empty unless `--build-context wheels=DIR` replaces it
+FROM scratch AS wheels
+
+FROM ${BASE}
+ARG TORCH_INDEX=https://download.pytorch.org/whl/cpu
+# A venv: Debian's own python3 refuses system-wide pip installs (PEP 668). torch is pinned and
+# installed first so that requirements.txt keeps that build instead of PyPI's CUDA one. Given
+# local wheels, pip uses nothing else (no network); bind-mounted, they stay out of the image.
+RUN --mount=type=bind,source=requirements.txt,target=/tmp/requirements.txt \
+    --mount=type=bind,from=wheels,target=/tmp/wheels \
+    set -e; \
+    if ls /tmp/wheels/*.whl >/dev/null 2>&1; then \
+        pip_from="--no-index --find-links /tmp/wheels"; \
+    else \
+        pip_from=""; \
+    fi; \
+    python3 -m venv /opt/venv; \
+    /opt/venv/bin/pip install --no-cache-dir $pip_from --index-url "$TORCH_INDEX" torch==2.13.0; \
+    /opt/venv/bin/pip install --no-cache-dir $pip_from -r /tmp/requirements.txt
+
+# 1000 by number: Kubernetes' runAsNonRoot can only verify a numeric user
+RUN useradd --uid 1000 --user-group --create-home --shell /bin/sh schedlab \
+ && mkdir /data && chown 1000:1000 /data
 WORKDIR /app
-
-# CPU build of torch from PyTorch's own index (PyPI's default wheel bundles CUDA, several GB)
-RUN pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu
-COPY requirements.txt .
-RUN pip install -r requirements.txt
-
-COPY schedlab ./schedlab
+COPY app.py ./
+COPY .streamlit ./.streamlit
 COPY pages ./pages
-COPY app.py .
+COPY ui ./ui
+COPY schedlab ./schedlab
+# Compiled now, as root: the app's files are read-only to the user that runs it
+RUN /opt/venv/bin/python -m compileall -q /app
 
+# Streamlit reads its settings from STREAMLIT_* variables, so `-e` overrides any of them.
+# No file watcher: the code in an image never changes.
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    SCHEDLAB_DATA=/data \
+    STREAMLIT_SERVER_HEADLESS=true \
+    STREAMLIT_SERVER_ADDRESS=0.0.0.0 \
+    STREAMLIT_SERVER_PORT=8501 \
+    STREAMLIT_SERVER_FILE_WATCHER_TYPE=none \
+    STREAMLIT_BROWSER_GATHER_USAGE_STATS=false
+# MNIST downloads and the run store (history of training runs) live here
+VOLUME /data
+USER 1000:1000
 EXPOSE 8501
-HEALTHCHECK CMD python -c "import urllib.request as u; u.urlopen('http://localhost:8501/_stcore/health')"
-CMD ["streamlit", "run", "app.py", "--server.address=0.0.0.0", "--server.port=8501", \
-     "--server.headless=true"]
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 CMD ["python", "-c", \
+    "import os, sys, urllib.request as u; port = os.environ.get('STREAMLIT_SERVER_PORT', '8501'); \
+sys.exit(u.urlopen(f'http://127.0.0.1:{port}/_stcore/health', timeout=4).read() != b'ok')"]
+CMD ["streamlit", "run", "app.py"]
