@@ -22,23 +22,26 @@ BUDGET_SECONDS = 1.0  # the longest any accepted request may take
 MAX_CELLS = 30_000_000  # values in one result table (8 bytes each: 240 MB)
 WORKING_BYTES = 16 * 2**20  # memory for intermediates, whatever the number of steps
 
-# seconds per unit of work (calibrated with bench/limits_bench.py --calibrate)
-CELL = 12e-9  # one value of the result: allocated, filled, checked and drawn
+# seconds per unit of work, measured with `bench/limits_bench.py --calibrate` on a 2-core
+# server and raised by a margin (x1.2 to x1.5): estimates must not under-count
+CELL = 15e-9  # one value of the result, allocated fresh (page faults), filled and checked
+STEP_FIXED = 10e-9  # one scheduler step, whatever the number of groups
 STEP = {  # one scheduler step of one param group, model and solver together
-    "StepLR": 12e-9, "MultiStepLR": 25e-9, "ExponentialLR": 10e-9, "PolynomialLR": 25e-9,
-    "CosineAnnealingLR": 30e-9, "LambdaLR": 8e-9, "MultiplicativeLR": 8e-9,
-    "ConstantLR": 12e-9, "LinearLR": 12e-9, "CyclicLR": 25e-9, "OneCycleLR": 30e-9,
-    "CosineAnnealingWarmRestarts": 25e-9, "SequentialLR": 10e-9, "ChainedScheduler": 10e-9,
+    "StepLR": 7e-9, "MultiStepLR": 8e-9, "ExponentialLR": 8e-9, "PolynomialLR": 8e-9,
+    "CosineAnnealingLR": 10e-9, "LambdaLR": 5e-9, "MultiplicativeLR": 9e-9,
+    "ConstantLR": 7e-9, "LinearLR": 7e-9, "CyclicLR": 10e-9, "OneCycleLR": 13e-9,
+    "CosineAnnealingWarmRestarts": 11e-9, "SequentialLR": 15e-9,
+    "ChainedScheduler": 35e-9,  # per child: the children's updates are woven and applied
 }
-ARRAY_OP = 6e-9  # one lambda array operation, per value
-PY_CALL = 400e-9  # one Python-level call per value (round with ndigits)
-LOOP = 250e-9  # one step of the solver's exact Python loop
+ARRAY_OP = 1.5e-9  # one lambda array operation, per value
+PY_CALL = 650e-9  # one Python-level call per value (round with ndigits)
+LOOP = 320e-9  # one step of the solver's exact Python loop
 NUMPY_CALL = 6e-6  # one numpy call on a short array, with its Python overhead
-PLATEAU = 250e-9  # one step of ReduceLROnPlateau's replay
-METRIC = 40e-9  # one value of the synthetic validation loss
-TORCH_STEP = 6e-6  # one scheduler.step() of a real torch scheduler (the fallback)
-TORCH_LAMBDA = 25e-6  # one call of a lambda from torch, plus its array operations
-TORCH_LAMBDA_OP = 3e-6
+PLATEAU = 150e-9  # one step of ReduceLROnPlateau's replay
+METRIC = 30e-9  # one value of the synthetic validation loss
+TORCH_STEP = 3.5e-6  # one scheduler.step() of a real torch scheduler (the fallback)
+TORCH_LAMBDA = 5e-6  # one call of a lambda from torch
+TORCH_LAMBDA_OP = 1.4e-6  # one operation of that lambda, evaluated on a single value
 
 
 @dataclass(frozen=True)
@@ -62,7 +65,7 @@ def estimate_curve(schedule: Schedule, steps: int) -> Estimate:
     groups = schedule.group_count
     spec = schedule.scheduler
     cells = steps * (groups + 2)  # lr per group, momentum, step
-    seconds = cells * CELL
+    seconds = cells * CELL + steps * STEP_FIXED
     if spec.name == "ReduceLROnPlateau":
         seconds += steps * (PLATEAU + METRIC)
         return Estimate(seconds, cells, steps, steps, "ReduceLROnPlateau is replayed step "
@@ -78,7 +81,7 @@ def estimate_curve(schedule: Schedule, steps: int) -> Estimate:
 def estimate_torch(schedule: Schedule, steps: int) -> Estimate:
     """The cost of stepping the real torch objects for ``steps`` steps."""
     cells = steps * (schedule.group_count + 2)
-    seconds = cells * CELL + steps * _torch_step(schedule.scheduler)
+    seconds = cells * CELL + steps * (STEP_FIXED + _torch_step(schedule.scheduler))
     return Estimate(seconds, cells, steps, steps, "this schedule is computed by stepping "
                     "torch itself, about a thousand times slower than schedlab's models")
 
@@ -125,10 +128,11 @@ def _needs_torch(spec: SchedulerSpec) -> bool:
 
 
 def _torch_step(spec: SchedulerSpec) -> float:
-    """Seconds per step of the real torch objects (one step() each, lambdas called)."""
-    total = TORCH_STEP
-    for child in spec.kwargs.get("schedulers") or ():
-        total += _torch_step(child)
+    """Seconds per step of the real torch objects: a SequentialLR steps its active phase,
+    a ChainedScheduler every child; lambdas are called from torch value by value."""
+    children = [_torch_step(c) for c in spec.kwargs.get("schedulers") or ()]
+    total = TORCH_STEP + (max(children, default=0.0) if spec.name == "SequentialLR"
+                          else sum(children))
     for f in _lambdas(spec):
         ops, calls, _ = f.size
         total += TORCH_LAMBDA + ops * TORCH_LAMBDA_OP + calls * PY_CALL

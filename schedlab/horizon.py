@@ -117,11 +117,12 @@ def summarize(table: pd.DataFrame, horizon: Horizon) -> dict[str, float | int | 
     """Peak, final and mean lr (over optimizer steps), and the first optimizer step after
     the peak where the lr is below 10% of it (None if it never is)."""
     lr = table["lr"].to_numpy()
-    if not np.isnan(lr).any():  # nan* functions copy the whole curve: only when needed
-        peak_at, mean = int(lr.argmax()), float(lr.mean())
-    else:
-        peak_at = int(np.nanargmax(lr)) if not np.isnan(lr).all() else 0
-        mean = float(np.nanmean(lr)) if not np.isnan(lr).all() else float("nan")
+    with np.errstate(over="ignore", invalid="ignore"):  # an lr that overflows: inf
+        if not np.isnan(lr).any():  # nan* functions copy the whole curve: only if needed
+            peak_at, mean = int(lr.argmax()), float(lr.mean())
+        else:
+            peak_at = int(np.nanargmax(lr)) if not np.isnan(lr).all() else 0
+            mean = float(np.nanmean(lr)) if not np.isnan(lr).all() else float("nan")
     peak = float(lr[peak_at])
     below = np.flatnonzero(lr[peak_at:] < 0.1 * peak)
     return {"peak": peak, "final": float(lr[-1]), "mean": mean,

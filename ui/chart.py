@@ -26,6 +26,7 @@ from schedlab.events import Event, find_events
 from schedlab.horizon import Horizon, MetricSettings, per_optimizer_step, run_curve, summarize
 from schedlab.plot import decimate
 from schedlab.schedule import Schedule
+from ui.memory import give_back
 
 DRAW_POINTS = 4000  # points kept per line: about twice a wide chart's pixels
 CACHE_BYTES = 256 * 2**20  # drawn curves kept, server-wide
@@ -98,7 +99,10 @@ class _Gate:
         finally:
             with self.free:
                 self.held -= size
+                idle = self.held == 0
                 self.free.notify_all()
+            if idle:
+                give_back()
 
 
 @st.cache_resource(show_spinner=False)

@@ -1,0 +1,205 @@
+"""A classroom on one server: memory and responsiveness with thirty sessions at the caps.
+
+Starts `streamlit run app.py` on a free localhost port and opens thirty sessions in
+Debian's Chromium (one browser, a context each, five loading at a time). Each session
+opens its own share link at the page budget: a 10-million-step curve and six compared
+schedules, all different, so nothing is shared between sessions through the cache. While
+they load, the health endpoint is asked every 100 ms. Measured: the server's RSS before,
+at its peak (VmHWM) and once the sessions have closed and Streamlit has let them go
+(after its disconnected-session TTL), the time from navigation to a drawn chart, and the
+health endpoint's latency. Targets: peak under 1 GB, under 500 MB after; the health
+endpoint answers throughout. Writes its table into bench/RESULTS.md.
+
+    python bench/server_bench.py [--sessions 30] [--ttl 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.results import machine, write_section  # noqa: E402
+
+CHROMIUM = os.environ.get("SCHEDLAB_CHROMIUM", "/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+CHART_Y = """() => {
+  const plot = document.querySelector('.js-plotly-plot');
+  const trace = plot && plot._fullData && plot._fullData[0];
+  return trace && trace.y ? trace.y.length : 0;
+}"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def rss(pid: int, field: str = "VmRSS") -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def session_link(i: int) -> str:
+    """A page at the budget: a 10M-step curve and six compared schedules, unique to i."""
+    from schedlab import parse_schedule
+    from schedlab.cost import check_page, estimate_curve
+    from schedlab.horizon import Horizon
+    from schedlab.share import ExplorerState
+
+    base = ExplorerState(parse_schedule(f"StepLR(optimizer, {30 + i}, gamma={0.5 + i / 100})",
+                                        "SGD(params, lr=0.1, momentum=0.9)"),
+                         Horizon(100, 100_000, "batch"))
+    state = base
+    for k in range(6):
+        pinned = ExplorerState(parse_schedule(f"CosineAnnealingLR(optimizer, {1000 + 37 * i + k})",
+                                              "SGD(params, lr=0.1, momentum=0.9)"),
+                               Horizon(50, 10_000, "batch"))
+        state = ExplorerState(state.schedule, state.horizon, state.view, state.metric,
+                              state.compare + ExplorerState.pin(pinned, f"s{i} p{k}").compare)
+    check_page([estimate_curve(s, h.scheduler_steps) for s, h in state.curves()])
+    return f"/explorer?s={state.encode()}"
+
+
+class Health(threading.Thread):
+    """Asks /_stcore/health every 100 ms; keeps each answer's latency."""
+
+    def __init__(self, base: str) -> None:
+        super().__init__(daemon=True)
+        self.base, self.latencies, self.failures, self.running = base, [], 0, True
+
+    def run(self) -> None:
+        while self.running:
+            t = time.perf_counter()
+            try:
+                with urllib.request.urlopen(f"{self.base}/_stcore/health", timeout=10) as r:
+                    r.read()
+                self.latencies.append(time.perf_counter() - t)
+            except OSError:
+                self.failures += 1
+            time.sleep(0.1)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sessions", type=int, default=30)
+    parser.add_argument("--batch", type=int, default=5, help="sessions loading at once")
+    parser.add_argument("--ttl", type=int, default=None,
+                        help="server.disconnectedSessionTTL (default: Streamlit's 120 s)")
+    args = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "SCHEDLAB_DATA": tempfile.mkdtemp(prefix="schedlab-bench-")}
+    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+           "--server.address", "127.0.0.1", "--server.headless", "true"]
+    if args.ttl is not None:
+        cmd += ["--server.disconnectedSessionTTL", str(args.ttl)]
+    ttl = 120 if args.ttl is None else args.ttl
+    server = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    links = [session_link(i) for i in range(args.sessions)]
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2):
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise SystemExit("the server did not start")
+                time.sleep(0.3)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+            warm = browser.new_context().new_page()  # the first page loads the modules
+            warm.goto(f"{base}/explorer", wait_until="domcontentloaded")
+            warm.wait_for_function(CHART_Y, timeout=120_000)
+            warm.context.close()
+            time.sleep(2)
+            before = rss(server.pid)
+            health = Health(base)
+            health.start()
+            contexts, load_times = [], []
+            for start in range(0, len(links), args.batch):
+                pages = []
+                for link in links[start:start + args.batch]:
+                    context = browser.new_context()
+                    contexts.append(context)
+                    page = context.new_page()
+                    page.goto(base + link, wait_until="commit")
+                    pages.append((page, time.perf_counter()))
+                for page, began in pages:
+                    page.wait_for_function(f"() => ({CHART_Y})() > 0 && document."
+                                           "querySelectorAll('.legendtext').length >= 7",
+                                           timeout=300_000)
+                    load_times.append(time.perf_counter() - began)
+                print(f"{len(contexts)} sessions open, RSS {rss(server.pid) / 2**20:.0f} MB",
+                      flush=True)
+            open_rss, peak = rss(server.pid), rss(server.pid, "VmHWM")
+            health.running = False
+            health.join()
+            for context in contexts:
+                context.close()
+            # Streamlit keeps a disconnected session for its TTL, and lets expired ones go
+            # when the next session disconnects: as in a class, one more visitor comes
+            # and goes once the TTL has passed
+            time.sleep(ttl + 5)
+            visitor = browser.new_context().new_page()
+            visitor.goto(f"{base}/explorer", wait_until="domcontentloaded")
+            visitor.wait_for_function(CHART_Y, timeout=120_000)
+            visitor.context.close()
+            browser.close()
+        time.sleep(10)
+        after = rss(server.pid)
+    finally:
+        server.terminate()
+        server.wait(20)
+    lat = sorted(health.latencies)
+    p95 = lat[int(0.95 * (len(lat) - 1))]
+    loads = sorted(load_times)
+    print(f"before {before / 2**20:.0f} MB, open {open_rss / 2**20:.0f} MB, peak "
+          f"{peak / 2**20:.0f} MB, after {after / 2**20:.0f} MB; health p95 {p95 * 1000:.0f} "
+          f"ms max {lat[-1] * 1000:.0f} ms, failures {health.failures}; page p50 "
+          f"{statistics.median(loads):.1f} s max {loads[-1]:.1f} s")
+    body = [
+        "## A classroom on one server: memory and the health endpoint (`bench/server_bench.py`)",
+        "",
+        f"Measured {machine()}. `streamlit run app.py` and Debian's Chromium, "
+        f"{args.sessions} sessions (a browser context each, {args.batch} loading at once), each "
+        "opening its own link at the page budget: a 10,000,000-step StepLR per batch and six "
+        "compared cosines (all different, so nothing is shared through the cache). The health "
+        "endpoint is asked every 100 ms while they load. *after*: once every session has "
+        f"closed and Streamlit has let it go (after its {ttl} s disconnected-session TTL, "
+        "expired sessions go when the next visitor leaves; the bench sends one).",
+        "",
+        "Targets: the server's RSS under 1 GB with every session open, back under 500 MB "
+        "after; the health endpoint answering throughout.",
+        "",
+        "| RSS before | RSS with all open | peak RSS | RSS after | page load p50 / max | "
+        "health p95 / max | health failures |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+        f"| {before / 2**20:.0f} MB | {open_rss / 2**20:.0f} MB | {peak / 2**20:.0f} MB | "
+        f"{after / 2**20:.0f} MB | {statistics.median(loads):.1f} s / {loads[-1]:.1f} s | "
+        f"{p95 * 1000:.0f} ms / {lat[-1] * 1000:.0f} ms | {health.failures} |",
+    ]
+    write_section("server_bench", "\n".join(body))
+
+
+if __name__ == "__main__":
+    main()
