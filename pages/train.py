@@ -17,8 +17,9 @@ from schedlab.jobs import JobManager, default_store_path
 from schedlab.runs import describe, metrics_table, progress, training_figure
 from schedlab.schedule import Schedule
 from schedlab.store import FINISHED
-from schedlab.train import DEVICES, TrainConfig, scheduler_steps
+from schedlab.train import DEVICES, TrainConfig, check_trainable, scheduler_steps
 from ui.page import guarded, setup
+from ui.text import plain
 
 SELECTED, SEEN, ACTIVE = "train.selected", "train.seen", "train.was_active"
 STORE_SEEN = "train.store_generation"  # the store file the session's runs and rows are from
@@ -53,7 +54,7 @@ def store_problem(exc: StoreError, later: bool = False) -> None:
     if later:
         st.session_state[ALERT] = str(exc)
     else:
-        st.error(str(exc), icon=":material/database:")
+        st.error(plain(exc), icon=":material/database:")
 
 
 def choose_schedule() -> Schedule | None:
@@ -63,7 +64,7 @@ def choose_schedule() -> Schedule | None:
                                   key="train.source")
     if source == "From the explorer":
         schedule = explorer.schedule
-        st.caption(f"{schedule.scheduler.label()} · {schedule.optimizer.name}")
+        st.caption(plain(f"{schedule.scheduler.label()} · {schedule.optimizer.name}"))
         with st.expander("Code"):
             st.code(schedule.to_code(), language="python")
         return schedule
@@ -73,7 +74,7 @@ def choose_schedule() -> Schedule | None:
     try:
         return parse_schedule(text)
     except ScheduleError as exc:
-        st.error(str(exc), icon=":material/error:")
+        st.error(plain(exc), icon=":material/error:")
         return None
 
 
@@ -103,12 +104,18 @@ def choose_settings() -> TrainConfig | None:
         return TrainConfig(int(epochs), int(batch), model, device, step_per, data,
                            int(log_every), int(seed))
     except ScheduleError as exc:
-        st.error(str(exc), icon=":material/error:")
+        st.error(plain(exc), icon=":material/error:")
         return None
 
 
 def precheck(schedule: Schedule, config: TrainConfig) -> bool:
-    """Refuse, before Start, a schedule torch would crash on within this run's length."""
+    """Refuse, before Start, an optimizer training cannot drive, and a schedule torch would
+    crash on within this run's length."""
+    try:
+        check_trainable(schedule)
+    except ScheduleError as exc:
+        st.error(plain(exc), icon=":material/error:")
+        return False
     size = expected_train_size(config.data)
     if size is None or schedule.scheduler.name == "ReduceLROnPlateau":
         return True
@@ -116,7 +123,7 @@ def precheck(schedule: Schedule, config: TrainConfig) -> bool:
     try:
         compute_curve(schedule, scheduler_steps(schedule, config, batches))
     except ScheduleError as exc:
-        st.error(f"{exc} (this run: {config.epochs} epochs x {batches} batches)",
+        st.error(plain(f"{exc} (this run: {config.epochs} epochs x {batches} batches)"),
                  icon=":material/error:")
         return False
     return True
@@ -152,15 +159,15 @@ def live(run_id: int) -> None:
         return
     steps, epochs = rows_of(run_id)
     status = row["status"]
-    st.markdown(f"**Run {run_id}** · {row['label']}  \n`{status}`"
-                + (f" · {row['device']} · {row['data']}" if row["device"] else ""))
+    st.markdown(f"**Run {run_id}** · {plain(row['label'])}  \n`{status}`"
+                + (plain(f" · {row['device']} · {row['data']}") if row["device"] else ""))
     if status == "queued":
         st.info(f"Waiting in the queue: position {jobs.queue_position(run_id)}.",
                 icon=":material/hourglass_top:")
     for message in jobs.store.notices(run_id):
-        st.info(message, icon=":material/info:")
+        st.info(plain(message), icon=":material/info:")
     if row["error"]:
-        (st.error if status == "failed" else st.warning)(row["error"])
+        (st.error if status == "failed" else st.warning)(plain(row["error"]))
     last = int(steps["step"].iloc[-1]) if len(steps) else None
     fraction, elapsed, left = progress(row, last)
     eta = "" if left is None else f" · about {left:,.0f} s left"
@@ -195,7 +202,7 @@ def poll(run_id: int | None) -> None:
     try:
         problem = jobs.supervise()
         if problem is not None and str(problem) != st.session_state.get(SHOWN):
-            st.error(str(problem), icon=":material/database:")  # new since the page's run
+            st.error(plain(problem), icon=":material/database:")  # new since the page's run
         active = jobs.store is not None and jobs.store.active()
         if st.session_state.get(ACTIVE) and not active:
             st.session_state[ACTIVE] = False
@@ -256,14 +263,14 @@ def store_notices(jobs: JobManager) -> StoreError | None:
     problem = jobs.reload()  # first: it may set a store aside, which the notices tell
     if st.session_state.get(NOTED, 0) < len(jobs.notices):
         for note in jobs.notices[st.session_state.get(NOTED, 0):]:
-            st.warning(note, icon=":material/inventory_2:")
+            st.warning(plain(note), icon=":material/inventory_2:")
         st.button("Dismiss", key="train.dismiss", on_click=st.session_state.__setitem__,
                   args=(NOTED, len(jobs.notices)))
     if ALERT in st.session_state:
-        st.error(st.session_state.pop(ALERT), icon=":material/database:")
+        st.error(plain(st.session_state.pop(ALERT)), icon=":material/database:")
     st.session_state[SHOWN] = str(problem) if problem else None
     if problem is not None:
-        st.error(str(problem), icon=":material/database:")
+        st.error(plain(problem), icon=":material/database:")
     if st.session_state.get(STORE_SEEN) != jobs.generation:  # another file: other runs
         st.session_state[STORE_SEEN] = jobs.generation
         for key in (SELECTED, SEEN):

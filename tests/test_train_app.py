@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.markdown import shown
+
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 pytestmark = pytest.mark.slow
 
@@ -34,7 +36,7 @@ def settle(at: AppTest, done, timeout: float = 90.0) -> AppTest:
 
 
 def status_line(at: AppTest) -> str:
-    return next((m.value for m in at.markdown if m.value.startswith("**Run ")), "")
+    return next((shown(m.value) for m in at.markdown if m.value.startswith("**Run ")), "")
 
 
 def quick(at: AppTest, epochs: int = 1) -> None:
@@ -46,7 +48,7 @@ def quick(at: AppTest, epochs: int = 1) -> None:
 def test_a_run_from_the_explorer_streams_in_and_survives_a_refresh() -> None:
     at = train_page(via_explorer=True)
     assert not at.exception
-    assert at.caption[0].value.startswith("CyclicLR(")
+    assert shown(at.caption[0].value).startswith("CyclicLR(")
     quick(at, epochs=2)
     at.button(key="train.start").click().run()
     run_id = at.session_state["train.selected"]
@@ -77,7 +79,7 @@ def test_bad_code_disables_start_with_a_message() -> None:
     at = train_page()
     at.text_area(key="train.code").set_value("StepLR(optimizer, step_size=0)").run()
     assert not at.exception
-    assert "step_size=0" in at.error[0].value
+    assert "step_size=0" in shown(at.error[0].value)
     assert at.button(key="train.start").disabled
 
 
@@ -85,6 +87,15 @@ def test_a_schedule_too_short_for_the_run_is_refused_before_start() -> None:
     at = train_page()
     quick(at, epochs=10)  # the default OneCycleLR covers 3 epochs of 63 batches
     assert not at.exception
-    assert "Tried to step 190 times" in at.error[0].value
-    assert "10 epochs x 63 batches" in at.error[0].value
+    assert "Tried to step 190 times" in shown(at.error[0].value)
+    assert "10 epochs x 63 batches" in shown(at.error[0].value)
+    assert at.button(key="train.start").disabled
+
+
+def test_an_optimizer_training_cannot_drive_is_refused_before_start() -> None:
+    at = train_page()
+    at.segmented_control(key="train.source").set_value("Paste code").run()
+    at.text_area(key="train.code").set_value(
+        "optimizer = LBFGS(params, lr=1)\nscheduler = StepLR(optimizer, 30)").run()
+    assert "LBFGS cannot be trained here" in shown(at.error[0].value)
     assert at.button(key="train.start").disabled

@@ -11,6 +11,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from tests.faults import DAMAGE, make_sqlite_read_only, real_store
+from tests.markdown import shown
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 pytestmark = pytest.mark.slow
@@ -31,7 +32,7 @@ def train_page() -> AppTest:
 
 
 def texts(elements) -> str:
-    return "\n".join(e.value for e in elements)
+    return "\n".join(shown(e.value) for e in elements)
 
 
 @pytest.mark.parametrize("kind", DAMAGE)
