@@ -101,3 +101,42 @@ def test_momentum_follows_onecycle_inversely() -> None:
     assert table["momentum"][0] == pytest.approx(0.95)
     assert table["momentum"][peak] == pytest.approx(0.85)
     assert table["momentum"].iloc[-1] == pytest.approx(0.95)
+
+
+@pytest.mark.parametrize("name", [n for n in ALL if n != "ReduceLROnPlateau"])
+def test_initial_lr_in_a_param_group_gives_torchs_values(name: str) -> None:
+    """torch's schedulers start from a group's initial_lr when it has one (LambdaLR gives
+    initial_lr x factor, not lr x factor); so does schedlab."""
+    from schedlab.examples import example_spec
+    from schedlab.schedule import OptimizerSpec, Schedule
+
+    groups = ({"initial_lr": 5.0}, {"lr": 0.01, "initial_lr": 0.5}, {"lr": 0.02})
+    case = Case("SGD", {"lr": 0.1, "momentum": 0.9}, [dict(g) for g in groups],
+                (name, {}))
+    schedule = Schedule(OptimizerSpec("SGD", {"lr": 0.1, "momentum": 0.9}, groups),
+                        example_spec(name))
+    ref = torch_curve("SGD", {"lr": 0.1, "momentum": 0.9}, [dict(g) for g in groups],
+                      _plain(schedule.scheduler), 150, None)
+    table = compute_curve(schedule, 150)
+    for g in range(3):
+        assert_close(table["lr" if g == 0 else f"lr_{g}"].to_numpy(), ref[0][:, g],
+                     case.scale() + 5.0, f"group {g} of {name}")
+    if name == "LambdaLR":
+        assert table["lr"].iloc[0] == 5.0 * 0.95 ** 0  # initial_lr x factor, as torch
+
+
+def _plain(spec) -> tuple:
+    """A SchedulerSpec as the (name, kwargs) tuples tests/torchref.py builds from."""
+    from schedlab.lambdas import Lambda
+
+    out = {}
+    for key, value in spec.kwargs.items():
+        if key == "schedulers":
+            out[key] = [_plain(s) for s in value]
+        elif isinstance(value, Lambda):
+            out[key] = value.source
+        elif isinstance(value, tuple):
+            out[key] = list(value)
+        else:
+            out[key] = value
+    return (spec.name, out)
