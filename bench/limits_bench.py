@@ -78,8 +78,10 @@ REFUSALS = [
     ("lr=10**400", "StepLR(optimizer, 30)", "SGD(params, lr=10**400)", 10),
     ("gamma=0x + 300 f's", "StepLR(optimizer, 30, gamma=0x" + "f" * 300 + ")", SGD, 10),
     ("T_mult=10**30", "CosineAnnealingWarmRestarts(optimizer, 10, T_mult=10**30)", SGD, 10),
-    ("20,000 characters of nesting", "LambdaLR(optimizer, lambda e: " + "(" * 150
-     + "e" + ")" * 150 + ")", SGD, 10),
+    ("a lambda nested 500 deep", "LambdaLR(optimizer, lambda e: " + "-" * 500 + "e)", SGD,
+     10),
+    ("a 10,000-character expression", "LambdaLR(optimizer, lambda e: "
+     + " + ".join(["e"] * 2500) + ")", SGD, 10),
 ]
 
 _CHILD = r'''

@@ -355,6 +355,7 @@ def as_python(value: np.ndarray, kind: str) -> int | float | bool:
     v = float(np.asarray(value).reshape(-1)[0])
     if kind == "bool":
         return bool(v)
-    if kind == "int" and math.isfinite(v):
+    if kind == "int" and math.isfinite(v) and abs(v) <= 2**53:
         return int(v)
-    return v
+    return v  # beyond 2**53 the value was carried as a float: it stays one (10**30 is
+    # shown as 1e+30, not as the float's 31 digits)

@@ -12,18 +12,17 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from pathlib import Path
 
 import pytest
 
+from tests.servers import free_port, wait_until_healthy
 from tests.test_browser import CHART_Y
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,12 +32,6 @@ TORCH = "torch==2.13.0"  # the Dockerfile's pin
 SUITE = "bookworm"  # its python3 is 3.11, the Python of the local cp311 torch wheel
 BASE = "localhost/schedlab-test-base"
 IMAGE = "localhost/schedlab-test"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _run(cmd: list[str], timeout: float = 600) -> subprocess.CompletedProcess:
@@ -179,7 +172,7 @@ def _processes_in(pid: int) -> list[tuple[int, int, str]]:
 def container(buildah, image):
     """The image's own command, as its user, on a free 127.0.0.1 port, once healthy."""
     ctr = buildah("from", IMAGE).stdout.strip()
-    port = _free_port()
+    port = free_port()
     log_path = buildah.work / "server.log"
     env = {"STREAMLIT_SERVER_PORT": str(port), "STREAMLIT_SERVER_ADDRESS": "127.0.0.1"}
     with open(log_path, "wb") as log:
@@ -190,18 +183,8 @@ def container(buildah, image):
     base = f"http://127.0.0.1:{port}"
     seen: dict[int, str] = {}  # pid: start time, so that a reused pid is never killed
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
-                    if r.read().decode().strip() == "ok":
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("the image's command did not become healthy:\n"
-                            f"{log_path.read_text(errors='replace')[-3000:]}")
-            time.sleep(0.3)
+        wait_until_healthy(base, proc, lambda: log_path.read_text(errors="replace"),
+                           "the image's command")
         yield {"url": base, "port": port, "ctr": ctr, "pid": proc.pid, "seen": seen}
     finally:
         seen.update((pid, _started(pid)) for pid, _, _ in _processes_in(proc.pid))
@@ -282,7 +265,7 @@ def test_the_healthcheck_passes_only_while_the_server_answers(buildah, container
                               check=False, capture_output=True, timeout=60).returncode
 
     assert healthcheck(container["port"]) == 0
-    assert healthcheck(_free_port()) != 0  # nothing listens there
+    assert healthcheck(free_port()) != 0  # nothing listens there
 
 
 def test_the_user_has_a_writable_home(buildah, container, image) -> None:
