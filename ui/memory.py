@@ -1,4 +1,4 @@
-"""Memory a long-running server gives back: glibc's allocator, tuned once per process.
+"""A long-running server's memory: glibc's allocator and Python's collector, set up once.
 
 By default glibc raises its mmap threshold each time a large block is freed (up to 32 MB),
 so after one big curve every array below that size comes from a heap arena, one arena per
@@ -6,12 +6,18 @@ thread (Streamlit runs each session's script in its own thread); freed, those st
 process, fragmented, and a server's RSS stays near its peak long after the sessions that
 needed it are gone. A fixed 1 MB threshold keeps every array of a megabyte or more in its
 own mapping, returned to the system when freed; a few arenas keep the rest compact.
+
+Python's full garbage collection walks every object, torch's included: about 0.2 s with
+the whole server held up, at any allocation. Objects that exist once the libraries are
+loaded live as long as the server, so they are moved out of the collector's sight
+(``gc.freeze``): full collections then take about a millisecond.
 """
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import gc
 import threading
 
 MMAP_THRESHOLD = 1 << 20  # bytes: larger blocks are mapped on their own
@@ -32,16 +38,24 @@ def _libc():
 _LIBC = _libc()  # None where the C library is not glibc (musl, macOS): nothing to tune
 
 
-def tune_allocator() -> bool:
-    """Set the allocator up for a server (once per process); False where not glibc."""
+def tune_process() -> bool:
+    """Set memory up for a server (once per process): load the libraries the pages use,
+    freeze what exists then, and tune glibc's allocator (False where it is not glibc)."""
     global _tuned
     with _done:
-        if _LIBC is None or _tuned:
-            return _tuned
-        _LIBC.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)
-        _LIBC.mallopt(_M_ARENA_MAX, ARENAS)
+        if _tuned:
+            return _LIBC is not None
+        import pandas  # noqa: F401  (loaded now, so that their objects are frozen too)
+        import plotly.graph_objects  # noqa: F401
+
+        import schedlab.curve  # noqa: F401  (torch)
+
+        gc.freeze()
+        if _LIBC is not None:
+            _LIBC.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+            _LIBC.mallopt(_M_ARENA_MAX, ARENAS)
         _tuned = True
-        return True
+        return _LIBC is not None
 
 
 def give_back() -> None:

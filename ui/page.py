@@ -7,7 +7,7 @@ from typing import Callable
 
 import streamlit as st
 
-from ui.memory import tune_allocator
+from ui.memory import tune_process
 
 PAGES = (("app.py", "Home", ":material/home:"),
          ("pages/explorer.py", "Schedule explorer", ":material/show_chart:"),
@@ -17,7 +17,7 @@ PAGES = (("app.py", "Home", ":material/home:"),
 def setup(title: str) -> None:
     """Call first on every page: wide layout, the page title, the navigation."""
     st.set_page_config(page_title=f"{title} · schedlab", page_icon="📉", layout="wide")
-    tune_allocator()  # once per server process
+    tune_process()  # once per server process
     with st.sidebar:
         st.markdown("### schedlab")
         for path, label, icon in PAGES:
