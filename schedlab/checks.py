@@ -18,6 +18,7 @@ from schedlab.cost import check_budget, estimate_curve
 from schedlab.curve import check_steps, compute_curve, synthetic_metric
 from schedlab.cyclic import onecycle_total
 from schedlab.errors import ScheduleError
+from schedlab.length import calls_reached
 from schedlab.params import MAX_COUNT
 from schedlab.schedule import Schedule, SchedulerSpec
 
@@ -71,7 +72,7 @@ def check_schedule(schedule: Schedule, steps: int, steps_per_epoch: int | None =
     if lr is None:  # a request too costly to compute is refused, not reported as a finding
         check_budget(estimate_curve(schedule, steps))
     ctx = _Run(schedule, steps, steps_per_epoch, step_per)
-    found = list(_spec(schedule.scheduler, 0, steps, ctx, first=True))
+    found = list(_spec(schedule.scheduler, 0, steps, ctx, first=True, last=True))
     try:
         if lr is None:
             metric = synthetic_metric(steps) if schedule.scheduler.name == \
@@ -107,7 +108,9 @@ def _unit(ctx: _Run) -> str:
     return "epochs" if ctx.step_per == "epoch" else "steps"
 
 
-def _spec(spec: SchedulerSpec, start: int, end: int, ctx: _Run, first: bool):
+def _spec(spec: SchedulerSpec, start: int, end: int, ctx: _Run, first: bool, last: bool):
+    """Findings for ``spec`` driving rows start..end; ``last``: the run's final
+    ``scheduler.step()`` reaches it (not so for a SequentialLR phase switched away from)."""
     kw, name, span = spec.kwargs, spec.name, end - start
     unit = _unit(ctx)
     yield from _horizon(spec, start, end, ctx)
@@ -121,18 +124,19 @@ def _spec(spec: SchedulerSpec, start: int, end: int, ctx: _Run, first: bool):
     elif name == "CosineAnnealingWarmRestarts":
         yield from _restarts(kw, start, end, unit)
     elif name == "OneCycleLR":
-        total = onecycle_total(kw)
-        if span - 1 > total:
-            yield Finding("error", f"OneCycleLR has total_steps={total} but runs {span - 1} "
-                          f"steps: torch raises 'Tried to step {total + 1} times' at step "
-                          f"{total + 1}.", f"Set total_steps={span - 1} (or epochs and "
-                          "steps_per_epoch that multiply to it).", start + total + 1, end,
+        total, calls = onecycle_total(kw), calls_reached(span, last)
+        if calls > total:
+            yield Finding("error", f"OneCycleLR has total_steps={total} but is stepped "
+                          f"{calls} times in this run: torch raises 'Tried to step {total + 1} "
+                          f"times' at scheduler.step() call {total + 1} and the run stops "
+                          "there.", f"Set total_steps={calls} (or epochs and steps_per_epoch "
+                          "that multiply to it).", min(start + total + 1, end - 1), end,
                           "onecycle-too-short")
-        elif span - 1 < 0.9 * total and not any(
+        elif calls < 0.9 * total and not any(
                 f.code == "horizon-unit" for f in _horizon(spec, start, end, ctx)):
-            yield Finding("warning", f"OneCycleLR is sized for {total} steps but the run "
-                          f"stops after {span - 1} ({(span - 1) / total:.1%}), before the lr "
-                          "anneals.", f"Set total_steps={span - 1} so the cycle ends with "
+            yield Finding("warning", f"OneCycleLR is sized for {total} steps but is stepped "
+                          f"only {calls} times ({calls / total:.1%}), before the lr "
+                          "anneals.", f"Set total_steps={calls} so the cycle ends with "
                           "the run.", start, end, "onecycle-never-anneals")
     elif name == "StepLR" and kw["step_size"] >= span:
         yield Finding("warning", f"StepLR's step_size={kw['step_size']} is at least the "
@@ -155,11 +159,12 @@ def _spec(spec: SchedulerSpec, start: int, end: int, ctx: _Run, first: bool):
         bounds = [start] + marks + [end]
         for i, child in enumerate(kw["schedulers"]):
             lo, hi = max(bounds[i], start), min(bounds[i + 1], end)
-            if hi > lo:
-                yield from _spec(child, lo, hi, ctx, first=first and i == 0)
+            if hi > lo:  # a phase switched away from at its milestone misses one call
+                reached = last and (i == len(kw["schedulers"]) - 1 or bounds[i + 1] > end)
+                yield from _spec(child, lo, hi, ctx, first=first and i == 0, last=reached)
     elif name == "ChainedScheduler":
         for child in kw["schedulers"]:
-            yield from _spec(child, start, end, ctx, first)
+            yield from _spec(child, start, end, ctx, first, last)
 
 
 def _horizon(spec: SchedulerSpec, start: int, end: int, ctx: _Run):
