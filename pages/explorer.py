@@ -6,35 +6,53 @@ from dataclasses import replace
 
 import streamlit as st
 
-from schedlab import ScheduleError, parse_schedule
+from schedlab import ScheduleError
 from schedlab.curve import MAX_STEPS
+from schedlab.forms import whole_number
 from schedlab.horizon import Horizon, MetricSettings
 from schedlab.plot import COLORS, Series, build_figure
-from schedlab.schedule import optimizer_source
+from schedlab.length import fit_horizon
+from schedlab.paste import parse_paste, uses_loader_length
 from schedlab.share import MAX_PINNED, ExplorerState, View, pin_label
 from ui import state as session
 from ui.chart import CSV_ROWS, csv_maker, csv_rows, drawn
 from ui.editor import Errors, edit_schedule
+from ui.numbers import number_box
 from ui.page import guarded, setup
 from ui.text import LABEL_LIMIT, plain
 
 PASTE_ERROR, PIN_ERROR = "explorer.paste_error", "explorer.pin_error"
+PASTE_NOTE, PIN_NOTE = "explorer.paste_note", "explorer.pin_note"
 
 
 def apply_paste(key: str) -> None:
-    state = session.load()
+    """Adopt the pasted code, drawn over its own length when it has one."""
+    state, text = session.load(), st.session_state.get(key, "")
+    spe = state.horizon.steps_per_epoch
+    st.session_state[PASTE_NOTE] = None
     try:
-        schedule = parse_schedule(st.session_state.get(key, ""),
-                                  optimizer_source(state.schedule.optimizer))
+        schedule = parse_paste(text, state.schedule, spe)
     except ScheduleError as exc:  # shown while this text stays in the box
-        st.session_state[PASTE_ERROR] = (key, st.session_state.get(key), str(exc))
+        st.session_state[PASTE_ERROR] = (key, text, str(exc))
         return
+    counted = uses_loader_length(text)
+    horizon, fitted = fit_horizon(schedule.scheduler, state.horizon, in_batches=counted)
+    notes = [f"len(train_loader) is read as the run's steps per epoch ({spe:,})."
+             ] if counted else []
     try:
-        session.reset_to(replace(state, schedule=schedule))
-    except ScheduleError as exc:  # e.g. too costly to draw with the compared schedules
-        st.session_state[PASTE_ERROR] = (key, st.session_state.get(key), str(exc))
-        return
+        session.reset_to(replace(state, schedule=schedule, horizon=horizon))
+        notes += [fitted] if fitted else []
+    except ScheduleError as exc:  # e.g. too costly to draw whole, or with the pins
+        try:
+            session.reset_to(replace(state, schedule=schedule))
+            notes.append(f"Not drawn over its own length: {exc}.")
+        except ScheduleError as again:
+            st.session_state[PASTE_ERROR] = (key, text, str(again))
+            return
     st.session_state[PASTE_ERROR] = None
+    now = session.load()  # the note stays while the run is the one it speaks of
+    st.session_state[PASTE_NOTE] = ((session.generation(), now.horizon), " ".join(notes)
+                                    ) if notes else None
 
 
 def paste_box(state: ExplorerState) -> None:
@@ -49,6 +67,9 @@ def paste_box(state: ExplorerState) -> None:
         st.button("Apply", on_click=apply_paste, args=(key,), type="primary", key="paste.apply")
         if failed:
             st.error(plain(failed[2]), icon=":material/error:")
+    note = st.session_state.get(PASTE_NOTE)  # what Apply changed beside the schedule
+    if note and note[0] == (session.generation(), state.horizon):
+        st.info(plain(note[1]), icon=":material/straighten:")
 
 
 def run_controls(state: ExplorerState, gen: int, errors: Errors, plateau: bool
@@ -56,19 +77,22 @@ def run_controls(state: ExplorerState, gen: int, errors: Errors, plateau: bool
     st.subheader("Run")
     h = state.horizon
     a, b = st.columns(2)
-    epochs = a.number_input("epochs", 1, MAX_STEPS, h.epochs, key=f"{gen}.epochs")
-    spe = b.number_input("steps per epoch", 1, MAX_STEPS, h.steps_per_epoch,
-                         key=f"{gen}.spe", help="batches per epoch: optimizer.step() calls")
+    with a:
+        epochs = whole_box("epochs", h.epochs, f"{gen}.epochs", errors, 1, MAX_STEPS)
+    with b:
+        spe = whole_box("steps per epoch", h.steps_per_epoch, f"{gen}.spe", errors, 1,
+                        MAX_STEPS, help="batches per epoch: optimizer.step() calls")
     per = st.segmented_control("scheduler.step() is called once per", ["epoch", "batch"],
                                default=h.step_per, required=True, key=f"{gen}.per",
                                help="Stepping a per-batch schedule per epoch (or the reverse) "
                                     "is a classic mistake: switch to see what it does.")
     errors.slot("epochs")
-    try:
-        horizon = Horizon(int(epochs), int(spe), per)
-    except ScheduleError as exc:
-        errors.show("epochs", str(exc))
-        horizon = None
+    horizon = None
+    if epochs is not None and spe is not None:
+        try:
+            horizon = Horizon(epochs, spe, per)
+        except ScheduleError as exc:
+            errors.show("epochs", str(exc))
     st.subheader("View")
     v = state.view
     x_unit = st.segmented_control("x axis", ["step", "epoch"], default=v.x_unit,
@@ -86,23 +110,41 @@ def run_controls(state: ExplorerState, gen: int, errors: Errors, plateau: bool
                    "with a plateau where you put it.")
         a, b = st.columns(2)
         noise = a.slider("noise", 0.0, 0.3, metric.noise, 0.01, key=f"{gen}.noise")
-        seed = b.number_input("seed", 0, 2**32 - 1, metric.seed, key=f"{gen}.seed")
+        with b:
+            seed = whole_box("seed", metric.seed, f"{gen}.seed", errors, 0, 2**32 - 1)
         at = a.slider("plateau starts at", 0.0, 1.0, metric.plateau_at, 0.05, key=f"{gen}.pat")
         length = b.slider("plateau length", 0.0, 1.0, metric.plateau_length, 0.05,
                           key=f"{gen}.plen")
-        metric = MetricSettings(int(seed), noise, at, length)
+        metric = MetricSettings(metric.seed if seed is None else seed, noise, at, length)
     return horizon, View(x_unit, log_y, momentum), metric
+
+
+def whole_box(label: str, value: int, key: str, errors: Errors, low: int, high: int,
+              help: str | None = None) -> int | None:
+    """A whole-number box; what it holds, or None with the allowed range shown under it."""
+    typed = number_box(label, value, key, help=help)
+    errors.slot(key)
+    try:
+        return whole_number(typed, label, low, high)
+    except ScheduleError as exc:
+        errors.show(key, str(exc))
+        return None
 
 
 def pin(key: str) -> None:
     state = session.load()
-    st.session_state[PIN_ERROR] = None
+    st.session_state[PIN_ERROR] = st.session_state[PIN_NOTE] = None
     if len(state.compare) < MAX_PINNED:
-        label = (st.session_state.get(key) or pin_label(state)).strip()[:LABEL_LIMIT]
+        label = (st.session_state.get(key) or "").strip() or pin_label(state)
+        if len(label) > LABEL_LIMIT:  # cut, and said so: never dropped or cut silently
+            st.session_state[PIN_NOTE] = (f"The label was cut to {LABEL_LIMIT} characters "
+                                          f"(it had {len(label):,}).")
+            label = label[:LABEL_LIMIT - 1].rstrip() + "…"
         try:
-            session.save(state.pin(label or pin_label(state)))
+            session.save(state.pin(label))
         except ScheduleError as exc:  # the page would be too costly to draw
             st.session_state[PIN_ERROR] = str(exc)
+            st.session_state[PIN_NOTE] = None
 
 
 def unpin(index: int | None) -> None:
@@ -143,9 +185,14 @@ def lines(curve, horizon: Horizon, label: str, color_at: int, momentum: bool = T
 def chart(state: ExplorerState) -> None:
     current = drawn(state.schedule, state.horizon, state.metric)
     plateau = state.schedule.scheduler.name == "ReduceLROnPlateau"
-    series = lines(current, state.horizon, "current", 0, state.view.momentum)
+    now = (state.schedule, state.horizon, state.metric)
+    same = [p.label for p in state.compare if (p.schedule, p.horizon, p.metric) == now]
+    name = f"current = {same[0]}" if same else "current"  # not drawn twice over itself
+    series = lines(current, state.horizon, name, 0, state.view.momentum)
     events = [(series[0], current.events, current.event_lr)]
     for p in state.compare:  # each line of each curve gets its own color
+        if (p.schedule, p.horizon, p.metric) == now:
+            continue
         other = drawn(p.schedule, p.horizon, p.metric)
         used = sum(s.axis == "lr" for s in series)
         series += lines(other, p.horizon, p.label, used, momentum=False, dash="dash")
@@ -207,13 +254,14 @@ def short(value: float) -> str:
     return f"{value:.2e}"
 
 
-def compare_and_share(state: ExplorerState) -> None:
+def compare_and_share(state: ExplorerState, no_csv: str | None) -> None:
+    """The comparison list, the Train link, the CSV (or why there is none) and sharing."""
     with st.container(border=True):
         st.markdown("**Compare**")
         key = f"pin.{hash((state.schedule, state.horizon))}"
         a, b = st.columns([4, 1], vertical_alignment="bottom")
         a.text_input("Label for the comparison", value=pin_label(state), key=key,
-                     max_chars=120)
+                     help=f"up to {LABEL_LIMIT} characters; a longer one is cut")
         full = len(state.compare) >= MAX_PINNED
         b.button("Pin", on_click=pin, args=(key,), disabled=full, key="pin.add",
                  help=f"keep this curve on the chart (up to {MAX_PINNED})", width="stretch")
@@ -221,6 +269,8 @@ def compare_and_share(state: ExplorerState) -> None:
             st.caption(f"{MAX_PINNED} schedules pinned: remove one to pin another.")
         if st.session_state.get(PIN_ERROR):
             st.error(plain(st.session_state[PIN_ERROR]), icon=":material/error:")
+        if st.session_state.get(PIN_NOTE):
+            st.caption(plain(st.session_state[PIN_NOTE]))
         for i, p in enumerate(state.compare):
             a, b, c = st.columns([6, 1, 1], vertical_alignment="center")
             a.markdown(f"`{i + 1}` {plain(p.label, LABEL_LIMIT)}")
@@ -234,10 +284,13 @@ def compare_and_share(state: ExplorerState) -> None:
                  help="a short MNIST run whose lr follows this curve")
     a, b = st.columns(2)
     too_long = csv_rows(state.horizon) > CSV_ROWS
-    a.download_button("Download CSV (every step)", data=csv_maker(
-        state.schedule, state.horizon, state.metric), file_name="schedlab-curve.csv",
-        mime="text/csv", on_click="ignore", key="csv", width="stretch", disabled=too_long)
-    if too_long:
+    if no_csv:  # a button that cannot deliver is worse than a sentence saying why
+        a.warning(plain(f"No CSV for this run: {no_csv}"), icon=":material/block:")
+    else:
+        a.download_button("Download CSV (every step)", data=csv_maker(
+            state.schedule, state.horizon, state.metric), file_name="schedlab-curve.csv",
+            mime="text/csv", on_click="ignore", key="csv", width="stretch", disabled=too_long)
+    if too_long and not no_csv:
         a.caption(f"A CSV holds at most {CSV_ROWS:,} rows (a spreadsheet's limit); this run "
                   f"has {csv_rows(state.horizon):,}. For the whole run: `python -m schedlab "
                   "curve --steps N --format csv` with the code from the Code tab.")
@@ -259,7 +312,7 @@ def main() -> None:
     left, right = st.columns([5, 9], gap="large")
     with left:
         paste_slot = st.container()  # filled below, once this run's schedule is known
-        schedule = edit_schedule(state.schedule, gen, errors)
+        schedule = edit_schedule(state.schedule, gen, errors, state.horizon.scheduler_steps)
         plateau = (schedule or state.schedule).scheduler.name == "ReduceLROnPlateau"
         horizon, view, metric = run_controls(state, gen, errors, plateau)
     try:
@@ -271,15 +324,19 @@ def main() -> None:
     with paste_slot:
         paste_box(state)
     with right:
-        if errors.first:
-            st.info("Showing the last valid schedule: fix the field marked on the left.",
-                    icon=":material/edit:")
-        try:
-            chart(state)
-            sanity_and_code(state)
-        except ScheduleError as exc:
-            st.error(plain(exc), icon=":material/error:")
-        compare_and_share(state)
+        no_csv = None
+        if errors.first:  # never a chart that does not match the boxes beside it
+            st.info("The chart comes back once the field marked on the left holds an "
+                    "allowed value.", icon=":material/edit:")
+            no_csv = "fix the field marked on the left first"
+        else:
+            try:
+                chart(state)
+                sanity_and_code(state)
+            except ScheduleError as exc:
+                st.error(plain(exc), icon=":material/error:")
+                no_csv = str(exc)
+        compare_and_share(state, no_csv)
     session.sync_url(state)
 
 

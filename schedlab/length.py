@@ -12,11 +12,16 @@ Two questions, asked by the checks, the explorer, the Train page and the command
 
 from __future__ import annotations
 
+import math
+
+from schedlab.curve import MAX_STEPS
 from schedlab.cyclic import onecycle_total
+from schedlab.horizon import Horizon
 from schedlab.schedule import SchedulerSpec
 
-# Cosine restart cycles walked at most (they grow geometrically when T_mult > 1).
-_MAX_CYCLES = 64
+_MAX_CYCLES = 64  # cosine restart cycles walked at most (they grow geometrically)
+EPOCHS_AT_MOST = 1000  # a pasted length beyond this is taken to count batches
+PER_BATCH = ("OneCycleLR", "CyclicLR")  # schedulers made to be stepped after every batch
 
 
 def natural_length(spec: SchedulerSpec, run: int = 1) -> int | None:
@@ -64,3 +69,47 @@ def calls_reached(rows: int, last: bool) -> int:
     ``rows`` when the run's last ``scheduler.step()`` reaches it (``last``), else
     ``rows - 1`` (a SequentialLR phase that is switched away from)."""
     return rows if last else rows - 1
+
+
+def fit_horizon(spec: SchedulerSpec, horizon: Horizon, in_batches: bool = False
+                ) -> tuple[Horizon, str | None]:
+    """The run over which a pasted scheduler is drawn whole, and a sentence saying what
+    changed (None when it has no length of its own, or the run already fits it).
+
+    A length over ``EPOCHS_AT_MOST`` is counted in batches, as is any length when the run
+    is already stepped per batch, the scheduler is made to be (OneCycleLR, CyclicLR), or
+    the paste counted in batches itself (``in_batches``: ``len(train_loader)``)."""
+    length = natural_length(spec, horizon.scheduler_steps)
+    if length is None or length == horizon.scheduler_steps:
+        return horizon, None
+    if length > MAX_STEPS:
+        return horizon, (f"This schedule plays out over {length:,} steps, more than the "
+                         f"{MAX_STEPS:,} the explorer draws: the run is left as it was.")
+    per_batch = in_batches or horizon.step_per == "batch" or length > EPOCHS_AT_MOST or \
+        spec.name in PER_BATCH
+    if not per_batch:
+        fitted = Horizon(length, horizon.steps_per_epoch, "epoch")
+        return fitted, (f"Drawn over the schedule's own length: {length:,} epochs, "
+                        "scheduler.step() once per epoch.")
+    if spec.name == "OneCycleLR" and spec.kwargs.get("total_steps") is None:
+        epochs, per_epoch = spec.kwargs["epochs"], spec.kwargs["steps_per_epoch"]
+    else:
+        per_epoch = _nearest_divisor(length, horizon.steps_per_epoch)
+        epochs = length // per_epoch
+    fitted = Horizon(epochs, per_epoch, "batch")
+    return fitted, (f"Drawn over the schedule's own length: {length:,} steps ({epochs:,} "
+                    f"epoch{'s' if epochs != 1 else ''} x {per_epoch:,} steps), "
+                    "scheduler.step() after every batch.")
+
+
+def _nearest_divisor(n: int, target: int) -> int:
+    """The divisor of ``n`` closest to ``target`` (by ratio): the steps per epoch that
+    keep the run's epochs whole while changing the batches per epoch least."""
+    best, root = 1, math.isqrt(n)
+    for d in range(1, root + 1):
+        if n % d:
+            continue
+        for c in (d, n // d):
+            if abs(math.log(c / target)) < abs(math.log(best / target)):
+                best = c
+    return best

@@ -26,6 +26,7 @@ from schedlab.params import MAX_LIST, Param
 from schedlab.schedule import OptimizerSpec, Schedule, SchedulerSpec
 
 MAX_CODE_CHARS = 20_000  # per text box
+LOADERS = ("train_loader", "dataloader", "loader", "train_dataloader", "trainloader")
 DEFAULT_OPTIMIZER = "SGD(params, lr=0.1)"
 _SKIPPED_METHODS = {"step", "zero_grad", "backward", "load_state_dict", "state_dict",
                     "get_last_lr", "print_lr", "add_param_group"}
@@ -42,15 +43,19 @@ class _Names:
     used: set[int] = field(default_factory=set)  # id() of schedulers nested in another
     made: list[SchedulerSpec] = field(default_factory=list)
     optimizer: OptimizerSpec | None = None
+    steps_per_epoch: int | None = None  # what len(train_loader) means in this paste
 
 
-def parse_schedule(scheduler: str, optimizer: str = DEFAULT_OPTIMIZER) -> Schedule:
+def parse_schedule(scheduler: str, optimizer: str = DEFAULT_OPTIMIZER, *,
+                   steps_per_epoch: int | None = None) -> Schedule:
     """Read pasted PyTorch code into a Schedule.
 
     ``scheduler`` holds the scheduler line(s), e.g.
     ``StepLR(optimizer, step_size=30, gamma=0.1)`` or several lines building a
     SequentialLR; it may also hold the optimizer line, which then takes the place of
-    ``optimizer``. Raises ScheduleError naming the line and the piece of code that is wrong.
+    ``optimizer``. ``len(train_loader)`` (or ``len(dataloader)``, ``len(loader)``) in a
+    number stands for ``steps_per_epoch``, the run's batches per epoch. Raises
+    ScheduleError naming the line and the piece of code that is wrong.
 
     Example:
         >>> s = parse_schedule("lr_scheduler.StepLR(opt, 30)",
@@ -58,7 +63,7 @@ def parse_schedule(scheduler: str, optimizer: str = DEFAULT_OPTIMIZER) -> Schedu
         >>> s.scheduler.kwargs
         {'step_size': 30}
     """
-    names = _Names()
+    names = _Names(steps_per_epoch=steps_per_epoch)
     _read(optimizer or DEFAULT_OPTIMIZER, "optimizer", names)
     from_optimizer_box = names.optimizer
     names.optimizer = None
@@ -100,9 +105,12 @@ def _read(text: str, box: str, names: _Names) -> None:
     for stmt in tree.body:
         try:
             _statement(stmt, src, names)
-        except ScheduleError as exc:
-            raise ScheduleError(f"{box} line {stmt.lineno}: {exc}",
-                                param=exc.param or box) from None
+        except ScheduleError as exc:  # an optimizer's line is named so, whatever the box
+            value = getattr(stmt, "value", None)
+            what = "optimizer" if isinstance(value, ast.Call) and \
+                _class_of(value.func) in OPTIMIZERS else box
+            raise ScheduleError(f"{what} line {stmt.lineno}: {exc}",
+                                param=exc.param or what) from None
 
 
 def _statement(stmt: ast.stmt, src: str, names: _Names) -> None:
@@ -283,8 +291,26 @@ def _lambda(node: ast.expr, src: str, names: _Names, param: str) -> Lambda:
                         "cannot be read)", param=param)
 
 
+class _LoaderLength(ast.NodeTransformer):
+    """``len(train_loader)`` becomes the run's steps per epoch, when it is known."""
+
+    def __init__(self, value: int | None, src: str) -> None:
+        self.value, self.src = value, src
+
+    def visit_Call(self, call: ast.Call) -> ast.AST:
+        if isinstance(call.func, ast.Name) and call.func.id == "len" and \
+                len(call.args) == 1 and not call.keywords and \
+                ast.unparse(call.args[0]).split(".")[-1] in LOADERS:
+            if self.value is None:
+                raise ScheduleError(f"`{_seg(self.src, call)}` is the run's steps per epoch, "
+                                    "unknown here; write the number (e.g. 391)")
+            return ast.copy_location(ast.Constant(self.value), call)
+        return self.generic_visit(call)
+
+
 def _literal(node: ast.expr, src: str, names: _Names, depth: int = 0) -> Any:
     """A constant value: number, string, True/False/None, list/tuple, constant arithmetic."""
+    node = _LoaderLength(names.steps_per_epoch, src).visit(node)
     if isinstance(node, ast.Constant):
         if isinstance(node.value, (bool, int, float, str, type(None))):
             return node.value

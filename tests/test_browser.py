@@ -152,3 +152,27 @@ def test_text_from_a_link_is_shown_as_plain_text(server, page) -> None:
     assert main.locator("a[href*='127.0.0.1:9'], img[src*='127.0.0.1:9']").count() == 0
     assert fetched == []
     page.screenshot(path=str(SHOTS / "plain-text.png"), full_page=True)
+
+
+@pytest.mark.parametrize("typed,message", [
+    ("1e9", "1,000,000,000 is out of range"),
+    ("2.5", "2.5 is not whole"),
+])
+def test_a_number_box_says_what_is_wrong_with_what_was_typed(server, page, typed: str,
+                                                             message: str) -> None:
+    """What the browser sends for a typed number is the number typed: no 1 for 1e9, no 2
+    for 2.5, and no chart of the old value beside it."""
+    from playwright.sync_api import expect
+
+    page.goto(f"{server}/explorer", wait_until="domcontentloaded")
+    page.wait_for_function(CHART_Y, timeout=60_000)
+    box = page.get_by_role("spinbutton", name="steps per epoch", exact=True)
+    box.fill(typed)
+    box.press("Enter")
+    expect(page.get_by_text(message)).to_be_visible(timeout=30_000)
+    expect(page.locator(".js-plotly-plot")).to_have_count(0)
+    box.fill("250")
+    box.press("Enter")
+    page.wait_for_function(CHART_Y, timeout=60_000)
+    expect(page.get_by_text(message)).to_have_count(0)
+    assert box.input_value() == "250"

@@ -9,7 +9,8 @@ import warnings
 import pytest
 
 from schedlab import check_schedule, parse_schedule
-from schedlab.length import natural_length
+from schedlab.horizon import Horizon
+from schedlab.length import fit_horizon, natural_length
 from schedlab.oracle import build_torch
 
 SGD = "SGD(params, lr=0.1, momentum=0.9)"
@@ -109,3 +110,25 @@ def test_restarts_end_where_a_cycle_ends() -> None:
     assert natural_length(spec, 31) == 70
     flat = parse_schedule("CosineAnnealingWarmRestarts(optimizer, T_0=10)", SGD).scheduler
     assert natural_length(flat, 95) == 100
+
+
+@pytest.mark.parametrize("code,run,expected", [
+    ("SequentialLR(optimizer, [LinearLR(optimizer, 0.001, total_iters=2000), "
+     "CosineAnnealingLR(optimizer, T_max=598000)], milestones=[2000])", Horizon(),
+     Horizon(6000, 100, "batch")),
+    ("OneCycleLR(optimizer, max_lr=0.1, epochs=10, steps_per_epoch=391)", Horizon(),
+     Horizon(10, 391, "batch")),
+    ("OneCycleLR(optimizer, max_lr=0.1, total_steps=1000)", Horizon(30, 391, "epoch"),
+     Horizon(2, 500, "batch")),  # 500 is the divisor of 1,000 nearest 391
+    ("CosineAnnealingLR(optimizer, T_max=200)", Horizon(), Horizon(200, 100, "epoch")),
+    ("CosineAnnealingLR(optimizer, T_max=5000)", Horizon(10, 100, "batch"),
+     Horizon(50, 100, "batch")),
+    ("StepLR(optimizer, 30)", Horizon(), Horizon()),
+    ("CosineAnnealingLR(optimizer, T_max=10**9)", Horizon(), Horizon()),  # too long to draw
+])
+def test_a_pasted_schedule_gets_a_run_that_draws_it_whole(code, run, expected) -> None:
+    fitted, note = fit_horizon(parse_schedule(code, SGD).scheduler, run)
+    assert fitted == expected
+    assert (note is None) == (code.startswith("StepLR"))
+    if "10**9" in code:
+        assert "1,000,000,000 steps, more than the 10,000,000" in note

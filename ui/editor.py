@@ -8,25 +8,27 @@ the last valid schedule stays drawn and the message sits under the widget that c
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import streamlit as st
 
 from schedlab import ScheduleError
 from schedlab.catalog import FAMILIES, OPTIMIZERS, SCHEDULERS
-from schedlab.examples import example_spec
-from schedlab.forms import field_text, parse_field, widget_kind
+from schedlab.examples import fitted_spec
+from schedlab.forms import field_text, parse_field, whole_number, widget_kind
 from schedlab.oracle import check_with_torch
-from schedlab.params import Param
-from schedlab.schedule import OptimizerSpec, Schedule, SchedulerSpec, check_argument
+from schedlab.params import MAX_COUNT, Param
+from schedlab.schedule import (MAX_GROUPS, OptimizerSpec, Schedule, SchedulerSpec,
+                               check_argument)
+from ui.numbers import number_box, spin_step
 from ui.text import plain
 
 COMPOSITES = ("SequentialLR", "ChainedScheduler")
 ORDER = [n for f in FAMILIES for n, i in SCHEDULERS.items() if i.family == f]
 PHASE_CHOICES = [n for n in ORDER if n not in COMPOSITES and n != "ReduceLROnPlateau"]
 MAX_PHASES = 6
-MAX_EXTRA_GROUPS = 5
+MAX_EXTRA_GROUPS = MAX_GROUPS - 1  # every count the optimizer model accepts
+RUN_NAMES = ("epochs", "steps_per_epoch")  # also the Run panel's: labelled as the scheduler's
 
 
 class Errors:
@@ -48,21 +50,24 @@ def scheduler_label(name: str) -> str:
     return f"{name}  ·  {SCHEDULERS[name].family}"
 
 
-def edit_schedule(current: Schedule, gen: int, errors: Errors) -> Schedule | None:
+def edit_schedule(current: Schedule, gen: int, errors: Errors, run_steps: int
+                  ) -> Schedule | None:
     """Draw the schedule editor; return the Schedule the widgets describe (None if they
-    describe nothing valid; the messages are then under the widgets)."""
+    describe nothing valid; the messages are then under the widgets). A scheduler picked
+    from the list starts from an example sized for ``run_steps`` scheduler steps."""
     spec = current.scheduler
-    groups = 1 + int(st.session_state.get(f"{gen}.opt.extra",
-                                          max(0, current.optimizer.group_count - 1)))
+    groups = 1 + _extra_groups(st.session_state.get(f"{gen}.opt.extra"),
+                               current.optimizer.group_count)
     name = st.selectbox("Scheduler", ORDER, index=ORDER.index(spec.name),
                         format_func=scheduler_label, key=f"{gen}.mode",
                         help="\n\n".join(f"**{n}**: {SCHEDULERS[n].summary}" for n in ORDER))
     st.caption(SCHEDULERS[name].summary)
     errors.slot("scheduler")
     if name in COMPOSITES:
-        built = _phases(name, spec if spec.name == name else None, gen, errors, groups)
+        built = _phases(name, spec if spec.name == name else fitted_spec(name, run_steps),
+                        gen, errors, groups, run_steps)
     else:
-        built = _params(name, spec if spec.name == name else example_spec(name),
+        built = _params(name, spec if spec.name == name else fitted_spec(name, run_steps),
                         f"{gen}.p.{name}", errors, groups)
     optimizer = edit_optimizer(current.optimizer, gen, errors)
     if built is None or optimizer is None:
@@ -88,8 +93,9 @@ def _params(name: str, spec: SchedulerSpec, prefix: str, errors: Errors, groups:
         message = None
         try:
             got = _widget(p, value, key, name)
-            if isinstance(got, float) and type(p.default) is int and got.is_integer():
-                got = int(got)  # e.g. step_size_up=2500, as torch's default is written
+            if isinstance(got, float) and (p.kind == "int" or type(p.default) is int) and \
+                    got.is_integer() and abs(got) < 2**53:
+                got = int(got)  # a box holds floats: 30.0 is step_size=30, 2.5 is refused
             if got is not None or not p.optional:
                 got = check_argument(p, got, name, groups)
         except ScheduleError as exc:
@@ -105,42 +111,28 @@ def _params(name: str, spec: SchedulerSpec, prefix: str, errors: Errors, groups:
 
 def _widget(p: Param, value: Any, key: str, owner: str) -> Any:
     kind = widget_kind(p, value)
-    label = p.name
-    if kind == "int":
-        low = None if p.low is None else int(p.low) + (1 if p.low_open else 0)
-        return st.number_input(label, min_value=low, max_value=None if p.high is None else
-                               int(p.high), value=value, step=1, key=key, help=p.help)
-    if kind == "float":  # closed bounds go to the widget; open ones get a message
-        low = float(p.low) if p.low is not None and not p.low_open else None
-        high = float(p.high) if p.high is not None and not p.high_open else None
-        return st.number_input(label, min_value=low, max_value=high,
-                               value=None if value is None else float(value),
-                               step=_step(value), format="%g", key=key, help=p.help,
-                               placeholder="None" if p.optional else None)
+    label, help_text = p.name, p.help
+    if p.name in RUN_NAMES:  # OneCycleLR's own, not the Run panel's
+        label = f"{p.name} ({owner}'s own)"
+        help_text = f"{p.help}; {owner}'s argument, separate from the Run panel's settings"
+    if kind in ("int", "float"):  # the catalog's checks give the allowed range
+        return number_box(label, value, key, step=1.0 if kind == "int" else spin_step(value),
+                          help=help_text, placeholder="None" if p.optional else None)
     if kind == "bool":
-        return st.toggle(label, value=bool(value), key=key, help=p.help)
+        return st.toggle(label, value=bool(value), key=key, help=help_text)
     if kind == "choice":
         return st.selectbox(label, p.choices, index=p.choices.index(value), key=key,
-                            help=p.help)
+                            help=help_text)
     hint = {"int_list": "e.g. 30, 60, 90", "lambda": "e.g. lambda epoch: 0.95 ** epoch"}
     text = st.text_input(label, value=field_text(p, value), key=key,
                          help=f"{p.help} ({hint.get(p.kind, 'one value per param group')})")
     return parse_field(p, text, owner)
 
 
-def _step(value: Any) -> float:
-    """A spinner step of a tenth of the value's magnitude, so arrows make sensible changes."""
-    if not isinstance(value, (int, float)) or not value or not math.isfinite(value):
-        return 0.01
-    return 10.0 ** math.floor(math.log10(abs(value))) / 10
-
-
-def _phases(name: str, spec: SchedulerSpec | None, gen: int, errors: Errors, groups: int
-            ) -> SchedulerSpec | None:
-    children = list(spec.kwargs["schedulers"]) if spec else list(
-        example_spec(name).kwargs["schedulers"])
-    marks = list(spec.kwargs.get("milestones", ())) if spec else list(
-        example_spec(name).kwargs.get("milestones", ()))
+def _phases(name: str, spec: SchedulerSpec, gen: int, errors: Errors, groups: int,
+            run_steps: int) -> SchedulerSpec | None:
+    children = list(spec.kwargs["schedulers"])
+    marks = list(spec.kwargs.get("milestones", ()))
     count_key = f"{gen}.phases.{name}"
     if count_key not in st.session_state:
         st.session_state[count_key] = len(children)
@@ -161,10 +153,15 @@ def _phases(name: str, spec: SchedulerSpec | None, gen: int, errors: Errors, gro
                 with top[1]:
                     default = marks[i - 1] if i - 1 < len(marks) else (marks[-1] + 10 if marks
                                                                         else 10)
-                    starts.append(st.number_input("starts at scheduler step", min_value=0,
-                                                  value=int(default), step=1,
-                                                  key=f"{gen}.ph{i}.start"))
-            source = child if child.name == phase else example_spec(phase)
+                    key = f"{gen}.ph{i}.start"
+                    typed = number_box("starts at scheduler step", default, key)
+                    errors.slot(key)
+                    try:
+                        starts.append(whole_number(typed, "a phase's start", 0, MAX_COUNT))
+                    except ScheduleError as exc:
+                        errors.show(key, str(exc))
+                        ok = False
+            source = child if child.name == phase else fitted_spec(phase, run_steps)
             made = _params(phase, source, f"{gen}.ph{i}.{phase}", errors, groups)
             ok = ok and made is not None
             built.append(made)
@@ -194,26 +191,25 @@ def edit_optimizer(current: OptimizerSpec, gen: int, errors: Errors) -> Optimize
                             format_func=lambda n: f"{n}  ·  {OPTIMIZERS[n].summary}")
         same = name == current.name
         kwargs = dict(current.kwargs) if same else {}
-        lr = st.number_input("lr (base learning rate)", min_value=0.0,
-                             value=float(current.kwargs.get("lr", 0.1)), format="%g",
-                             step=_step(current.kwargs.get("lr", 0.1)), key=f"{gen}.opt.lr")
-        kwargs["lr"] = lr
+        lr = current.kwargs.get("lr", 0.1)
+        kwargs["lr"] = number_box("lr (base learning rate)", lr, f"{gen}.opt.lr",
+                                  step=spin_step(lr))
         key = OPTIMIZERS[name].momentum
         if key == "momentum":
-            kwargs["momentum"] = st.number_input("momentum", 0.0, 1.0, float(
-                kwargs.get("momentum", 0.9 if name == "SGD" else 0.0)), 0.01, format="%g",
-                key=f"{gen}.opt.momentum")
+            kwargs["momentum"] = number_box(
+                "momentum", kwargs.get("momentum", 0.9 if name == "SGD" else 0.0),
+                f"{gen}.opt.momentum", step=0.01)
         elif key == "betas":
             betas = tuple(kwargs.get("betas", (0.9, 0.999)))
-            beta1 = st.number_input("beta1 (plays momentum)", 0.0, 1.0, float(betas[0]), 0.01,
-                                    format="%g", key=f"{gen}.opt.beta1")
+            beta1 = number_box("beta1 (plays momentum)", betas[0], f"{gen}.opt.beta1",
+                               step=0.01)
             kwargs["betas"] = (beta1,) + betas[1:]
         shown = {"lr", "momentum", "betas"}
         others = {k: v for k, v in kwargs.items() if k not in shown}
         if others:
             st.caption(plain("Also: " + ", ".join(f"{k}={v!r}" for k, v in others.items())))
-        groups = _groups(current, gen)
-        errors.slot("optimizer")
+        groups = _groups(current, gen, errors)
+    errors.slot("optimizer")  # outside the expander, so a message is never folded away
     try:
         return OptimizerSpec(name, kwargs, groups)
     except ScheduleError as exc:
@@ -221,18 +217,33 @@ def edit_optimizer(current: OptimizerSpec, gen: int, errors: Errors) -> Optimize
         return None
 
 
-def _groups(current: OptimizerSpec, gen: int) -> tuple[dict, ...] | None:
+def _extra_groups(typed: Any, count: int) -> int:
+    """The extra param groups a box holds, or the schedule's own while it holds no
+    allowed count (the box then says why)."""
+    try:
+        return whole_number(typed, "extra param groups", 0, MAX_EXTRA_GROUPS)
+    except ScheduleError:
+        return max(0, count - 1)
+
+
+def _groups(current: OptimizerSpec, gen: int, errors: Errors) -> tuple[dict, ...] | None:
     existing = list(current.groups or ())
-    extra = st.number_input("extra param groups", 0, MAX_EXTRA_GROUPS,
-                            max(0, len(existing) - 1), 1, key=f"{gen}.opt.extra",
-                            help="e.g. a head trained with a larger lr than the backbone")
+    key = f"{gen}.opt.extra"
+    typed = number_box("extra param groups", max(0, len(existing) - 1), key,
+                       help="e.g. a head trained with a larger lr than the backbone "
+                            f"(up to {MAX_EXTRA_GROUPS})")
+    errors.slot(key)
+    try:
+        extra = whole_number(typed, "extra param groups", 0, MAX_EXTRA_GROUPS)
+    except ScheduleError as exc:
+        errors.show(key, str(exc))
+        extra = max(0, len(existing) - 1)
     if not extra:
         return None
     groups = [dict(existing[0]) if existing else {}]
     for i in range(1, extra + 1):
         base = dict(existing[i]) if i < len(existing) else {}
-        base["lr"] = st.number_input(f"lr of group {i}", min_value=0.0,
-                                     value=float(base.get("lr", 0.01)), format="%g",
-                                     step=_step(base.get("lr", 0.01)), key=f"{gen}.opt.g{i}")
+        lr = base.get("lr", 0.01)
+        base["lr"] = number_box(f"lr of group {i}", lr, f"{gen}.opt.g{i}", step=spin_step(lr))
         groups.append(base)
     return tuple(groups)
