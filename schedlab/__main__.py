@@ -68,7 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--steps", required=True, type=_steps,
                        help="scheduler.step() calls in the run (epochs, or batches)")
     check.add_argument("--steps-per-epoch", type=_whole, default=None,
-                       help="batches per epoch (reveals lengths counted in the wrong unit)")
+                       help="batches per epoch (reveals lengths counted in the wrong unit; "
+                            "len(train_loader) in the code stands for it)")
     check.add_argument("--step-per", choices=("epoch", "batch"), default="epoch",
                        help="scheduler.step() is called once per epoch (default) or batch")
     check.add_argument("--format", choices=("text", "json"), default="text")
@@ -263,7 +264,8 @@ def _check(args: argparse.Namespace) -> int:
     from schedlab.checks import check_schedule
 
     try:
-        schedule = parse_schedule(args.scheduler, args.optimizer)
+        schedule = parse_schedule(args.scheduler, args.optimizer,
+                                  steps_per_epoch=args.steps_per_epoch)
         findings = check_schedule(schedule, args.steps, args.steps_per_epoch, args.step_per)
     except ScheduleError as exc:
         print(f"schedlab: error: {exc}", file=sys.stderr)

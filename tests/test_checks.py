@@ -175,3 +175,14 @@ def test_a_curve_at_hand_is_reused_and_must_fit() -> None:
     assert check_schedule(s, 100, lr=lr) == check_schedule(s, 100)
     with pytest.raises(ScheduleError, match=r"lr has shape \(50,\); 100 steps need 100"):
         check_schedule(s, 100, lr=lr[:50])
+
+
+def test_cli_check_reads_len_train_loader_as_steps_per_epoch(capsys) -> None:
+    from schedlab.__main__ import main
+
+    code = "OneCycleLR(optimizer, max_lr=0.1, epochs=3, steps_per_epoch=len(train_loader))"
+    assert main(["check", "--scheduler", code, "--steps", "301", "--steps-per-epoch", "100",
+                 "--step-per", "batch", "--optimizer", SGD]) == 1
+    assert "total_steps=300 but is stepped 301 times" in capsys.readouterr().out
+    assert main(["check", "--scheduler", code, "--steps", "300", "--step-per", "batch"]) == 2
+    assert "len(train_loader)` is the run's steps per epoch" in capsys.readouterr().err
