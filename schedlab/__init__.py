@@ -8,17 +8,38 @@ The public API:
 * ``check_schedule(schedule, steps, ...)``: the classic schedule mistakes, as Findings
 * ``ScheduleError``: every user mistake, with a message saying what is allowed
 * ``catalog``: every scheduler's parameters (type, default, range, help)
+
+Names are imported when first used, so ``import schedlab`` (or the run store alone)
+does not pull in torch, pandas or plotly.
 """
 
-from schedlab import catalog
-from schedlab.checks import Finding, check_schedule
-from schedlab.curve import MAX_STEPS, compute_curve, synthetic_metric
-from schedlab.errors import ScheduleError
-from schedlab.lambdas import Lambda
-from schedlab.parse import parse_schedule
-from schedlab.schedule import OptimizerSpec, Schedule, SchedulerSpec
+from __future__ import annotations
 
-__all__ = ["MAX_STEPS", "Finding", "Lambda", "OptimizerSpec", "Schedule", "ScheduleError",
-           "SchedulerSpec", "catalog", "check_schedule", "compute_curve", "parse_schedule",
-           "synthetic_metric"]
+import importlib
+from typing import Any
+
+_HOMES = {
+    "parse_schedule": "schedlab.parse", "compute_curve": "schedlab.curve",
+    "synthetic_metric": "schedlab.curve", "MAX_STEPS": "schedlab.curve",
+    "check_schedule": "schedlab.checks", "Finding": "schedlab.checks",
+    "ScheduleError": "schedlab.errors", "Lambda": "schedlab.lambdas",
+    "OptimizerSpec": "schedlab.schedule", "Schedule": "schedlab.schedule",
+    "SchedulerSpec": "schedlab.schedule",
+}
+
+__all__ = sorted([*_HOMES, "catalog"])
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    if name == "catalog":
+        return importlib.import_module("schedlab.catalog")
+    if name not in _HOMES:
+        raise AttributeError(f"module 'schedlab' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_HOMES[name]), name)
+    globals()[name] = value  # found once, then an ordinary attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_HOMES, "catalog"])
