@@ -69,12 +69,13 @@ class Param:
             base += ", or None"
         return base
 
-    def check(self, value: Any, owner: str, groups: int) -> Any:
-        """Return the value in canonical form, or raise ScheduleError naming the parameter."""
+    def check(self, value: Any, owner: str, groups: int | None) -> Any:
+        """Return the value in canonical form, or raise ScheduleError naming the parameter
+        (a per-group list is checked against ``groups`` unless that is None)."""
         if value is None and self.optional:
             return None
         if self.per_group and isinstance(value, (list, tuple)):
-            if len(value) != groups:
+            if groups is not None and len(value) != groups:
                 self._fail(owner, value, f"the list has {len(value)} values but the "
                                          f"optimizer has {groups} param group(s)")
             return tuple(self._check_one(v, owner) for v in value)
@@ -153,3 +154,26 @@ def _short_repr(value: Any) -> str:
 
 def _fmt(x: float) -> str:
     return repr(int(x)) if float(x).is_integer() and abs(x) < 1e15 else repr(x)
+
+
+class Arguments(dict):
+    """A spec's arguments, checked when the spec is made and never changed after: a
+    read-only dict (every mutating method refuses), so a caller's dict is copied, not
+    adopted, and a spec cannot drift from what was checked."""
+
+    __slots__ = ()
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> None:
+        raise TypeError("a spec's arguments cannot be changed; make a new spec")
+
+    __setitem__ = __delitem__ = update = pop = popitem = setdefault = clear = _refuse
+    __ior__ = _refuse
+
+    def __reduce__(self) -> tuple:  # pickling rebuilds it whole, without __setitem__
+        return (Arguments, (dict(self),))
+
+    def __copy__(self) -> Arguments:
+        return self
+
+    def __deepcopy__(self, memo: dict) -> Arguments:
+        return self

@@ -17,7 +17,7 @@ from schedlab.catalog import OPTIMIZERS, SCHEDULERS, TUPLE_PARAMS
 from schedlab.errors import ScheduleError, quote
 from schedlab.hyper import MAX_TEXT, check_hyper
 from schedlab.lambdas import Lambda
-from schedlab.params import MAX_LIST, Param, finite_float
+from schedlab.params import MAX_LIST, Arguments, Param, finite_float
 
 MAX_NESTING = 4  # SequentialLR inside SequentialLR ... at most this deep
 MAX_SCHEDULERS = 32  # schedulers in one schedule, nested ones included
@@ -75,36 +75,60 @@ class SchedulerSpec:
     kwargs: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        """Check every argument against the catalog now, on a copy of the caller's dict:
+        a SchedulerSpec that exists is valid (what depends on the optimizer's param groups
+        is checked by ``check``) and never changes."""
         if not isinstance(self.name, str) or self.name not in SCHEDULERS:
             raise ScheduleError(f"unknown scheduler {quote(repr(self.name), 40)}; choose one "
                                 f"of {', '.join(SCHEDULERS)}", param="scheduler")
         if not isinstance(self.kwargs, dict) or not all(isinstance(k, str) for k in self.kwargs):
             raise ScheduleError(f"{self.name}: arguments must be a mapping of names to values",
                                 param="scheduler")
-
-    def check(self, groups: int, depth: int = 0) -> int:
-        """Check every argument against the catalog; return the number of schedulers."""
-        if depth > MAX_NESTING:
-            raise ScheduleError(f"schedulers nested more than {MAX_NESTING} deep")
-        info = SCHEDULERS[self.name]
-        known = {p.name: p for p in info.params if p.kind != "optimizer"}
+        known = _known(self.name)
+        args = {}
         for key, value in self.kwargs.items():
             if key not in known:
                 raise ScheduleError(f"{self.name} has no parameter {quote(repr(key), 40)}; "
                                     f"it takes {', '.join(known)}", param=key)
-            self.kwargs[key] = check_argument(known[key], value, self.name, groups)
+            args[key] = check_argument(known[key], value, self.name, None)
         for p in known.values():
-            if p.required and p.name not in self.kwargs:
+            if p.required and p.name not in args:
                 raise ScheduleError(f"{self.name} needs {p.name} ({p.range_text()})",
                                     param=p.name)
-        count = 1
-        for child in self.kwargs.get("schedulers", ()):
+        for child in args.get("schedulers", ()):
             if child.name == "ReduceLROnPlateau":
                 raise ScheduleError(f"{self.name} cannot contain ReduceLROnPlateau: it needs "
                                     "a metric at every step, which torch does not pass "
                                     "through", param="schedulers")
-            count += child.check(groups, depth + 1)
-        return count
+        object.__setattr__(self, "kwargs", Arguments(args))
+        if self.depth > MAX_NESTING:
+            raise ScheduleError(f"schedulers nested more than {MAX_NESTING} deep")
+        if self.count > MAX_SCHEDULERS:
+            raise ScheduleError(f"too many schedulers ({self.count}); at most "
+                                f"{MAX_SCHEDULERS}")
+
+    @property
+    def children(self) -> tuple[SchedulerSpec, ...]:
+        return self.kwargs.get("schedulers", ())
+
+    @property
+    def depth(self) -> int:
+        """Levels of nesting below this scheduler (0 for a plain one)."""
+        return max((1 + c.depth for c in self.children), default=0)
+
+    @property
+    def count(self) -> int:
+        """Schedulers in this one, itself and the nested ones."""
+        return 1 + sum(c.count for c in self.children)
+
+    def check(self, groups: int) -> int:
+        """Check what depends on the optimizer's ``groups`` (one value or lambda per
+        group); return the number of schedulers. Changes nothing."""
+        known = _known(self.name)
+        for key, value in self.kwargs.items():
+            if key != "schedulers":
+                check_argument(known[key], value, self.name, groups)
+        return 1 + sum(child.check(groups) for child in self.children)
 
     def label(self) -> str:
         """A short human-readable name, e.g. ``StepLR(step_size=30, gamma=0.1)``."""
@@ -122,9 +146,7 @@ class Schedule:
         if not isinstance(self.optimizer, OptimizerSpec) or not isinstance(
                 self.scheduler, SchedulerSpec):
             raise ScheduleError("a Schedule needs an OptimizerSpec and a SchedulerSpec")
-        n = self.scheduler.check(self.optimizer.group_count)
-        if n > MAX_SCHEDULERS:
-            raise ScheduleError(f"too many schedulers ({n}); at most {MAX_SCHEDULERS}")
+        self.scheduler.check(self.optimizer.group_count)
 
     def __hash__(self) -> int:
         return hash(self.to_json())
@@ -246,8 +268,14 @@ def _literal(key: str, value: Any) -> str:
     return repr(value)
 
 
-def check_argument(p: Param, value: Any, owner: str, groups: int) -> Any:
-    """One argument checked against its catalog entry; returns it in canonical form."""
+def _known(name: str) -> dict[str, Param]:
+    return {p.name: p for p in SCHEDULERS[name].params if p.kind != "optimizer"}
+
+
+def check_argument(p: Param, value: Any, owner: str, groups: int | None) -> Any:
+    """One argument checked against its catalog entry; returns it in canonical form.
+    ``groups``: the optimizer's param groups, which a list of per-group values must
+    match (None: not known yet, not checked)."""
     if p.kind == "schedulers":
         if not isinstance(value, (list, tuple)) or not value or not all(
                 isinstance(s, SchedulerSpec) for s in value):
@@ -261,7 +289,7 @@ def check_argument(p: Param, value: Any, owner: str, groups: int) -> Any:
         if not items or not all(isinstance(v, Lambda) for v in items):
             raise ScheduleError(f"{owner}: {p.name} must be {p.range_text()}, e.g. "
                                 f"`lambda epoch: 0.95 ** epoch`", param=p.name)
-        if isinstance(value, (list, tuple)) and len(value) != groups:
+        if isinstance(value, (list, tuple)) and groups is not None and len(value) != groups:
             raise ScheduleError(f"{owner}: {p.name} has {len(value)} lambdas but the "
                                 f"optimizer has {groups} param group(s)", param=p.name)
         return tuple(value) if isinstance(value, (list, tuple)) else value

@@ -98,3 +98,34 @@ def test_hostile_json_never_escapes_as_another_exception(data) -> None:
         Schedule.from_dict(data)
     except ScheduleError:
         pass
+
+
+def test_a_spec_is_checked_when_made_and_never_changes() -> None:
+    import copy
+    import pickle
+
+    from schedlab.schedule import SchedulerSpec
+
+    given = {"step_size": 30, "gamma": 0.5}
+    spec = SchedulerSpec("StepLR", given)
+    given["gamma"] = 0.9  # the caller's dict is the caller's: the spec kept a copy
+    assert spec.kwargs["gamma"] == 0.5
+    with pytest.raises(TypeError, match="cannot be changed"):
+        spec.kwargs["gamma"] = 0.1
+    with pytest.raises(TypeError):
+        spec.kwargs.update(gamma=0.1)
+    with pytest.raises(ScheduleError, match="has no parameter 'gama'"):
+        SchedulerSpec("StepLR", {"step_size": 30, "gama": 0.5})  # refused when made
+    with pytest.raises(ScheduleError, match="needs step_size"):
+        SchedulerSpec("StepLR", {})
+    for twin in (pickle.loads(pickle.dumps(spec)), copy.deepcopy(spec)):
+        assert twin == spec and twin.kwargs == {"step_size": 30, "gamma": 0.5}
+
+
+def test_per_group_values_are_checked_against_the_optimizer() -> None:
+    from schedlab.schedule import OptimizerSpec, Schedule, SchedulerSpec
+
+    spec = SchedulerSpec("OneCycleLR", {"max_lr": (0.1, 0.2), "total_steps": 100})
+    Schedule(OptimizerSpec("SGD", {"lr": 0.1}, ({}, {})), spec)
+    with pytest.raises(ScheduleError, match="2 values but the optimizer has 1"):
+        Schedule(OptimizerSpec("SGD", {"lr": 0.1}), spec)
