@@ -111,7 +111,7 @@ def _unit(ctx: _Run) -> str:
 def _spec(spec: SchedulerSpec, start: int, end: int, ctx: _Run, first: bool, last: bool):
     """Findings for ``spec`` driving rows start..end; ``last``: the run's final
     ``scheduler.step()`` reaches it (not so for a SequentialLR phase switched away from)."""
-    kw, name, span = spec.kwargs, spec.name, end - start
+    kw, name, span = spec.args, spec.name, end - start
     unit = _unit(ctx)
     yield from _horizon(spec, start, end, ctx)
     if name == "CosineAnnealingLR" and kw["T_max"] < span - 1:
@@ -147,7 +147,7 @@ def _spec(spec: SchedulerSpec, start: int, end: int, ctx: _Run, first: bool, las
         yield from _milestones(spec, start, end, unit)
     if name in ("LinearLR", "ConstantLR"):
         yield from _warmup(spec, start, end, ctx, first)
-    if name in ("CyclicLR", "OneCycleLR") and kw.get("cycle_momentum", True):
+    if name in ("CyclicLR", "OneCycleLR") and kw["cycle_momentum"]:
         yield from _cycle_momentum(spec, start, end, ctx)
     if name == "ReduceLROnPlateau" and ctx.step_per == "batch":
         yield Finding("info", "ReduceLROnPlateau is stepped per batch, so patience counts "
@@ -200,15 +200,15 @@ def _length(spec: SchedulerSpec, key: str | None) -> int | None:
     if key is None:
         return None
     if spec.name == "OneCycleLR":
-        return onecycle_total(spec.kwargs)
-    return spec.kwargs.get(key)
+        return onecycle_total(spec.args)
+    return spec.args.get(key)
 
 
 def _restarts(kw: dict, start: int, end: int, unit: str):
     span, length, at, cycle_start = end - start, kw["T_0"], kw["T_0"], 0
-    if kw.get("T_mult", 1) == 1:  # restarts at every multiple of T_0: no need to walk them
+    if kw["T_mult"] == 1:  # restarts at every multiple of T_0: no need to walk them
         cycle_start = (span - 1) // length * length if length < span else 0
-    while kw.get("T_mult", 1) != 1 and at < span:  # cycles grow geometrically: few passes
+    while kw["T_mult"] != 1 and at < span:  # cycles grow geometrically: few passes
         cycle_start = at
         length *= kw["T_mult"]
         at += length
@@ -247,20 +247,20 @@ def _milestones(spec: SchedulerSpec, start: int, end: int, unit: str):
 
 
 def _warmup(spec: SchedulerSpec, start: int, end: int, ctx: _Run, first: bool):
-    kw, name = spec.kwargs, spec.name
+    kw, name = spec.args, spec.name
     if name == "LinearLR":
-        s, e = kw.get("start_factor", 1 / 3), kw.get("end_factor", 1.0)
+        s, e = kw["start_factor"], kw["end_factor"]
         if s >= e:
             return  # a linear decay, not a warmup
-    t, span, run = kw.get("total_iters", 5), end - start, ctx.steps
+    t, span, run = kw["total_iters"], end - start, ctx.steps
     if first and t > WARMUP_SHARE * run:
         yield Finding("warning", f"The {name} warmup takes {t} of the run's {run} "
                       f"{_unit(ctx)} ({t / run:.0%}).", f"Keep warmup to a few percent of the "
                       f"run (e.g. total_iters={max(1, run // 20)}).", start, start + min(t, span),
                       "warmup-long")
-    if name == "LinearLR" and kw.get("end_factor", 1.0) < 1 and first:
+    if name == "LinearLR" and kw["end_factor"] < 1 and first:
         yield Finding("warning", f"The LinearLR warmup ends at end_factor="
-                      f"{kw.get('end_factor', 1.0):g} of the base lr: it never reaches the "
+                      f"{kw['end_factor']:g} of the base lr: it never reaches the "
                       "base lr.", "Set end_factor=1.0.", start, start + min(t, span),
                       "warmup-short-of-base")
     parent = ctx.schedule.scheduler
@@ -268,7 +268,7 @@ def _warmup(spec: SchedulerSpec, start: int, end: int, ctx: _Run, first: bool):
             and parent.kwargs["milestones"]:
         m = parent.kwargs["milestones"][0]
         if m < t:
-            reached = _linear_level(kw, m - 1) if name == "LinearLR" else kw.get("factor", 1 / 3)
+            reached = _linear_level(kw, m - 1) if name == "LinearLR" else kw["factor"]
             yield Finding("warning", f"SequentialLR switches at milestone {m}, before the "
                           f"{name} warmup's total_iters={t}: the lr jumps from {reached:.0%} "
                           "to the next phase's start there.",
@@ -282,15 +282,14 @@ def _warmup(spec: SchedulerSpec, start: int, end: int, ctx: _Run, first: bool):
 
 
 def _linear_level(kw: dict, k: int) -> float:
-    s, e, t = kw.get("start_factor", 1 / 3), kw.get("end_factor", 1.0), kw.get("total_iters", 5)
+    s, e, t = kw["start_factor"], kw["end_factor"], kw["total_iters"]
     return s + (e - s) * min(max(k, 0), t) / t if t else e
 
 
 def _cycle_momentum(spec: SchedulerSpec, start: int, end: int, ctx: _Run):
     opt = ctx.schedule.optimizer
     if OPTIMIZERS[opt.name].momentum == "momentum" and not opt.kwargs.get("momentum", 0):
-        lo = spec.kwargs.get("base_momentum", 0.8 if spec.name == "CyclicLR" else 0.85)
-        hi = spec.kwargs.get("max_momentum", 0.9 if spec.name == "CyclicLR" else 0.95)
+        lo, hi = spec.args["base_momentum"], spec.args["max_momentum"]
         yield Finding("warning", f"{spec.name} has cycle_momentum=True, so it sets {opt.name}'s "
                       f"momentum to {lo}-{hi} although the optimizer was made without "
                       "momentum.", f"Set cycle_momentum=False to keep plain {opt.name}, or "

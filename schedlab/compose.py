@@ -100,12 +100,12 @@ def _concat(parts: list[Updates]) -> Updates:
 def build_sim(spec: SchedulerSpec, opt: Groups, nested: bool = False):
     """Construct models in torch's order: a composite's children before the composite."""
     if spec.name in BASIC:
-        return BASIC[spec.name](spec.kwargs, opt)
+        return BASIC[spec.name](spec.args, opt)
     if nested or spec.name == "ReduceLROnPlateau":
         raise Unsupported(f"{spec.name} inside a composite")
     children = [build_sim(child, opt, nested=True) for child in spec.kwargs["schedulers"]]
     if spec.name == "SequentialLR":
-        return SequentialSim(spec.kwargs, opt, children)
+        return SequentialSim(spec.args, opt, children)
     return ChainedSim(children)
 
 
@@ -118,7 +118,7 @@ def simulate(spec: SchedulerSpec, opt: Groups, steps: int,
     carry their state from one chunk to the next (as torch's objects do), so the result is
     the same, and memory beyond the result stays bounded whatever the number of steps."""
     if spec.name == "ReduceLROnPlateau":
-        return run_plateau(spec.kwargs, opt, steps, metric)
+        return run_plateau(spec.args, opt, steps, metric)
     sim = build_sim(spec, opt)
     lr0 = opt.values("lr")
     m0 = opt.groups[0].get("momentum")
@@ -156,11 +156,11 @@ def run_plateau(kw: dict, opt: Groups, steps: int,
 
     The replay is a plain Python loop (each decision depends on the one before); it only
     notes the steps where the lr changes, and the table is filled from those at the end."""
-    mode, threshold = kw.get("mode", "min"), kw.get("threshold", 1e-4)
-    rel = kw.get("threshold_mode", "rel") == "rel"
-    factor, patience = kw.get("factor", 0.1), kw.get("patience", 10)
-    cooldown, eps = kw.get("cooldown", 0), kw.get("eps", 1e-8)
-    min_lrs = per_group(kw.get("min_lr", 0), len(opt))
+    mode, threshold = kw["mode"], kw["threshold"]
+    rel = kw["threshold_mode"] == "rel"
+    factor, patience = kw["factor"], kw["patience"]
+    cooldown, eps = kw["cooldown"], kw["eps"]
+    min_lrs = per_group(kw["min_lr"], len(opt))
     lrs = opt.values("lr")
     changed_at, values = [0], [list(lrs)]
     minimize = mode == "min"

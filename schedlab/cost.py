@@ -141,7 +141,7 @@ def _torch_step(spec: SchedulerSpec) -> float:
 
 def _model(spec: SchedulerSpec, span: int, groups: int) -> float:
     """Seconds for the fast models and the solver over ``span`` steps."""
-    kw = spec.kwargs
+    kw = spec.args
     children = kw.get("schedulers") or ()
     if spec.name == "SequentialLR" and children:
         bounds = [0, *kw["milestones"], span]
@@ -161,7 +161,7 @@ def _model(spec: SchedulerSpec, span: int, groups: int) -> float:
         per_group = isinstance(kw.get("lr_lambda"), tuple)
         times = 1 if spec.name == "CyclicLR" or per_group else groups  # scale_fn: once
         seconds += span * times * (ops * ARRAY_OP + calls * PY_CALL)
-    if spec.name == "CosineAnnealingLR" and kw.get("eta_min", 0.0):
+    if spec.name == "CosineAnnealingLR" and kw["eta_min"]:
         seconds += groups * _rising_cosine(kw["T_max"], span)
     return seconds
 
@@ -215,7 +215,7 @@ def _expensive(spec: SchedulerSpec, groups: int) -> str:
         parts.append(f"a lambda of {max(sizes)} operations")
     if any(f.size[1] for f in _lambdas(spec)):
         parts.append("round(x, n) is exact decimal rounding, value by value")
-    if any(s.name == "CosineAnnealingLR" and s.kwargs.get("eta_min") for s in (spec, *children)):
+    if any(s.name == "CosineAnnealingLR" and s.args["eta_min"] for s in (spec, *children)):
         parts.append("a cosine that rises again with eta_min > 0 is replayed step by step "
                      "to match torch's rounding")
     return ", ".join(parts) or "the number of steps"

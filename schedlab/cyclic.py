@@ -36,7 +36,7 @@ class WarmRestartsSim(Sim):
         self.opt.apply(self._values(np.array([0]), np.array([self.T_0])))
 
     def step_updates(self, n: int) -> Updates:
-        mult = self.kw.get("T_mult", 1)
+        mult = self.kw["T_mult"]
         if mult == 1:  # T_cur counts 0..T_0-1 over and over
             t_cur = (np.arange(n, dtype=np.int64) + (self.T_cur + 1)) % self.T_i
             t_i = np.broadcast_to(float(self.T_i), (n,))
@@ -68,7 +68,7 @@ class WarmRestartsSim(Sim):
         return self._values(np.array([self.T_cur]), np.array([float(self.T_i)]))
 
     def _values(self, t_cur: np.ndarray, t_i: np.ndarray) -> Updates:
-        eta = self.kw.get("eta_min", 0.0)
+        eta = self.kw["eta_min"]
         cos = 1 + np.cos(math.pi * t_cur / t_i)
         return Updates.set(np.stack([eta + (b - eta) * cos / 2 for b in self.base_lrs], 1))
 
@@ -78,7 +78,7 @@ class _MomentumMixin:
     kw: dict
 
     def setup_momentum(self, owner: str) -> None:
-        self.cycle_momentum = self.kw.get("cycle_momentum", True)
+        self.cycle_momentum = self.kw["cycle_momentum"]
         if not self.cycle_momentum:
             return
         if self.opt.momentum_key is None:
@@ -86,9 +86,8 @@ class _MomentumMixin:
                                 "momentum or betas (SGD, Adam, ...); set "
                                 "cycle_momentum=False", param="cycle_momentum")
         n = len(self.opt)
-        defaults = (0.8, 0.9) if owner == "CyclicLR" else (0.85, 0.95)
-        self.base_m = per_group(self.kw.get("base_momentum", defaults[0]), n)
-        self.max_m = per_group(self.kw.get("max_momentum", defaults[1]), n)
+        self.base_m = per_group(self.kw["base_momentum"], n)
+        self.max_m = per_group(self.kw["max_momentum"], n)
         for g, hi, lo in zip(self.opt.groups, self.max_m, self.base_m):
             g["momentum"], g["max_momentum"], g["base_momentum"] = hi, hi, lo
 
@@ -102,13 +101,13 @@ class CyclicSim(_MomentumMixin, Sim):
         for g, lr in zip(self.opt.groups, self.cyc_base):
             g["lr"] = lr
         self.max_lrs = per_group(self.kw["max_lr"], n)
-        up = float(self.kw.get("step_size_up", 2000))
+        up = float(self.kw["step_size_up"])
         down = self.kw.get("step_size_down")
         down = float(down) if down is not None else up
         self.total = up + down
         self.ratio = up / self.total
-        mode = self.kw.get("mode", "triangular")
-        self.scale_mode = self.kw.get("scale_mode", "cycle")
+        mode = self.kw["mode"]
+        self.scale_mode = self.kw["scale_mode"]
         if self.kw.get("scale_fn") is None:
             self.scale_mode = "iterations" if mode == "exp_range" else "cycle"
         self.setup_momentum("CyclicLR")
@@ -133,7 +132,7 @@ class CyclicSim(_MomentumMixin, Sim):
         fn = self.kw.get("scale_fn")
         if fn is not None:
             return fn.evaluate(x)
-        mode = self.kw.get("mode", "triangular")
+        mode = self.kw["mode"]
         if mode == "triangular":
             return 1.0
         if mode == "triangular2":
@@ -145,7 +144,7 @@ class CyclicSim(_MomentumMixin, Sim):
                     " (OverflowError); use fewer cycles (a larger step_size_up)",
                     param="mode")
             return 1 / (2.0 ** (x - 1))
-        gamma = self.kw.get("gamma", 1.0)
+        gamma = self.kw["gamma"]
         with np.errstate(all="ignore"):
             out = np.power(gamma, x)
         if np.any(np.isinf(out)):
@@ -161,10 +160,10 @@ class OneCycleSim(_MomentumMixin, Sim):
     def setup(self) -> None:
         kw = self.kw
         self.total = total = onecycle_total(kw)
-        pct = kw.get("pct_start", 0.3)
+        pct = kw["pct_start"]
         ends = [float(pct * total) - 1]
         keys = [("initial_lr", "max_lr", "max_momentum", "base_momentum")]
-        if kw.get("three_phase", False):
+        if kw["three_phase"]:
             ends.append(float(2 * pct * total) - 2)
             keys.append(("max_lr", "initial_lr", "base_momentum", "max_momentum"))
             keys.append(("initial_lr", "min_lr", "max_momentum", "max_momentum"))
@@ -172,7 +171,7 @@ class OneCycleSim(_MomentumMixin, Sim):
             keys.append(("max_lr", "min_lr", "base_momentum", "max_momentum"))
         ends.append(total - 1)
         self.phases = list(zip(ends, keys))
-        div, final = kw.get("div_factor", 25.0), kw.get("final_div_factor", 1e4)
+        div, final = kw["div_factor"], kw["final_div_factor"]
         for g, top in zip(self.opt.groups, per_group(kw["max_lr"], len(self.opt))):
             g["initial_lr"] = top / div
             g["max_lr"] = top
@@ -198,7 +197,7 @@ class OneCycleSim(_MomentumMixin, Sim):
                 if end == start:
                     raise ScheduleError(
                         f"OneCycleLR: phase {i + 1} has no length (pct_start="
-                        f"{self.kw.get('pct_start', 0.3)}, total_steps={self.total}); torch "
+                        f"{self.kw['pct_start']}, total_steps={self.total}); torch "
                         "raises ZeroDivisionError there; change pct_start or total_steps",
                         param="pct_start")
                 pct = (e[done:stop] - start) / (end - start)
@@ -213,11 +212,11 @@ class OneCycleSim(_MomentumMixin, Sim):
 
     def _shape(self, pct: np.ndarray) -> np.ndarray:
         """The part of the anneal that does not depend on the end points."""
-        if self.kw.get("anneal_strategy", "cos") == "cos":
+        if self.kw["anneal_strategy"] == "cos":
             return np.cos(math.pi * pct) + 1
         return pct
 
     def _anneal(self, start: float, end: float, shape: np.ndarray) -> np.ndarray:
-        if self.kw.get("anneal_strategy", "cos") == "cos":
+        if self.kw["anneal_strategy"] == "cos":
             return end + (start - end) / 2.0 * shape
         return (end - start) * shape + start

@@ -36,7 +36,7 @@ def find_events(spec: SchedulerSpec, table: pd.DataFrame) -> list[Event]:
 
 
 def _events(spec: SchedulerSpec, table: pd.DataFrame, offset: int, end: int) -> list[Event]:
-    kw, name = spec.kwargs, spec.name
+    kw, name = spec.args, spec.name
     span = end - offset
 
     def every(period: int, first: int, kind: str, label: str) -> list[Event]:
@@ -47,12 +47,12 @@ def _events(spec: SchedulerSpec, table: pd.DataFrame, offset: int, end: int) -> 
 
     if name == "StepLR":
         return every(kw["step_size"], kw["step_size"], "milestone",
-                     f"x{kw.get('gamma', 0.1):g} (step_size)")
+                     f"x{kw['gamma']:g} (step_size)")
     if name == "MultiStepLR":
-        return [Event(offset + m, "milestone", f"milestone {m}: x{kw.get('gamma', 0.1):g}")
+        return [Event(offset + m, "milestone", f"milestone {m}: x{kw['gamma']:g}")
                 for m in sorted(set(kw["milestones"])) if m < span]
     if name in ("ConstantLR", "LinearLR", "PolynomialLR"):
-        t = kw.get("total_iters", 5)
+        t = kw["total_iters"]
         label = {"ConstantLR": "factor ends", "LinearLR": "linear ramp ends",
                  "PolynomialLR": "reaches 0"}[name]
         return [Event(offset + t, "end", f"{label} (total_iters={t})")]
@@ -63,12 +63,12 @@ def _events(spec: SchedulerSpec, table: pd.DataFrame, offset: int, end: int) -> 
         starts, length, at = [], kw["T_0"], kw["T_0"]
         while at < span and len(starts) < 10 * MAX_PER_KIND:
             starts.append(at)
-            length *= kw.get("T_mult", 1)
+            length *= kw["T_mult"]
             at += length
         return [Event(offset + s, "restart", "warm restart") for s in starts]
     if name == "OneCycleLR":
         total = onecycle_total(kw)
-        peak = int(float(kw.get("pct_start", 0.3) * total))
+        peak = int(float(kw["pct_start"] * total))
         return [Event(offset + max(peak - 1, 0), "end", "peak lr (end of warm-up)"),
                 Event(offset + total, "end", f"total_steps={total}: torch raises after")]
     if name == "ReduceLROnPlateau":

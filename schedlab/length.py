@@ -30,15 +30,15 @@ def natural_length(spec: SchedulerSpec, run: int = 1) -> int | None:
 
     ``run``: the run's current length in calls; a schedule that restarts is made to end
     where a restart cycle ends, at or after it."""
-    kw, name = spec.kwargs, spec.name
+    kw, name = spec.args, spec.name
     if name == "OneCycleLR":
         return onecycle_total(kw)
     if name == "CosineAnnealingLR":
         return kw["T_max"]
     if name in ("LinearLR", "ConstantLR", "PolynomialLR"):
-        return kw.get("total_iters", 5)
+        return kw["total_iters"]
     if name == "CosineAnnealingWarmRestarts":
-        return _restart_end(kw["T_0"], kw.get("T_mult", 1), max(1, run))
+        return _restart_end(kw["T_0"], kw["T_mult"], max(1, run))
     if name == "SequentialLR":
         marks = kw["milestones"]
         last = natural_length(kw["schedulers"][-1], max(1, run - (marks[-1] if marks else 0)))
@@ -91,8 +91,8 @@ def fit_horizon(spec: SchedulerSpec, horizon: Horizon, in_batches: bool = False
         fitted = Horizon(length, horizon.steps_per_epoch, "epoch")
         return fitted, (f"Drawn over the schedule's own length: {length:,} epochs, "
                         "scheduler.step() once per epoch.")
-    if spec.name == "OneCycleLR" and spec.kwargs.get("total_steps") is None:
-        epochs, per_epoch = spec.kwargs["epochs"], spec.kwargs["steps_per_epoch"]
+    if spec.name == "OneCycleLR" and spec.args["total_steps"] is None:
+        epochs, per_epoch = spec.args["epochs"], spec.args["steps_per_epoch"]
     else:
         per_epoch = _nearest_divisor(length, horizon.steps_per_epoch)
         epochs = length // per_epoch

@@ -72,7 +72,9 @@ class SchedulerSpec:
     """
 
     name: str
-    kwargs: dict[str, Any] = field(default_factory=dict)
+    kwargs: dict[str, Any] = field(default_factory=dict)  # as given (what code shows)
+    # every parameter, torch's defaults bound once here: what the engine and checks read
+    args: dict[str, Any] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         """Check every argument against the catalog now, on a copy of the caller's dict:
@@ -101,6 +103,8 @@ class SchedulerSpec:
                                     "a metric at every step, which torch does not pass "
                                     "through", param="schedulers")
         object.__setattr__(self, "kwargs", Arguments(args))
+        defaults = {p.name: p.default for p in known.values() if not p.required}
+        object.__setattr__(self, "args", Arguments({**defaults, **args}))
         if self.depth > MAX_NESTING:
             raise ScheduleError(f"schedulers nested more than {MAX_NESTING} deep")
         if self.count > MAX_SCHEDULERS:

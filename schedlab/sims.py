@@ -171,18 +171,18 @@ class MultiplicativeSim(Sim):
 
 class StepSim(Sim):
     def updates(self, e, initial):
-        s, gamma = self.kw["step_size"], self.kw.get("gamma", 0.1)
+        s, gamma = self.kw["step_size"], self.kw["gamma"]
         f = np.ones(len(e))
         f[_every(e, s, start=s)] = gamma  # at the non-zero multiples of step_size
         return self.mul(f)
 
     def closed_factor(self):
-        return np.float64(self.kw.get("gamma", 0.1) ** (0 // self.kw["step_size"]))
+        return np.float64(self.kw["gamma"] ** (0 // self.kw["step_size"]))
 
 
 class MultiStepSim(Sim):
     def updates(self, e, initial):
-        gamma = self.kw.get("gamma", 0.1)
+        gamma = self.kw["gamma"]
         counts = Counter(self.kw["milestones"])
         marks = np.array(sorted(counts), dtype=np.int64)
         factors = np.array([gamma ** counts[m] for m in marks.tolist()] + [1.0])
@@ -193,26 +193,26 @@ class MultiStepSim(Sim):
 
     def closed_factor(self):
         passed = sum(1 for m in self.kw["milestones"] if m <= 0)
-        return np.float64(self.kw.get("gamma", 0.1) ** passed)
+        return np.float64(self.kw["gamma"] ** passed)
 
 
 class ConstantSim(Sim):
     def updates(self, e, initial):
-        f, t = self.kw.get("factor", 1.0 / 3), self.kw.get("total_iters", 5)
+        f, t = self.kw["factor"], self.kw["total_iters"]
         if f == 0 and np.any((e == t) & (e != 0)):
             raise _zero_division("ConstantLR", f"factor=0 is divided into the lr at step {t}")
         back = 1.0 / f if f != 0 else 0.0
         return self.mul(np.where(e == 0, f, np.where(e != t, 1.0, back)))
 
     def closed_factor(self):
-        f, t = self.kw.get("factor", 1.0 / 3), self.kw.get("total_iters", 5)
+        f, t = self.kw["factor"], self.kw["total_iters"]
         return np.float64(f + (0 >= t) * (1 - f))
 
 
 class LinearSim(Sim):
     def updates(self, e, initial):
-        s, end = self.kw.get("start_factor", 1.0 / 3), self.kw.get("end_factor", 1.0)
-        t = self.kw.get("total_iters", 5)
+        s, end = self.kw["start_factor"], self.kw["end_factor"]
+        t = self.kw["total_iters"]
         f = np.ones(len(e))
         f[e == 0] = s
         if not initial:
@@ -221,8 +221,8 @@ class LinearSim(Sim):
         return self.mul(f)
 
     def closed_factor(self):
-        s, end = self.kw.get("start_factor", 1.0 / 3), self.kw.get("end_factor", 1.0)
-        t = self.kw.get("total_iters", 5)
+        s, end = self.kw["start_factor"], self.kw["end_factor"]
+        t = self.kw["total_iters"]
         if t == 0:
             raise _zero_division("LinearLR", "total_iters=0 divides by zero when a "
                                  "SequentialLR phase starts with it")
@@ -239,7 +239,7 @@ class ExponentialSim(Sim):
 
 class PolynomialSim(Sim):
     def updates(self, e, initial):
-        t, p = self.kw.get("total_iters", 5), self.kw.get("power", 1.0)
+        t, p = self.kw["total_iters"], self.kw["power"]
         f = np.ones(len(e))
         if not initial:
             decay = _span(e, 1, t)
@@ -248,7 +248,7 @@ class PolynomialSim(Sim):
         return self.mul(f)
 
     def closed_factor(self):
-        t, p = self.kw.get("total_iters", 5), self.kw.get("power", 1.0)
+        t, p = self.kw["total_iters"], self.kw["power"]
         if t == 0:
             raise _zero_division("PolynomialLR", "total_iters=0 divides by zero when a "
                                  "SequentialLR phase starts with it")
@@ -257,7 +257,7 @@ class PolynomialSim(Sim):
 
 class CosineSim(Sim):
     def updates(self, e, initial):
-        t, eta = self.kw["T_max"], self.kw.get("eta_min", 0.0)
+        t, eta = self.kw["T_max"], self.kw["eta_min"]
         n, groups = len(e), len(self.opt)
         if initial:
             return self.mul(np.ones(n))
@@ -282,6 +282,6 @@ class CosineSim(Sim):
 
     def jump0(self):
         self.last_epoch = 0
-        t, eta = self.kw["T_max"], self.kw.get("eta_min", 0.0)
+        t, eta = self.kw["T_max"], self.kw["eta_min"]
         v = [eta + (b - eta) * (1 + math.cos(math.pi * 0 / t)) / 2 for b in self.base_lrs]
         return Updates.set(np.array([v]))
