@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import ast
+from typing import TYPE_CHECKING
 
 from schedlab.expr import CONSTANTS, FUNCTIONS
 from schedlab.lambdas import Lambda
-from schedlab.schedule import Schedule, SchedulerSpec, optimizer_source, scheduler_source
+from schedlab.render import optimizer_source, scheduler_source
+
+if TYPE_CHECKING:
+    from schedlab.schedule import Schedule, SchedulerSpec
 
 _MATH = {n for n in FUNCTIONS if n not in ("min", "max", "abs", "float", "int", "round")} \
     | set(CONSTANTS)
@@ -74,5 +78,5 @@ def _lambdas(spec: SchedulerSpec):
         for item in items:
             if isinstance(item, Lambda):
                 yield item
-            elif isinstance(item, SchedulerSpec):
+            elif hasattr(item, "kwargs"):  # a nested scheduler
                 yield from _lambdas(item)

@@ -13,7 +13,8 @@ import textwrap
 from schedlab.catalog import OPTIMIZERS
 from schedlab.errors import ScheduleError
 from schedlab.parse import LOADERS, _class_of, parse_schedule
-from schedlab.schedule import Schedule, optimizer_source, scheduler_source
+from schedlab.render import optimizer_source, scheduler_source
+from schedlab.schedule import Schedule
 
 _LOADER_RE = re.compile(r"\blen\(\s*(?:[\w.]+\.)?(?:" + "|".join(LOADERS) + r")\s*\)")
 

@@ -13,11 +13,12 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from schedlab.catalog import OPTIMIZERS, SCHEDULERS, TUPLE_PARAMS
+from schedlab.catalog import OPTIMIZERS, SCHEDULERS
 from schedlab.errors import ScheduleError, quote
 from schedlab.hyper import MAX_TEXT, check_hyper
 from schedlab.lambdas import Lambda
 from schedlab.params import MAX_LIST, Arguments, Param, finite_float
+from schedlab.render import optimizer_source, scheduler_label, scheduler_source
 
 MAX_NESTING = 4  # SequentialLR inside SequentialLR ... at most this deep
 MAX_SCHEDULERS = 32  # schedulers in one schedule, nested ones included
@@ -136,7 +137,7 @@ class SchedulerSpec:
 
     def label(self) -> str:
         """A short human-readable name, e.g. ``StepLR(step_size=30, gamma=0.1)``."""
-        return _call_source(self, qualified=False, indent=None)
+        return scheduler_label(self)
 
 
 @dataclass(frozen=True)
@@ -204,72 +205,13 @@ class Schedule:
         batch or per epoch; keyword arguments ``epochs``, ``steps_per_epoch`` and
         ``step_per`` ("epoch" or "batch") describe the run."""
         if style == "script":
-            from schedlab.codegen import script  # codegen builds on this module
+            from schedlab.codegen import script  # the script export; it never imports this
 
             return script(self, **run)
         if style != "lines":
             raise ValueError(f"unknown code style {style!r}; use 'lines' or 'script'")
         return (f"optimizer = {optimizer_source(self.optimizer)}\n"
                 f"scheduler = {scheduler_source(self.scheduler)}\n")
-
-
-def optimizer_source(spec: OptimizerSpec, params: Any = None) -> str:
-    """``torch.optim.SGD(params, lr=0.1)``, with param groups written out when present.
-
-    ``params``: the text for the parameters (default ``params``), or for param groups a
-    function of the group index (default ``params_0``, ``params_1``, ...)."""
-    if spec.groups is None:
-        params = params if isinstance(params, str) else "params"
-    else:
-        name = params if callable(params) else (lambda i: f"params_{i}")
-        params = "[" + ", ".join(
-            "{" + ", ".join([f"'params': {name(i)}"] + [f"{k!r}: {_literal(k, v)}"
-                                                        for k, v in g.items()]) + "}"
-            for i, g in enumerate(spec.groups)) + "]"
-    args = [params] + [f"{k}={_literal(k, v)}" for k, v in spec.kwargs.items()]
-    return f"torch.optim.{spec.name}({', '.join(args)})"
-
-
-def scheduler_source(spec: SchedulerSpec) -> str:
-    """``torch.optim.lr_scheduler.StepLR(optimizer, step_size=30)``, nested ones indented."""
-    return _call_source(spec, qualified=True, indent=0)
-
-
-def _call_source(spec: SchedulerSpec, qualified: bool, indent: int | None) -> str:
-    prefix = "torch.optim.lr_scheduler." if qualified else ""
-    args = [] if spec.name == "ChainedScheduler" or indent is None else ["optimizer"]
-    nested = False
-    for key, value in spec.kwargs.items():
-        if key == "schedulers":
-            nested = indent is not None
-            inner = None if indent is None else indent + 8
-            items = [_call_source(s, qualified, inner) for s in value]
-            if nested:
-                pad = " " * (indent + 8)
-                args.append(f"schedulers=[\n{pad}" + f",\n{pad}".join(items)
-                            + f",\n{' ' * (indent + 4)}]")
-            else:
-                args.append(f"schedulers=[{', '.join(items)}]")
-        else:
-            args.append(f"{key}={_literal(key, value)}")
-    if nested:
-        pad = " " * (indent + 4)
-        return f"{prefix}{spec.name}(\n{pad}" + f",\n{pad}".join(args) + \
-            f",\n{' ' * indent})"
-    return f"{prefix}{spec.name}({', '.join(args)})"
-
-
-def _literal(key: str, value: Any) -> str:
-    if isinstance(value, Lambda):
-        return value.source
-    if isinstance(value, tuple):
-        items = ", ".join(_literal(key, v) for v in value)
-        if key in TUPLE_PARAMS:
-            return f"({items},)" if len(value) == 1 else f"({items})"
-        return f"[{items}]"
-    if isinstance(value, float) and not math.isfinite(value):
-        return f"float('{value}')"
-    return repr(value)
 
 
 def _known(name: str) -> dict[str, Param]:

@@ -39,3 +39,44 @@ def test_spec_args_hold_every_parameter_with_torchs_default() -> None:
         for p in info.params:
             if p.kind != "optimizer" and p.name not in spec.kwargs and not p.required:
                 assert spec.args[p.name] == p.default, (name, p.name)
+
+
+def _imports(path: Path) -> set[str]:
+    """The schedlab modules a file imports, at any depth but under ``if TYPE_CHECKING``."""
+    tree = ast.parse(path.read_text())
+    skipped = {id(n) for stmt in ast.walk(tree) if isinstance(stmt, ast.If) and
+               ast.unparse(stmt.test) == "TYPE_CHECKING" for n in ast.walk(stmt)}
+    out = set()
+    for node in ast.walk(tree):
+        if id(node) in skipped:
+            continue
+        if isinstance(node, ast.ImportFrom) and node.module and \
+                node.module.split(".")[0] == "schedlab":
+            out.add(node.module)
+            out.update(f"{node.module}.{a.name}" for a in node.names)
+        elif isinstance(node, ast.Import):
+            out.update(a.name for a in node.names if a.name.split(".")[0] == "schedlab")
+    return out
+
+
+def test_no_import_cycles() -> None:
+    """No module of schedlab imports itself back, even through others (function-level
+    imports count: they only hide a cycle)."""
+    modules = {".".join(p.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__"): p
+               for p in ROOT.glob("schedlab/**/*.py")}
+    graph = {m: {i for i in _imports(p) if i in modules and i != m and i != "schedlab"}
+             for m, p in modules.items()}
+    done: set[str] = set()
+
+    def visit(module: str, path: list[str]) -> None:
+        if module in path:
+            raise AssertionError("import cycle: " + " -> ".join(
+                path[path.index(module):] + [module]))
+        if module in done:
+            return
+        for dep in sorted(graph[module]):
+            visit(dep, [*path, module])
+        done.add(module)
+
+    for module in sorted(graph):
+        visit(module, [])
