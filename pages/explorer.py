@@ -28,31 +28,51 @@ PASTE_NOTE, PIN_NOTE = "explorer.paste_note", "explorer.pin_note"
 def apply_paste(key: str) -> None:
     """Adopt the pasted code, drawn over its own length when it has one."""
     state, text = session.load(), st.session_state.get(key, "")
-    spe = state.horizon.steps_per_epoch
     st.session_state[PASTE_NOTE] = None
-    try:
-        schedule = parse_paste(text, state.schedule, spe)
+    try:  # the run as its boxes hold it now: a value typed just before Apply counts
+        run = typed_run(state)
+        schedule, has_scheduler = parse_paste(text, state.schedule, run.steps_per_epoch)
     except ScheduleError as exc:  # shown while this text stays in the box
         st.session_state[PASTE_ERROR] = (key, text, str(exc))
         return
     counted = uses_loader_length(text)
-    horizon, fitted = fit_horizon(schedule.scheduler, state.horizon, in_batches=counted)
-    notes = [f"len(train_loader) is read as the run's steps per epoch ({spe:,})."
-             ] if counted else []
+    horizon, fitted = run, None
+    if has_scheduler:  # an optimizer alone changes neither the scheduler nor the run
+        horizon, fitted = fit_horizon(schedule.scheduler, run, in_batches=counted)
+    notes = [f"len(train_loader) is read as the run's steps per epoch "
+             f"({run.steps_per_epoch:,})."] if counted else []
     try:
         session.reset_to(replace(state, schedule=schedule, horizon=horizon))
         notes += [fitted] if fitted else []
     except ScheduleError as exc:  # e.g. too costly to draw whole, or with the pins
         try:
-            session.reset_to(replace(state, schedule=schedule))
+            session.reset_to(replace(state, schedule=schedule, horizon=run))
             notes.append(f"Not drawn over its own length: {exc}.")
         except ScheduleError as again:
             st.session_state[PASTE_ERROR] = (key, text, str(again))
             return
     st.session_state[PASTE_ERROR] = None
-    now = session.load()  # the note stays while the run is the one it speaks of
-    st.session_state[PASTE_NOTE] = ((session.generation(), now.horizon), " ".join(notes)
-                                    ) if notes else None
+    if notes:  # shown while the run and the schedule are the ones it speaks of
+        st.session_state[PASTE_NOTE] = (note_key(session.load()), " ".join(notes))
+
+
+def typed_run(state: ExplorerState) -> Horizon:
+    """The run the Run boxes hold now (a callback runs before the page reads them)."""
+    gen, h = session.generation(), state.horizon
+    try:
+        return Horizon(
+            whole_number(st.session_state.get(f"{gen}.epochs", h.epochs), "epochs", 1,
+                         MAX_STEPS),
+            whole_number(st.session_state.get(f"{gen}.spe", h.steps_per_epoch),
+                         "steps per epoch", 1, MAX_STEPS),
+            st.session_state.get(f"{gen}.per") or h.step_per)
+    except ScheduleError as exc:
+        raise ScheduleError(f"the Run boxes hold a value that is not allowed ({exc}); fix "
+                            "them, then Apply") from None
+
+
+def note_key(state: ExplorerState) -> tuple:
+    return session.generation(), state.horizon, state.schedule.scheduler.bound()
 
 
 def paste_box(state: ExplorerState) -> None:
@@ -68,7 +88,7 @@ def paste_box(state: ExplorerState) -> None:
         if failed:
             st.error(plain(failed[2]), icon=":material/error:")
     note = st.session_state.get(PASTE_NOTE)  # what Apply changed beside the schedule
-    if note and note[0] == (session.generation(), state.horizon):
+    if note and note[0] == note_key(state):
         st.info(plain(note[1]), icon=":material/straighten:")
 
 
@@ -134,6 +154,11 @@ def whole_box(label: str, value: int, key: str, errors: Errors, low: int, high: 
 def pin(key: str) -> None:
     state = session.load()
     st.session_state[PIN_ERROR] = st.session_state[PIN_NOTE] = None
+    now = (state.schedule, state.horizon, state.metric)
+    twin = next((p for p in state.compare if (p.schedule, p.horizon, p.metric) == now), None)
+    if twin:  # one line per curve: a second pin of it would only hide the first
+        st.session_state[PIN_NOTE] = f"This schedule is pinned already, as {twin.label!r}."
+        return
     if len(state.compare) < MAX_PINNED:
         label = (st.session_state.get(key) or "").strip() or pin_label(state)
         if len(label) > LABEL_LIMIT:  # cut, and said so: never dropped or cut silently
@@ -190,9 +215,11 @@ def chart(state: ExplorerState) -> None:
     name = f"current = {same[0]}" if same else "current"  # not drawn twice over itself
     series = lines(current, state.horizon, name, 0, state.view.momentum)
     events = [(series[0], current.events, current.event_lr)]
+    seen = [now]
     for p in state.compare:  # each line of each curve gets its own color
-        if (p.schedule, p.horizon, p.metric) == now:
+        if (p.schedule, p.horizon, p.metric) in seen:  # drawn already (a link may repeat)
             continue
+        seen.append((p.schedule, p.horizon, p.metric))
         other = drawn(p.schedule, p.horizon, p.metric)
         used = sum(s.axis == "lr" for s in series)
         series += lines(other, p.horizon, p.label, used, momentum=False, dash="dash")

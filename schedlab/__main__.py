@@ -268,7 +268,9 @@ def _check(args: argparse.Namespace) -> int:
                                   steps_per_epoch=args.steps_per_epoch)
         findings = check_schedule(schedule, args.steps, args.steps_per_epoch, args.step_per)
     except ScheduleError as exc:
-        print(f"schedlab: error: {exc}", file=sys.stderr)
+        hint = " (give it with --steps-per-epoch)" if "steps per epoch, unknown" in str(exc) \
+            else ""
+        print(f"schedlab: error: {exc}{hint}", file=sys.stderr)
         return 2
     if args.format == "json":
         json.dump([f.to_dict() for f in findings], sys.stdout, indent=1)

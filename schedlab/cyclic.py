@@ -180,12 +180,12 @@ class OneCycleSim(_MomentumMixin, Sim):
 
     def updates(self, e, initial):
         if np.any(e > self.total):
+            calls = int(e.max()) + 1  # torch's loop steps after the last batch too
             raise ScheduleError(
-                f"OneCycleLR: total_steps is {self.total} but the curve needs "
-                f"{int(e.max())} scheduler steps; torch raises 'Tried to step "
-                f"{self.total + 1} times' at step {self.total + 1}. Set total_steps to at "
-                f"least {int(e.max())} or draw fewer steps",
-                param="total_steps")
+                f"OneCycleLR: total_steps is {self.total} but this run calls "
+                f"scheduler.step() {calls} times; torch raises 'Tried to step "
+                f"{self.total + 1} times' at call {self.total + 1}. Set total_steps to at "
+                f"least {calls}, or make the run shorter", param="total_steps")
         lrs = np.empty((len(e), len(self.opt)))
         mom = np.full(len(e), np.nan) if self.cycle_momentum else None
         start, done = 0.0, 0

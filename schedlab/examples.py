@@ -75,7 +75,7 @@ def fitted_spec(name: str, steps: int) -> SchedulerSpec:
     elif name == "OneCycleLR":
         kw["total_steps"] = steps
     elif name == "ReduceLROnPlateau":
-        kw["patience"] = max(1, steps // 20)
+        kw["patience"] = max(1, steps // 25)  # reacts to the synthetic metric's plateau
     elif name == "SequentialLR":
         first = SchedulerSpec("LinearLR", {"start_factor": 0.1, "total_iters": warmup})
         rest = SchedulerSpec("CosineAnnealingLR", {"T_max": max(1, steps - warmup)})

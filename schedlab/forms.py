@@ -78,10 +78,13 @@ def whole_number(value: Any, name: str, low: int, high: int) -> int:
     """A number box's value as the whole number it must be, or a ScheduleError that says
     what was typed and what is allowed (a box never silently uses another value)."""
     allowed = f"{name} must be a whole number from {low:,} to {high:,}"
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if value is None:
+        raise ScheduleError(f"{allowed}; the box is empty", param=name)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or \
+            not math.isfinite(value):
         raise ScheduleError(allowed, param=name)
     if isinstance(value, float) and not value.is_integer():
-        raise ScheduleError(f"{allowed}; {value:.12g} is not whole", param=name)
+        raise ScheduleError(f"{allowed}; {value!r} is not whole", param=name)
     if not low <= value <= high:
         shown = f"{int(value):,}" if abs(value) < 1e21 else f"{value:.3g}"
         raise ScheduleError(f"{allowed}; {shown} is out of range", param=name)

@@ -7,7 +7,6 @@ the optimizer and keeps the scheduler); ``len(train_loader)`` in it counts batch
 from __future__ import annotations
 
 import ast
-import re
 import textwrap
 
 from schedlab.catalog import OPTIMIZERS
@@ -16,16 +15,14 @@ from schedlab.parse import LOADERS, _class_of, parse_schedule
 from schedlab.render import optimizer_source, scheduler_source
 from schedlab.schedule import Schedule
 
-_LOADER_RE = re.compile(r"\blen\(\s*(?:[\w.]+\.)?(?:" + "|".join(LOADERS) + r")\s*\)")
-
-
 def parse_paste(text: str, current: Schedule, steps_per_epoch: int | None = None
-                ) -> Schedule:
+                ) -> tuple[Schedule, bool]:
     """What a paste box means beside ``current``: the optimizer and scheduler it holds;
-    an optimizer alone replaces ``current``'s optimizer and keeps its scheduler."""
+    an optimizer alone replaces ``current``'s optimizer and keeps its scheduler. The
+    flag says whether the paste held a scheduler."""
     try:
         return parse_schedule(text, optimizer_source(current.optimizer),
-                              steps_per_epoch=steps_per_epoch)
+                              steps_per_epoch=steps_per_epoch), True
     except ScheduleError as exc:
         if exc.param != "scheduler" or not str(exc).startswith("no scheduler found") or \
                 not _makes_optimizer(text):
@@ -33,7 +30,7 @@ def parse_paste(text: str, current: Schedule, steps_per_epoch: int | None = None
         missing = exc
     try:
         return parse_schedule(scheduler_source(current.scheduler), text,
-                              steps_per_epoch=steps_per_epoch)
+                              steps_per_epoch=steps_per_epoch), False
     except ScheduleError as exc:
         if exc.param == "optimizer" and str(exc).startswith("no optimizer found"):
             raise missing from None  # neither an optimizer nor a scheduler
@@ -47,5 +44,12 @@ def _makes_optimizer(text: str) -> bool:
 
 
 def uses_loader_length(text: str) -> bool:
-    """Whether pasted code counts in ``len(train_loader)`` (a length in batches)."""
-    return bool(_LOADER_RE.search(text or ""))
+    """Whether pasted code counts in ``len(train_loader)`` (a length in batches); a
+    comment that mentions it does not count."""
+    try:
+        tree = ast.parse(textwrap.dedent(text or ""))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and
+               n.func.id == "len" and len(n.args) == 1 and
+               ast.unparse(n.args[0]).split(".")[-1] in LOADERS for n in ast.walk(tree))

@@ -103,6 +103,11 @@ class SchedulerSpec:
                 raise ScheduleError(f"{self.name} cannot contain ReduceLROnPlateau: it needs "
                                     "a metric at every step, which torch does not pass "
                                     "through", param="schedulers")
+        marks, parts = args.get("milestones"), args.get("schedulers")
+        if marks is not None and parts is not None and len(marks) != len(parts) - 1:
+            raise ScheduleError(f"{self.name}: the number of milestones must be one fewer than "
+                                f"the number of schedulers ({len(parts)} schedulers, "
+                                f"{len(marks)} milestones)", param="milestones")
         object.__setattr__(self, "kwargs", Arguments(args))
         defaults = {p.name: p.default for p in known.values() if not p.required}
         object.__setattr__(self, "args", Arguments({**defaults, **args}))
@@ -111,6 +116,12 @@ class SchedulerSpec:
         if self.count > MAX_SCHEDULERS:
             raise ScheduleError(f"too many schedulers ({self.count}); at most "
                                 f"{MAX_SCHEDULERS}")
+
+    def bound(self) -> tuple:
+        """What the scheduler does, defaults bound: equal for two specs that differ only
+        in spelling out a default (``StepLR(optimizer, 30, gamma=0.1)``)."""
+        return (self.name, tuple((k, tuple(c.bound() for c in v) if k == "schedulers" else v)
+                                 for k, v in sorted(self.args.items())))
 
     @property
     def children(self) -> tuple[SchedulerSpec, ...]:

@@ -233,6 +233,9 @@ def _watchdog(worker: Worker) -> None:
             worker.end("the app that started this worker has stopped")
         if worker.heart is not None and not worker.heart.is_alive():
             worker.end("the worker's heartbeat thread stopped")
+        if worker.reason and worker.heart is None:  # still warming up: nothing to lose
+            log.info("exiting while warming up: %s", worker.reason)
+            os._exit(0)
         if worker.reason and time.monotonic() - worker.ending_since > EXIT_GRACE:
             log.error("exiting by force after %g s: %s", EXIT_GRACE, worker.reason)
             os._exit(3)

@@ -185,4 +185,5 @@ def test_cli_check_reads_len_train_loader_as_steps_per_epoch(capsys) -> None:
                  "--step-per", "batch", "--optimizer", SGD]) == 1
     assert "total_steps=300 but is stepped 301 times" in capsys.readouterr().out
     assert main(["check", "--scheduler", code, "--steps", "300", "--step-per", "batch"]) == 2
-    assert "len(train_loader)` is the run's steps per epoch" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "len(train_loader)` is the run's steps per epoch" in err and "--steps-per-epoch" in err

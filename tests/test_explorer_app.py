@@ -194,7 +194,13 @@ def test_comparison_list_pin_show_remove_clear() -> None:
     assert state(at).schedule.scheduler.name == "StepLR"
     at.button(key="pin.remove.0").click().run()
     assert [p.label for p in state(at).compare] == labels[1:]
-    for _ in range(MAX_PINNED - len(state(at).compare)):
+    at.button(key="pin.add").click().run()
+    at.button(key="pin.add").click().run()  # the same curve again: said, not pinned twice
+    assert len(state(at).compare) == len(labels)
+    assert "pinned already" in " ".join(shown(c.value) for c in at.caption)
+    g = gen(at)
+    for i in range(MAX_PINNED - len(state(at).compare)):
+        at.number_input(key=f"{g}.p.StepLR.gamma").set_value(0.2 + i / 10).run()
         at.button(key="pin.add").click().run()
     assert len(state(at).compare) == MAX_PINNED and at.button(key="pin.add").disabled
     at.button(key="pin.clear").click().run()

@@ -155,3 +155,78 @@ def test_a_long_label_is_cut_with_a_note() -> None:
     label = state(at).compare[0].label
     assert len(label) == 120 and label.endswith("…")
     assert "cut to 120 characters (it had 300)" in " ".join(shown(c.value) for c in at.caption)
+
+
+@pytest.mark.parametrize("spe,code", [
+    (None, "LinearLR(optimizer, total_iters=0)"),
+    (20000.0, "CosineAnnealingLR(optimizer, T_max=1000)"),  # 1,000 epochs x 20,000: too long
+])
+def test_apply_never_fails_whatever_the_run(spe, code: str) -> None:
+    at = page()
+    if spe:
+        at.number_input(key="0.spe").set_value(spe).run()
+    _paste(at, code)
+    healthy(at)
+    h = state(at).horizon
+    assert h.total_steps <= 10_000_000
+    if spe:  # drawn whole, per batch, within the explorer's limit
+        assert (h.scheduler_steps, h.step_per) == (1000, "batch")
+
+
+def test_a_run_value_typed_just_before_apply_counts() -> None:
+    at = page()
+    at.number_input(key="0.spe").set_value(391.0)  # typed, not yet sent on its own
+    box = next(t for t in at.text_area if t.key.startswith("paste."))
+    box.set_value("OneCycleLR(optimizer, max_lr=0.1, epochs=10, "
+                  "steps_per_epoch=len(train_loader))")
+    at.button(key="paste.apply").click().run()
+    healthy(at)
+    assert state(at).schedule.scheduler.kwargs["steps_per_epoch"] == 391
+    assert state(at).horizon == Horizon(10, 391, "batch")
+
+
+def test_a_comment_about_the_loader_is_not_a_length_in_batches() -> None:
+    at = page()
+    _paste(at, "# T_max in epochs, not len(train_loader)\n"
+               "CosineAnnealingLR(optimizer, T_max=50)")
+    healthy(at)
+    assert state(at).horizon == Horizon(50, 100, "epoch")
+    assert "len(train_loader)" not in infos(at)
+
+
+def test_an_optimizer_alone_leaves_the_run_as_it_is() -> None:
+    at = page()
+    at.selectbox(key="0.mode").set_value("CosineAnnealingLR").run()
+    at.number_input(key="0.epochs").set_value(200.0).run()
+    before = state(at).horizon
+    _paste(at, "AdamW(model.parameters(), lr=3e-4)")
+    healthy(at)
+    assert state(at).horizon == before and not infos(at)
+
+
+def test_the_paste_note_goes_when_the_schedule_changes() -> None:
+    at = page()
+    _paste(at, "OneCycleLR(optimizer, max_lr=0.1, total_steps=10000)")
+    assert "10,000 steps" in infos(at)
+    at.number_input(key=f"{gen(at)}.p.OneCycleLR.total_steps").set_value(9999.0).run()
+    assert "10,000 steps" not in infos(at)
+
+
+def test_an_empty_box_says_so() -> None:
+    at = page()
+    at.number_input(key="0.epochs").set_value(None).run()
+    held_back(at)
+    assert "epochs must be a whole number from 1 to 10,000,000; the box is empty" in \
+        " ".join(shown(e.value) for e in at.error)
+
+
+def test_a_phase_picked_from_the_list_fits_its_phase() -> None:
+    at = page()
+    at.selectbox(key="0.mode").set_value("SequentialLR").run()
+    for name in ("StepLR", "MultiStepLR", "CosineAnnealingLR", "OneCycleLR"):
+        at.selectbox(key="0.ph0.name").set_value(name).run()
+        healthy(at)
+        h = state(at).horizon
+        found = check_schedule(state(at).schedule, h.scheduler_steps, h.steps_per_epoch,
+                               h.step_per)
+        assert not [f.message for f in found if f.severity != "info"], name

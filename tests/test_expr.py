@@ -172,8 +172,9 @@ def test_random_expressions_agree_with_python(body: str) -> None:
     for x, want in zip(xs, expected):
         try:
             got = Lambda(source)(x)
-        except ScheduleError:
-            assert want == "error", f"{source} at {x}: Python gives {want!r}"
+        except ScheduleError as exc:  # a complex value on the way is refused, documented
+            assert want == "error" or "is complex" in str(exc), \
+                f"{source} at {x}: Python gives {want!r}"
             continue
         assert want != "error", f"{source} at {x}: Python raises, we gave {got!r}"
         if isinstance(want, float) and math.isnan(want):

@@ -7,11 +7,15 @@ import re
 import warnings
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from schedlab import check_schedule, parse_schedule
 from schedlab.horizon import Horizon
 from schedlab.length import fit_horizon, natural_length
+from schedlab.catalog import SCHEDULERS
 from schedlab.oracle import build_torch
+from tests.strategies import cases
 
 SGD = "SGD(params, lr=0.1, momentum=0.9)"
 
@@ -87,7 +91,14 @@ def test_exact_length_gives_no_finding_about_the_length() -> None:
     ("OneCycleLR(optimizer, max_lr=0.1, total_steps=1000)", 1000),
     ("OneCycleLR(optimizer, max_lr=0.1, epochs=10, steps_per_epoch=391)", 3910),
     ("CosineAnnealingLR(optimizer, T_max=50)", 50),
-    ("LinearLR(optimizer, start_factor=0.1, total_iters=8)", 8),
+    ("LinearLR(optimizer, start_factor=0.1, total_iters=8)", None),  # a warmup
+    ("LinearLR(optimizer, start_factor=1.0, end_factor=0.01, total_iters=8)", 8),  # a decay
+    ("ConstantLR(optimizer, factor=0.5, total_iters=4)", None),
+    ("PolynomialLR(optimizer, total_iters=0)", None),
+    ("ChainedScheduler([ConstantLR(optimizer, factor=0.1, total_iters=2), "
+     "ExponentialLR(optimizer, gamma=0.9)])", None),  # the exponential never ends
+    ("ChainedScheduler([CosineAnnealingWarmRestarts(optimizer, T_0=7), "
+     "CosineAnnealingWarmRestarts(optimizer, T_0=10)])", None),  # cycles end apart
     ("PolynomialLR(optimizer, total_iters=40, power=2)", 40),
     ("SequentialLR(optimizer, [LinearLR(optimizer, 0.001, total_iters=2000), "
      "CosineAnnealingLR(optimizer, T_max=598000)], milestones=[2000])", 600_000),
@@ -132,3 +143,56 @@ def test_a_pasted_schedule_gets_a_run_that_draws_it_whole(code, run, expected) -
     assert (note is None) == (code.startswith("StepLR"))
     if "10**9" in code:
         assert "1,000,000,000 steps, more than the 10,000,000" in note
+
+
+PASTES = [
+    "LinearLR(optimizer, total_iters=0)",
+    "ConstantLR(optimizer, total_iters=0)",
+    "PolynomialLR(optimizer, total_iters=0)",
+    "CosineAnnealingLR(optimizer, T_max=1000)",
+    "CosineAnnealingLR(optimizer, T_max=1001)",
+    "CosineAnnealingLR(optimizer, T_max=9999991)",  # a prime: one epoch of it
+    "OneCycleLR(optimizer, max_lr=0.1, total_steps=10000)",
+    "OneCycleLR(optimizer, max_lr=0.1, epochs=10, steps_per_epoch=391)",
+    "PolynomialLR(optimizer, total_iters=40, power=2)",
+    "LinearLR(optimizer, start_factor=1.0, end_factor=0.05, total_iters=300)",
+    "CosineAnnealingWarmRestarts(optimizer, T_0=10, T_mult=2)",
+    "SequentialLR(optimizer, [LinearLR(optimizer, 0.001, total_iters=2000), "
+    "CosineAnnealingLR(optimizer, T_max=598000)], milestones=[2000])",
+    "ChainedScheduler([ConstantLR(optimizer, factor=0.1, total_iters=2), "
+    "CosineAnnealingLR(optimizer, T_max=30)])",
+]
+RUNS = [Horizon(), Horizon(100, 20000, "epoch"), Horizon(30, 391, "batch"), Horizon(1, 1)]
+
+
+@pytest.mark.parametrize("code", PASTES)
+@pytest.mark.parametrize("run", RUNS)
+def test_a_fitted_run_draws_without_a_finding_about_its_length(code: str, run: Horizon
+                                                               ) -> None:
+    """Whatever the run before, Apply gives a run the page can draw, and the check has
+    nothing to say about the schedule's length in it."""
+    schedule = parse_schedule(code, SGD)
+    fitted, note = fit_horizon(schedule.scheduler, run)
+    assert isinstance(fitted, Horizon)
+    if "total_iters=0" in code:  # no length at all: the run stays (the lr is constant)
+        assert (fitted, note) == (run, None)
+        return
+    if note and fitted == run:
+        return  # left as it was, and said why
+    found = check_schedule(schedule, fitted.scheduler_steps, fitted.steps_per_epoch,
+                           fitted.step_per)
+    assert not [f for f in found if f.severity != "info" and f.code != "cycle-momentum"], \
+        (fitted, found)
+
+
+@given(case=st.sampled_from(sorted(SCHEDULERS)).flatmap(lambda n: cases(n, 50)),
+       epochs=st.integers(1, 10**7), per_epoch=st.integers(1, 10**7),
+       per=st.sampled_from(["epoch", "batch"]), counted=st.booleans())
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+def test_fitting_a_run_never_fails(case, epochs, per_epoch, per, counted) -> None:
+    if epochs * per_epoch > 10**7:
+        per_epoch = max(1, 10**7 // epochs)
+    run = Horizon(epochs, per_epoch, per)
+    fitted, note = fit_horizon(case.schedule().scheduler, run, in_batches=counted)
+    assert isinstance(fitted, Horizon)
+    assert note is not None or fitted == run  # a changed run is always said

@@ -16,6 +16,7 @@ from schedlab import ScheduleError
 from schedlab.catalog import FAMILIES, OPTIMIZERS, SCHEDULERS
 from schedlab.examples import fitted_spec
 from schedlab.forms import field_text, parse_field, whole_number, widget_kind
+from schedlab.length import calls_reached
 from schedlab.oracle import check_with_torch
 from schedlab.params import MAX_COUNT, Param
 from schedlab.schedule import (MAX_GROUPS, OptimizerSpec, Schedule, SchedulerSpec,
@@ -161,7 +162,11 @@ def _phases(name: str, spec: SchedulerSpec, gen: int, errors: Errors, groups: in
                     except ScheduleError as exc:
                         errors.show(key, str(exc))
                         ok = False
-            source = child if child.name == phase else fitted_spec(phase, run_steps)
+            lo = 0 if i == 0 else (starts[-1] if starts else 0)
+            hi = marks[i] if name == "SequentialLR" and i < len(marks) else run_steps
+            span = max(1, min(hi, run_steps) - lo) if name == "SequentialLR" else run_steps
+            calls = max(1, calls_reached(span, name != "SequentialLR" or i == count - 1))
+            source = child if child.name == phase else fitted_spec(phase, calls)
             made = _params(phase, source, f"{gen}.ph{i}.{phase}", errors, groups)
             ok = ok and made is not None
             built.append(made)

@@ -18,10 +18,13 @@ FORMAT = "%.12g"  # 1000000 stays 1000000 (plain %g would show 1e+06)
 
 def number_box(label: str, value: float | int | None, key: str, *, step: float = 1.0,
                help: str | None = None, placeholder: str | None = None) -> float | None:
-    """The number typed into the box (None only for an optional box left empty)."""
-    shown = None if value is None else float(value)
-    return st.number_input(label, value=shown, step=step, format=FORMAT, key=key, help=help,
-                           placeholder=placeholder)
+    """The number typed into the box, or None when it is empty. The first value goes in
+    through the session state rather than ``value=``: a box made with a value snaps back
+    to it when emptied, and the page could not tell that it was."""
+    if key not in st.session_state and value is not None:
+        st.session_state[key] = float(value)
+    return st.number_input(label, value=None, step=step, format=FORMAT, key=key, help=help,
+                           placeholder=placeholder or "a number")
 
 
 def spin_step(value: Any) -> float:
