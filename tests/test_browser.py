@@ -176,3 +176,4 @@ def test_a_number_box_says_what_is_wrong_with_what_was_typed(server, page, typed
     page.wait_for_function(CHART_Y, timeout=60_000)
     expect(page.get_by_text(message)).to_have_count(0)
     assert box.input_value() == "250"
+    assert page.get_by_text("Session State API").count() == 0  # no widget warnings
