@@ -24,11 +24,11 @@ from schedlab.cost import estimate_curve
 from schedlab.errors import ScheduleError
 from schedlab.events import Event, find_events
 from schedlab.horizon import Horizon, MetricSettings, per_optimizer_step, run_curve, summarize
-from schedlab.plot import decimate
+from schedlab.plot import LINE_POINTS, decimate, outline
 from schedlab.schedule import Schedule
 from ui.memory import give_back
 
-DRAW_POINTS = 4000  # points kept per line: about twice a wide chart's pixels
+DRAW_POINTS = LINE_POINTS  # points kept per line: about twice a wide chart's pixels
 CACHE_BYTES = 256 * 2**20  # drawn curves kept, server-wide
 COMPUTE_BYTES = 320 * 2**20  # curves being computed at once, server-wide
 CSV_ROWS = 1_048_575  # rows of a CSV download: a spreadsheet's limit
@@ -137,7 +137,7 @@ def _draw(schedule: Schedule, horizon: Horizon, metric: MetricSettings) -> Drawn
     for column in table.columns:
         if column != "step":
             values_of = table[column].to_numpy()
-            kept = decimate(values_of, DRAW_POINTS)
+            kept = outline(values_of, DRAW_POINTS)
             lines[column] = (kept, values_of[kept].copy())  # copies: the table goes
     kept_metric = None
     if values is not None:
