@@ -20,7 +20,10 @@ from schedlab.horizon import Horizon
 
 POINT_BUDGET = 7000  # points in all traces together: about 200 KB of figure JSON
 LINE_POINTS = 2000  # points of one line at most: twice the pixels of a wide plot
-COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b")
+# 16 param groups of one curve each get a colour of their own (the model allows 16).
+COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b",
+          "#e377c2", "#7f7f7f", "#bcbd22", "#2e91e5", "#fd3216", "#1ca71c", "#6a76fc",
+          "#fe00ce", "#0d2a63", "#af0038", "#fba0e3", "#511cfb", "#00a08b")
 EVENT_SYMBOLS = {"milestone": "diamond", "phase": "square", "restart": "triangle-up",
                  "reduction": "triangle-down", "end": "circle-open"}
 
@@ -173,8 +176,8 @@ def build_figure(series: list[Series], events: list[tuple] = (), *,
             "mode": "lines", "xaxis": xaxis, "yaxis": yaxis,
             "line": {"color": s.color, "width": 2, "shape": "linear" if dense else "hv",
                      **({"dash": s.dash} if s.dash else {})},
-            "hovertemplate": ("<b>%{fullData.name}</b><br>step %{customdata[0]} · epoch "
-                              f"%{{customdata[1]}}<br>{what} %{{y:.12g}}<extra></extra>")})
+            "hovertemplate": (f"%{{fullData.name}}: {what} %{{y:.4g}} (step "
+                              "%{customdata[0]}, epoch %{customdata[1]})<extra></extra>")})
     shapes, notes = [], []
     for s, evs, *at in events:
         _add_events(data, shapes, s, evs, x_unit, *at)
@@ -194,7 +197,7 @@ def build_figure(series: list[Series], events: list[tuple] = (), *,
     if metric_panel:
         layout["yaxis3"]["title"] = {"text": "metric"}
     layout.update(shapes=shapes, annotations=notes, height=560 if metric_panel else 440,
-                  hovermode="closest", margin={"l": 10, "r": 10, "t": 30, "b": 10},
+                  hovermode="x unified", margin={"l": 10, "r": 10, "t": 30, "b": 10},
                   legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0})
     return go.Figure(data=data, layout=layout, _validate=False)
 
@@ -223,8 +226,7 @@ def _add_events(data: list, shapes: list, s: Series, events: list[Event], x_unit
         "text": [html_text(e.label) for e in events], "name": "events",
         "marker": {"symbol": [EVENT_SYMBOLS.get(e.kind, "circle") for e in events],
                    "size": 9, "color": s.color, "line": {"width": 1, "color": "white"}},
-        "hovertemplate": "%{text}<br>step %{customdata[0]} · epoch %{customdata[1]}"
-                         "<br>lr %{y:.12g}<extra></extra>"})
+        "hovertemplate": "%{text}: lr %{y:.4g}<extra></extra>"})
     if len(events) <= 40:
         shapes += [{"type": "line", "x0": float(xv), "x1": float(xv), "xref": "x", "y0": 0,
                     "y1": 1, "yref": "y domain",

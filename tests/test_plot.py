@@ -72,8 +72,15 @@ def test_hover_and_axes() -> None:
     fig = build_figure(curve_series(table, horizon, "current", 0), x_unit="epoch")
     lr, mom = fig.data[0], fig.data[1]
     assert "step %{customdata[0]}" in lr.hovertemplate and "epoch %{customdata[1]}" in \
-        lr.hovertemplate and "%{y:.12g}" in lr.hovertemplate
+        lr.hovertemplate and "%{y:.4g}" in lr.hovertemplate  # 4 significant digits
+    assert fig.layout.hovermode == "x unified"  # every line's value at the same step
     assert lr.line.shape == "hv"  # per-epoch steps drawn as a staircase
     assert list(lr.x)[:3] == [0.0, 1.0, 2.0] and lr.x[-1] == pytest.approx(499 / 50)
     assert mom.yaxis == "y2" and set(mom.y) == {0.9}
     assert fig.layout.xaxis.title.text == "epoch"
+
+
+def test_sixteen_groups_get_sixteen_colours() -> None:
+    from schedlab.plot import COLORS
+
+    assert len(set(COLORS[:16])) == 16
