@@ -185,6 +185,12 @@ class RunStore:
                                "LIMIT 1").fetchone() is not None
 
     @translated
+    def active_runs(self) -> list[tuple[int, str]]:
+        """(id, status) of every queued or running run, oldest first."""
+        return [(int(r[0]), r[1]) for r in self.db.execute(
+            "SELECT id, status FROM runs WHERE status IN ('queued', 'running') ORDER BY id")]
+
+    @translated
     def queue_position(self, run_id: int) -> int | None:
         """1 for the next run to start; None unless the run is queued."""
         row = self.run(run_id)

@@ -13,6 +13,9 @@ Events (plain dicts, JSON-ready):
           lr, lr_1.. (further groups), momentum; every log_every steps
   epoch   epoch, train_loss, test_loss, test_acc (0..1), lr, samples_per_s, elapsed
   done    status ("done" or "stopped"), test_acc, samples_per_s, device, data, steps, elapsed
+
+The last optimizer step always has a step event (whatever ``log_every``), so its lr is
+stored. An exception after training began comes out as ``StoppedAt``, naming the step.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ import torch
 from torch import nn
 
 from schedlab.catalog import OPTIMIZERS, UNTRAINABLE_OPTIONS
-from schedlab.curve import compute_curve
+from schedlab.checks import check_schedule
 from schedlab.data import Digits, load_digits
 from schedlab.errors import ScheduleError
 from schedlab.model import build_model, param_groups
@@ -37,6 +40,22 @@ from schedlab.schedule import Schedule
 DEVICES = ("auto", "cpu", "cuda", "mps")
 MEAN, STD = 0.1307, 0.3081  # MNIST pixel statistics, as in the tutorials
 EVAL_BATCH = 1000
+
+
+class StoppedAt(Exception):
+    """Training failed part-way: ``step`` optimizer steps of ``total`` were taken before
+    ``__cause__`` was raised (the metrics already yielded stand)."""
+
+    def __init__(self, step: int, total: int, cause: BaseException) -> None:
+        self.step, self.total, self.cause = step, total, cause
+        super().__init__(f"stopped at step {step:,} of {total:,}: {describe_error(cause)}")
+
+
+def describe_error(exc: BaseException) -> str:
+    """An error in one line: a user's mistake in its own words, anything else with its type."""
+    if isinstance(exc, ValueError) and type(exc).__module__.startswith("schedlab"):
+        return str(exc)
+    return f"unexpected error: {type(exc).__name__}: {exc}"
 
 
 @dataclass(frozen=True)
@@ -102,6 +121,18 @@ def scheduler_steps(schedule: Schedule, config: TrainConfig, batches_per_epoch: 
     return config.epochs if per_epoch else config.epochs * batches_per_epoch
 
 
+def check_run(schedule: Schedule, config: TrainConfig, batches_per_epoch: int) -> list:
+    """The sanity check of this run (``schedlab.checks.check_schedule``: its findings,
+    errors first); raises ScheduleError with the first error's message and fix."""
+    per_epoch = config.step_per == "epoch" or schedule.scheduler.name == "ReduceLROnPlateau"
+    findings = check_schedule(schedule, scheduler_steps(schedule, config, batches_per_epoch),
+                              batches_per_epoch, "epoch" if per_epoch else "batch")
+    for finding in findings:
+        if finding.severity == "error":
+            raise ScheduleError(f"{finding.message} {finding.fix}")
+    return findings
+
+
 def check_trainable(schedule: Schedule) -> None:
     """Raise ScheduleError (param "optimizer") when the training loop cannot drive this
     optimizer or one of its options: the catalog says why, so a page can refuse before
@@ -126,22 +157,36 @@ def train(schedule: Schedule, config: TrainConfig,
     device, notice = pick_device(config.device)
     digits = load_digits(config.data)
     batches = math.ceil(len(digits.train_x) / config.batch_size)
-    plateau = schedule.scheduler.name == "ReduceLROnPlateau"
-    if not plateau:  # torch would crash mid-run on some schedules (OneCycleLR too short)
-        compute_curve(schedule, scheduler_steps(schedule, config, batches))
+    check_run(schedule, config, batches)  # e.g. OneCycleLR too short: torch would crash
     model = build_model(config.model).to(device)
     if config.model == "cnn" and device.type in ("cpu", "cuda"):
         model = model.to(memory_format=torch.channels_last)  # faster convolutions
     optimizer = build_optimizer(schedule, param_groups(model, schedule.group_count))
     scheduler = build_scheduler(schedule.scheduler, optimizer)
-    key = OPTIMIZERS[schedule.optimizer.name].momentum
     yield {"event": "start", "device": str(device), "data": digits.name, "model": config.model,
            "epochs": config.epochs, "batches_per_epoch": batches,
            "total_steps": config.epochs * batches}
     for message in (notice, digits.note):
         if message:
             yield {"event": "notice", "message": message}
-    run = _Run(model, optimizer, digits, device)
+    state = {"step": 1}  # the optimizer step being taken, from 1
+    try:
+        run = _Run(model, optimizer, digits, device)
+        yield from _loop(schedule, config, stop, run, scheduler, batches, began, state)
+    except Exception as exc:
+        raise StoppedAt(state["step"], config.epochs * batches, exc) from exc
+
+
+def _loop(schedule: Schedule, config: TrainConfig, stop: Callable[[], bool], run: _Run,
+          scheduler: Any, batches: int, began: float,
+          state: dict[str, int]) -> Iterator[dict[str, Any]]:
+    """The epochs and batches of ``train``."""
+    plateau = schedule.scheduler.name == "ReduceLROnPlateau"
+    key = OPTIMIZERS[schedule.optimizer.name].momentum
+    model, optimizer, digits = run.model, run.optimizer, run.digits
+    last = config.epochs * batches - 1
+    lrs: list[float] = []
+    momenta: list[float] | None = None
     shuffle = torch.Generator().manual_seed(config.seed)
     step, acc, trained, train_time = 0, None, 0, 0.0
     for epoch in range(config.epochs):
@@ -151,8 +196,11 @@ def train(schedule: Schedule, config: TrainConfig,
         epoch_loss, window, window_n = 0.0, 0.0, 0
         for b in range(batches):
             if stop():
+                if window_n:  # the last step taken is always stored
+                    yield _step(step - 1, epoch, window / window_n, lrs, momenta)
                 yield _done("stopped", acc, trained, train_time, run, digits, step, began)
                 return
+            state["step"] = step + 1
             lrs = [g["lr"] for g in optimizer.param_groups]  # what this step uses
             momenta = read_momenta(optimizer, key)
             loss, moved = run.batch(order[b * config.batch_size:(b + 1) * config.batch_size])
@@ -164,7 +212,7 @@ def train(schedule: Schedule, config: TrainConfig,
             window_n += 1
             epoch_loss += loss
             trained += min(config.batch_size, len(digits.train_x) - b * config.batch_size)
-            if step % config.log_every == 0:
+            if step % config.log_every == 0 or step == last:
                 yield _step(step, epoch, window / window_n, lrs, momenta)
                 window, window_n = 0.0, 0
             step += 1
