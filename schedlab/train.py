@@ -195,12 +195,12 @@ def _loop(schedule: Schedule, config: TrainConfig, stop: Callable[[], bool], run
         t0 = time.perf_counter()
         epoch_loss, window, window_n = 0.0, 0.0, 0
         for b in range(batches):
+            state["step"] = step + 1
             if stop():
                 if window_n:  # the last step taken is always stored
                     yield _step(step - 1, epoch, window / window_n, lrs, momenta)
                 yield _done("stopped", acc, trained, train_time, run, digits, step, began)
                 return
-            state["step"] = step + 1
             lrs = [g["lr"] for g in optimizer.param_groups]  # what this step uses
             momenta = read_momenta(optimizer, key)
             loss, moved = run.batch(order[b * config.batch_size:(b + 1) * config.batch_size])
