@@ -132,12 +132,12 @@ def poll(selected: int | None) -> None:
             st.error(plain(problem), icon=":material/database:")  # new since the page's run
         if jobs.store is None:
             return
-        active = jobs.store.active_runs()
-        if st.session_state.get(ACTIVE, active) != active:
-            st.session_state[ACTIVE] = active
+        now = jobs.store.activity()
+        if st.session_state.get(ACTIVE, now) != now:
+            st.session_state[ACTIVE] = now
             st.rerun()  # a run started, moved on or ended: refresh the history and polling
-        st.session_state[ACTIVE] = active
-        ids = shown_runs([i for i, _ in active], selected)
+        st.session_state[ACTIVE] = now
+        ids = shown_runs([i for i, _ in now[1]], selected)
         if not ids:
             st.caption("No runs yet: choose a schedule and press Start.")
         for run_id in ids:
@@ -240,7 +240,7 @@ def main() -> None:
         selected = int(runs["id"].iloc[0])
     active = [(int(i), s) for i, s in zip(runs["id"], runs["status"])
               if s in ("queued", "running")][::-1]  # oldest first, as the poll reads them
-    st.session_state[ACTIVE] = active
+    st.session_state[ACTIVE] = (int(runs["id"].max()) if len(runs) else 0, active)
     with right:
         every = POLL_SECONDS if active else IDLE_POLL_SECONDS
         st.fragment(live_section, run_every=every)(selected)

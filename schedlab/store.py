@@ -185,9 +185,11 @@ class RunStore:
                                "LIMIT 1").fetchone() is not None
 
     @translated
-    def active_runs(self) -> list[tuple[int, str]]:
-        """(id, status) of every queued or running run, oldest first."""
-        return [(int(r[0]), r[1]) for r in self.db.execute(
+    def activity(self) -> tuple[int, list[tuple[int, str]]]:
+        """The newest run's id (0 without runs) and (id, status) of every queued or running
+        run, oldest first: what a page polls to notice runs starting and ending."""
+        newest = self.db.execute("SELECT COALESCE(MAX(id), 0) FROM runs").fetchone()[0]
+        return int(newest), [(int(r[0]), r[1]) for r in self.db.execute(
             "SELECT id, status FROM runs WHERE status IN ('queued', 'running') ORDER BY id")]
 
     @translated
