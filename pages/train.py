@@ -113,8 +113,9 @@ def start(schedule: Schedule, config: TrainConfig) -> None:
 
 
 def shown_runs(active: list[int], selected: int | None) -> list[int]:
-    """Every queued or running run (each keeps its Stop), and this session's choice."""
-    return active + ([selected] if selected is not None and selected not in active else [])
+    """Every queued or running run (each keeps its Stop), and this session's run, oldest
+    first."""
+    return sorted(set(active) | ({selected} if selected is not None else set()))
 
 
 def live_section(selected: int | None) -> None:
@@ -236,8 +237,8 @@ def main() -> None:
         store_problem(exc)
         return
     selected = st.session_state.get(SELECTED)
-    if selected is None and not runs.empty:  # re-attach: the newest run
-        selected = int(runs["id"].iloc[0])
+    if selected is None and not runs.empty:  # re-attach: the newest run, kept in view
+        selected = st.session_state[SELECTED] = int(runs["id"].iloc[0])
     active = [(int(i), s) for i, s in zip(runs["id"], runs["status"])
               if s in ("queued", "running")][::-1]  # oldest first, as the poll reads them
     st.session_state[ACTIVE] = (int(runs["id"].max()) if len(runs) else 0, active)
