@@ -24,7 +24,7 @@ import pandas as pd
 from schedlab.curve import MAX_STEPS, compute_curve
 from schedlab.errors import DataError, ScheduleError, StoreError, quote
 from schedlab.parse import DEFAULT_OPTIMIZER, parse_schedule
-from schedlab.train import DEVICES, TrainConfig, train
+from schedlab.train import DEVICES, StoppedAt, TrainConfig, train
 
 
 class _Parser(argparse.ArgumentParser):
@@ -244,7 +244,7 @@ def _train(args: argparse.Namespace) -> int:
     try:
         for event in itertools.chain([first], events):
             _print_json(event)
-    except (ScheduleError, DataError, RuntimeError) as exc:  # e.g. a loss that overflows
+    except (ScheduleError, DataError, RuntimeError, StoppedAt) as exc:  # StoppedAt: the step
         _print_json({"event": "done", "status": "failed", "error": str(exc)})
         return 1
     except BrokenPipeError:
