@@ -15,7 +15,8 @@ Events (plain dicts, JSON-ready):
   done    status ("done" or "stopped"), test_acc, samples_per_s, device, data, steps, elapsed
 
 The last optimizer step always has a step event (whatever ``log_every``), so its lr is
-stored. An exception after training began comes out as ``StoppedAt``, naming the step.
+stored. An exception raised after training began carries ``stopped_at`` (the optimizer
+step being taken, from 1; the run's steps), which ``describe_error`` states.
 """
 
 from __future__ import annotations
@@ -42,20 +43,15 @@ MEAN, STD = 0.1307, 0.3081  # MNIST pixel statistics, as in the tutorials
 EVAL_BATCH = 1000
 
 
-class StoppedAt(Exception):
-    """Training failed part-way: ``step`` optimizer steps of ``total`` were taken before
-    ``__cause__`` was raised (the metrics already yielded stand)."""
-
-    def __init__(self, step: int, total: int, cause: BaseException) -> None:
-        self.step, self.total, self.cause = step, total, cause
-        super().__init__(f"stopped at step {step:,} of {total:,}: {describe_error(cause)}")
-
-
 def describe_error(exc: BaseException) -> str:
-    """An error in one line: a user's mistake in its own words, anything else with its type."""
+    """A run's failure in one line: a user's mistake in its own words, anything else with
+    its type, and where ``train`` raised it part-way, the step it stopped at."""
     if isinstance(exc, ValueError) and type(exc).__module__.startswith("schedlab"):
-        return str(exc)
-    return f"unexpected error: {type(exc).__name__}: {exc}"
+        text = str(exc)
+    else:
+        text = f"unexpected error: {type(exc).__name__}: {exc}"
+    at = getattr(exc, "stopped_at", None)
+    return f"stopped at step {at[0]:,} of {at[1]:,}: {text}" if at else text
 
 
 @dataclass(frozen=True)
@@ -173,8 +169,9 @@ def train(schedule: Schedule, config: TrainConfig,
     try:
         run = _Run(model, optimizer, digits, device)
         yield from _loop(schedule, config, stop, run, scheduler, batches, began, state)
-    except Exception as exc:
-        raise StoppedAt(state["step"], config.epochs * batches, exc) from exc
+    except Exception as exc:  # torch's own error, marked with where it happened
+        exc.stopped_at = (state["step"], config.epochs * batches)
+        raise
 
 
 def _loop(schedule: Schedule, config: TrainConfig, stop: Callable[[], bool], run: _Run,
