@@ -24,7 +24,7 @@ import pandas as pd
 from schedlab.curve import MAX_STEPS, compute_curve
 from schedlab.errors import DataError, ScheduleError, StoreError, quote
 from schedlab.parse import DEFAULT_OPTIMIZER, parse_schedule
-from schedlab.train import DEVICES, TrainConfig, train
+from schedlab.train import DEVICES, TrainConfig, describe_error, train
 
 
 class _Parser(argparse.ArgumentParser):
@@ -246,13 +246,13 @@ def _train(args: argparse.Namespace) -> int:
         for event in itertools.chain([first], events):
             _print_json(event)
     except (ScheduleError, DataError, RuntimeError) as exc:  # e.g. a loss that overflows
-        _print_json({"event": "done", "status": "failed", "error": str(exc)})
+        _print_json({"event": "done", "status": "failed", "error": describe_error(exc)
+                     if hasattr(exc, "stopped_at") else str(exc)})
         return 1
     except BrokenPipeError:
         _drop_stdout()
     except Exception as exc:  # noqa: BLE001 (as the worker does: a run fails, stated)
-        _print_json({"event": "done", "status": "failed",
-                     "error": f"unexpected error: {type(exc).__name__}: {exc}"})
+        _print_json({"event": "done", "status": "failed", "error": describe_error(exc)})
         return 1
     except KeyboardInterrupt:
         _print_json({"event": "done", "status": "stopped"})

@@ -157,6 +157,19 @@ def expected_train_size(source: str) -> int | None:
     return None if mirrors() else OFFLINE_TRAIN
 
 
+def assumed_train_size(source: str) -> tuple[int | None, str]:
+    """The training digits a pre-Start check should assume for this data source, and which
+    data that is (in words). Nothing is downloaded: where it cannot be known ("auto" with
+    MNIST not cached yet but mirrors to try), full MNIST is assumed and the words say so."""
+    known = expected_train_size(source)
+    if known is not None:
+        return known, MNIST if known == 60_000 else OFFLINE
+    if source == "auto":
+        return 60_000, (f"{MNIST}, assumed: it is downloaded at Start; if that fails the "
+                        f"run uses the {OFFLINE} and is checked again for it")
+    return None, source
+
+
 def _cached() -> bool:
     """Whether all four files are in the cache, as valid regular files (read only)."""
     folder = data_dir() / "mnist"

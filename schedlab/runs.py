@@ -67,9 +67,12 @@ def training_figure(runs: list[tuple[str, pd.DataFrame]], budget: int = 3000) ->
                 line={"color": color, "dash": dash},
                 hovertemplate=f"<b>{label}</b><br>step %{{x}}<br>{column} "
                               f"%{{y:.6g}}<extra></extra>"), secondary_y=secondary)
-    fig.update_xaxes(title_text="optimizer step")
-    fig.update_yaxes(title_text="training loss", secondary_y=False)
-    fig.update_yaxes(title_text="learning rate", secondary_y=True, showgrid=False)
+    # neither a step, a loss nor an lr is negative: no tick below zero, even around one
+    # point or a constant lr (where the automatic range would centre on the value)
+    fig.update_xaxes(title_text="optimizer step", rangemode="nonnegative")
+    fig.update_yaxes(title_text="training loss", secondary_y=False, rangemode="nonnegative")
+    fig.update_yaxes(title_text="learning rate", secondary_y=True, showgrid=False,
+                     rangemode="tozero", exponentformat="e")
     fig.update_layout(height=380, margin={"l": 10, "r": 10, "t": 30, "b": 10},
                       legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0})
     return fig

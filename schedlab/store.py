@@ -185,6 +185,14 @@ class RunStore:
                                "LIMIT 1").fetchone() is not None
 
     @translated
+    def activity(self) -> tuple[int, list[tuple[int, str]]]:
+        """The newest run's id (0 without runs) and (id, status) of every queued or running
+        run, oldest first: what a page polls to notice runs starting and ending."""
+        newest = self.db.execute("SELECT COALESCE(MAX(id), 0) FROM runs").fetchone()[0]
+        return int(newest), [(int(r[0]), r[1]) for r in self.db.execute(
+            "SELECT id, status FROM runs WHERE status IN ('queued', 'running') ORDER BY id")]
+
+    @translated
     def queue_position(self, run_id: int) -> int | None:
         """1 for the next run to start; None unless the run is queued."""
         row = self.run(run_id)

@@ -13,6 +13,10 @@ Events (plain dicts, JSON-ready):
           lr, lr_1.. (further groups), momentum; every log_every steps
   epoch   epoch, train_loss, test_loss, test_acc (0..1), lr, samples_per_s, elapsed
   done    status ("done" or "stopped"), test_acc, samples_per_s, device, data, steps, elapsed
+
+The last optimizer step always has a step event (whatever ``log_every``), so its lr is
+stored. An exception raised after training began carries ``stopped_at`` (the optimizer
+step being taken, from 1; the run's steps), which ``describe_error`` states.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ import torch
 from torch import nn
 
 from schedlab.catalog import OPTIMIZERS, UNTRAINABLE_OPTIONS
-from schedlab.curve import compute_curve
+from schedlab.checks import check_schedule
 from schedlab.data import Digits, load_digits
 from schedlab.errors import ScheduleError
 from schedlab.model import build_model, param_groups
@@ -37,6 +41,17 @@ from schedlab.schedule import Schedule
 DEVICES = ("auto", "cpu", "cuda", "mps")
 MEAN, STD = 0.1307, 0.3081  # MNIST pixel statistics, as in the tutorials
 EVAL_BATCH = 1000
+
+
+def describe_error(exc: BaseException) -> str:
+    """A run's failure in one line: a user's mistake in its own words, anything else with
+    its type, and where ``train`` raised it part-way, the step it stopped at."""
+    if isinstance(exc, ValueError) and type(exc).__module__.startswith("schedlab"):
+        text = str(exc)
+    else:
+        text = f"unexpected error: {type(exc).__name__}: {exc}"
+    at = getattr(exc, "stopped_at", None)
+    return f"stopped at step {at[0]:,} of {at[1]:,}: {text}" if at else text
 
 
 @dataclass(frozen=True)
@@ -102,6 +117,18 @@ def scheduler_steps(schedule: Schedule, config: TrainConfig, batches_per_epoch: 
     return config.epochs if per_epoch else config.epochs * batches_per_epoch
 
 
+def check_run(schedule: Schedule, config: TrainConfig, batches_per_epoch: int) -> list:
+    """The sanity check of this run (``schedlab.checks.check_schedule``: its findings,
+    errors first); raises ScheduleError with the first error's message and fix."""
+    per_epoch = config.step_per == "epoch" or schedule.scheduler.name == "ReduceLROnPlateau"
+    findings = check_schedule(schedule, scheduler_steps(schedule, config, batches_per_epoch),
+                              batches_per_epoch, "epoch" if per_epoch else "batch")
+    for finding in findings:
+        if finding.severity == "error":
+            raise ScheduleError(f"{finding.message} {finding.fix}")
+    return findings
+
+
 def check_trainable(schedule: Schedule) -> None:
     """Raise ScheduleError (param "optimizer") when the training loop cannot drive this
     optimizer or one of its options: the catalog says why, so a page can refuse before
@@ -126,22 +153,37 @@ def train(schedule: Schedule, config: TrainConfig,
     device, notice = pick_device(config.device)
     digits = load_digits(config.data)
     batches = math.ceil(len(digits.train_x) / config.batch_size)
-    plateau = schedule.scheduler.name == "ReduceLROnPlateau"
-    if not plateau:  # torch would crash mid-run on some schedules (OneCycleLR too short)
-        compute_curve(schedule, scheduler_steps(schedule, config, batches))
+    check_run(schedule, config, batches)  # e.g. OneCycleLR too short: torch would crash
     model = build_model(config.model).to(device)
     if config.model == "cnn" and device.type in ("cpu", "cuda"):
         model = model.to(memory_format=torch.channels_last)  # faster convolutions
     optimizer = build_optimizer(schedule, param_groups(model, schedule.group_count))
     scheduler = build_scheduler(schedule.scheduler, optimizer)
-    key = OPTIMIZERS[schedule.optimizer.name].momentum
     yield {"event": "start", "device": str(device), "data": digits.name, "model": config.model,
            "epochs": config.epochs, "batches_per_epoch": batches,
            "total_steps": config.epochs * batches}
     for message in (notice, digits.note):
         if message:
             yield {"event": "notice", "message": message}
-    run = _Run(model, optimizer, digits, device)
+    state = {"step": 1}  # the optimizer step being taken, from 1
+    try:
+        run = _Run(model, optimizer, digits, device)
+        yield from _loop(schedule, config, stop, run, scheduler, batches, began, state)
+    except Exception as exc:  # torch's own error, marked with where it happened
+        exc.stopped_at = (state["step"], config.epochs * batches)
+        raise
+
+
+def _loop(schedule: Schedule, config: TrainConfig, stop: Callable[[], bool], run: _Run,
+          scheduler: Any, batches: int, began: float,
+          state: dict[str, int]) -> Iterator[dict[str, Any]]:
+    """The epochs and batches of ``train``."""
+    plateau = schedule.scheduler.name == "ReduceLROnPlateau"
+    key = OPTIMIZERS[schedule.optimizer.name].momentum
+    model, optimizer, digits = run.model, run.optimizer, run.digits
+    last = config.epochs * batches - 1
+    lrs: list[float] = []
+    momenta: list[float] | None = None
     shuffle = torch.Generator().manual_seed(config.seed)
     step, acc, trained, train_time = 0, None, 0, 0.0
     for epoch in range(config.epochs):
@@ -150,7 +192,10 @@ def train(schedule: Schedule, config: TrainConfig,
         t0 = time.perf_counter()
         epoch_loss, window, window_n = 0.0, 0.0, 0
         for b in range(batches):
+            state["step"] = step + 1
             if stop():
+                if window_n:  # the last step taken is always stored
+                    yield _step(step - 1, epoch, window / window_n, lrs, momenta)
                 yield _done("stopped", acc, trained, train_time, run, digits, step, began)
                 return
             lrs = [g["lr"] for g in optimizer.param_groups]  # what this step uses
@@ -164,7 +209,7 @@ def train(schedule: Schedule, config: TrainConfig,
             window_n += 1
             epoch_loss += loss
             trained += min(config.batch_size, len(digits.train_x) - b * config.batch_size)
-            if step % config.log_every == 0:
+            if step % config.log_every == 0 or step == last:
                 yield _step(step, epoch, window / window_n, lrs, momenta)
                 window, window_n = 0.0, 0
             step += 1

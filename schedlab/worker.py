@@ -35,7 +35,7 @@ from schedlab.errors import DataError, ScheduleError, StoreError
 from schedlab.schedule import Schedule
 from schedlab.store import RunStore
 from schedlab.storefile import identity
-from schedlab.train import TrainConfig, train
+from schedlab.train import TrainConfig, describe_error, train
 
 HEARTBEAT = 0.5  # seconds between heartbeats
 GRACE = float(os.environ.get("SCHEDLAB_STOP_GRACE", "5"))  # seconds to stop cleanly
@@ -165,10 +165,9 @@ def run_job(store: RunStore, job, ending: Callable[[], str | None] = lambda: Non
             store.record(run_id, event)
     except StoreError as exc:
         outcome = ("failed", f"The run was stopped: its metrics could not be stored. {exc}")
-    except (ScheduleError, DataError) as exc:
-        outcome = ("failed", str(exc))
-    except Exception as exc:  # a worker outlives any one run
-        outcome = ("failed", f"unexpected error: {type(exc).__name__}: {exc}")
+    except Exception as exc:  # a worker outlives any one run; the message names the step
+        kept = "; the metrics stored so far are kept" if hasattr(exc, "stopped_at") else ""
+        outcome = ("failed", f"{describe_error(exc)}{kept}")
     if asked["ended_for"]:
         outcome = ("interrupted", f"{asked['ended_for']}; the metrics stored so far are kept")
     if outcome is None:

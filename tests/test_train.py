@@ -153,3 +153,47 @@ def test_cli_bad_input_exits_2(args: list, message: str, capsys) -> None:
         code = exc.code
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and message in err[0], err
+
+
+def test_the_last_step_and_its_lr_are_logged_whatever_log_every() -> None:
+    code = "CosineAnnealingLR(optimizer, T_max=8, eta_min=0.001)"
+    _, steps, _ = run(code, epochs=1, log_every=5)  # 8 steps: 0 and 5 by the interval
+    curve = compute_curve(parse_schedule(code, "SGD(params, lr=0.1, momentum=0.9)"), 8)
+    assert [s["step"] for s in steps] == [0, 5, 7]
+    assert steps[-1]["lr"] == curve["lr"].iloc[-1]  # the final lr, as the explorer draws it
+
+
+def test_a_stopped_run_logs_the_last_step_it_took() -> None:
+    asked = []
+
+    def stop() -> bool:
+        asked.append(1)
+        return len(asked) > 3
+
+    events = list(train(parse_schedule("StepLR(optimizer, 10)"),
+                        TrainConfig(**{**FAST, "log_every": 100}), stop))
+    assert [e["step"] for e in events if e["event"] == "step"] == [0, 2]
+    assert events[-1]["status"] == "stopped" and events[-1]["steps"] == 3
+
+
+def test_an_error_of_the_sanity_check_refuses_before_training() -> None:
+    # the lr goes negative at step 11 of 16: torch would train on, the check says no
+    events = train(parse_schedule("LambdaLR(optimizer, lambda s: 1 - s / 10)"),
+                   TrainConfig(**{**FAST, "epochs": 2}))
+    with pytest.raises(ScheduleError, match="negative") as caught:
+        next(events)
+    assert "lr" in str(caught.value)
+
+
+@pytest.mark.parametrize("total_steps,refused", [(15, True), (16, False)])
+def test_onecycle_needs_total_steps_of_at_least_the_optimizer_steps(total_steps: int,
+                                                                    refused: bool) -> None:
+    """torch's loop of 16 optimizer steps stepped per batch calls scheduler.step() 16
+    times: OneCycleLR needs total_steps >= 16."""
+    schedule = parse_schedule(f"OneCycleLR(optimizer, max_lr=0.1, total_steps={total_steps})")
+    events = train(schedule, TrainConfig(**{**FAST, "epochs": 2, "log_every": 100}))
+    if refused:
+        with pytest.raises(ScheduleError, match="total_steps"):
+            next(events)
+    else:
+        assert list(events)[-1]["status"] == "done"

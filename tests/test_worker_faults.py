@@ -159,3 +159,30 @@ def test_releasing_the_manager_stops_idle_workers_but_never_a_run(tmp_path) -> N
         assert jobs.store.run(run_id)["status"] == "running" and not exited(pid)
     finally:
         jobs.shutdown()  # the training worker is still its child
+
+
+def test_a_run_failing_part_way_keeps_its_metrics_and_names_the_step(tmp_path) -> None:
+    """Any exception after training began (here from the worker's own stop check, in the
+    worker's real loop, on a real store) fails the run at a named step, metrics kept."""
+    from schedlab.train import TrainConfig
+    from schedlab.worker import run_job
+
+    store = RunStore(tmp_path / "runs.sqlite3")
+    config = TrainConfig(epochs=2, model="mlp", data="offline", batch_size=500, log_every=4)
+    run_id = store.submit("fails", SCHEDULE.to_json(), config.to_dict())
+    job = store.claim_next(pid=1)
+    calls = []
+
+    def ending() -> None:
+        calls.append(1)
+        if len(calls) == 11:  # asked before each batch: steps 1-10 run, step 11 fails
+            raise OSError("the disk went away")
+
+    assert run_job(store, job, ending)
+    row = store.run(run_id)
+    assert row["status"] == "failed"
+    assert row["error"].startswith("stopped at step 11 of 16: unexpected error: OSError: "
+                                   "the disk went away")
+    assert "kept" in row["error"]
+    assert list(store.steps(run_id)["step"]) == [0, 4, 8]  # everything stored stays
+    assert len(store.epochs(run_id)) == 1

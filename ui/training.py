@@ -1,0 +1,131 @@
+"""The Train page's runs: the job manager, store actions, and one run's live panel."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from schedlab.errors import StoreError
+from schedlab.jobs import JobManager, default_store_path
+from schedlab.runs import progress, training_figure
+from ui.text import plain
+
+SEEN = "train.seen"  # run id -> (step rows, epoch rows) already read
+ALERT = "train.store_alert"
+DASH = "–"
+
+
+@st.cache_resource(show_spinner=False, on_release=lambda jobs: jobs.release())
+def _manager(db_path: str) -> JobManager:
+    return JobManager(db_path)
+
+
+def job_manager() -> JobManager:
+    """One per server process and store file: it starts and watches the training workers."""
+    return _manager(str(default_store_path()))
+
+
+def act(action: Callable[..., Any], *args: Any) -> None:
+    """A button's store action; a store problem becomes a message on the next rerun (a
+    callback's exception would otherwise be a bare traceback)."""
+    try:
+        action(*args)
+    except StoreError as exc:
+        store_problem(exc, later=True)
+
+
+def store_problem(exc: StoreError, later: bool = False) -> None:
+    """Show a store problem as what it is (never the generic apology)."""
+    job_manager().report(exc)
+    if later:
+        st.session_state[ALERT] = str(exc)
+    else:
+        st.error(plain(exc), icon=":material/database:")
+
+
+def number(value: Any, spec: str) -> str:
+    """A tile's or caption's number, or a dash where there is none (never None or nan)."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return DASH
+    return format(value, spec)
+
+
+def rows_of(run_id: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The run's step and epoch rows, fetching only the ones not seen yet."""
+    seen = st.session_state.setdefault(SEEN, {})  # cleared when the store file changes
+    steps, epochs = seen.get(run_id, (pd.DataFrame(), pd.DataFrame()))
+    store = job_manager().store
+    new_steps = store.steps(run_id, after=int(steps["id"].iloc[-1]) if len(steps) else 0)
+    new_epochs = store.epochs(run_id, after=int(epochs["id"].iloc[-1]) if len(epochs) else 0)
+    if len(new_steps):
+        steps = new_steps if steps.empty else pd.concat([steps, new_steps], ignore_index=True)
+    if len(new_epochs):
+        epochs = new_epochs if epochs.empty else pd.concat([epochs, new_epochs],
+                                                             ignore_index=True)
+    seen[run_id] = (steps, epochs)
+    return steps, epochs
+
+
+def chart(runs: list[tuple[str, pd.DataFrame]], key: str) -> None:
+    """The loss and lr chart, or a placeholder while no run has a step yet."""
+    if all(steps.empty for _, steps in runs):
+        st.info("No steps yet: the chart appears with the first logged step.",
+                icon=":material/hourglass_top:")
+        return
+    st.plotly_chart(training_figure(runs), key=key, config={"displaylogo": False})
+
+
+def live(run_id: int) -> None:
+    """One run: status, progress, tiles, chart, epochs, and Stop while it is not over."""
+    jobs = job_manager()
+    row = jobs.store.run(run_id)
+    if row is None:
+        st.info("This run was deleted.")
+        return
+    steps, epochs = rows_of(run_id)
+    status = row["status"]
+    where = " · ".join(plain(v) for v in (row["device"], row["data"]) if v)
+    st.markdown(f"**Run {run_id}** · {plain(row['label'])}  \n`{status}`"
+                + (f" · {where}" if where else ""))
+    if status == "queued":
+        st.info(f"Waiting in the queue: position {jobs.queue_position(run_id)}.",
+                icon=":material/hourglass_top:")
+    for message in jobs.store.notices(run_id):
+        st.info(plain(message), icon=":material/info:")
+    if row["error"]:
+        (st.error if status == "failed" else st.warning)(plain(row["error"]))
+    last = int(steps["step"].iloc[-1]) if len(steps) else None
+    fraction, elapsed, left = progress(row, last)
+    eta = "" if left is None else f" · about {left:,.0f} s left"
+    total = f"{row['total_steps']:,}" if row["total_steps"] else "?"
+    st.progress(fraction, text=f"step {0 if last is None else last + 1:,} of {total}"
+                               + (f" · {elapsed:,.0f} s" if elapsed else "") + eta)
+    tiles(steps, epochs, row)
+    chart([(f"run {run_id}", steps)], key=f"live.{run_id}")
+    if len(epochs):
+        table = epochs[["epoch", "train_loss", "test_loss", "test_acc", "lr", "samples_per_s"]]
+        st.dataframe(table.astype(object).where(table.notna(), DASH), hide_index=True,
+                     width="stretch")
+    if status in ("queued", "running"):
+        st.button("Stop", key=f"stop.{run_id}", on_click=act, args=(jobs.stop, run_id),
+                  icon=":material/stop:", help="ends cleanly within one batch")
+
+
+def tiles(steps: pd.DataFrame, epochs: pd.DataFrame, row: Any) -> None:
+    """Loss, lr, accuracy and speed, two tiles a row so that every number fits."""
+    speed = row["samples_per_s"]
+    if speed is None and len(epochs):
+        speed = epochs["samples_per_s"].iloc[-1]
+    values = (("loss", number(steps["loss"].iloc[-1], ".4g") if len(steps) else DASH),
+              ("lr", number(steps["lr"].iloc[-1], ".3g") if len(steps) else DASH),
+              ("test accuracy", number(epochs["test_acc"].iloc[-1], ".1%") if len(epochs)
+               else DASH),
+              ("samples/s", number(speed, ",.0f")))
+    for i in (0, 2):
+        cols = st.columns(2)
+        for col, (label, value) in zip(cols, values[i:i + 2]):
+            col.metric(label, value)
