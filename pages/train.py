@@ -9,11 +9,14 @@ from schedlab import ScheduleError, parse_schedule
 from schedlab.data import OFFLINE, assumed_train_size
 from schedlab.errors import StoreError
 from schedlab.examples import example_schedule
+from schedlab.forms import whole_number
 from schedlab.jobs import JobManager
+from schedlab.paste import uses_loader_length
 from schedlab.runs import describe, metrics_table
 from schedlab.schedule import Schedule
 from schedlab.store import FINISHED
 from schedlab.train import DEVICES, TrainConfig, check_run, check_trainable
+from ui.numbers import number_box
 from ui.page import guarded, setup
 from ui.text import plain
 from ui.training import ALERT, DASH, SEEN, act, chart, job_manager, live, number, store_problem
@@ -27,7 +30,7 @@ IDLE_POLL_SECONDS = 3.0  # otherwise: runs started in another tab show up within
 APOLOGY = ("Sorry, something unexpected went wrong. Runs keep going in the background: "
            "reload the page to re-attach.")
 DEFAULT_CODE = example_schedule("OneCycleLR").to_code().replace(
-    "total_steps=1000", "epochs=3, steps_per_epoch=63")
+    "total_steps=1000", "epochs=3, steps_per_epoch=len(train_loader)")
 
 
 def choose_schedule() -> Schedule | None:
@@ -46,8 +49,24 @@ def choose_schedule() -> Schedule | None:
             st.code(schedule.to_code(), language="python")
         return schedule
     text = st.text_area("Optimizer and scheduler lines", key="train.code", height=130)
+    size, _ = assumed_train_size(st.session_state.get("train.data", "auto"))
+    per_epoch = -(-size // int(st.session_state.get("train.batch") or 64)) if size else None
     try:
-        return parse_schedule(text)
+        schedule = parse_schedule(text, steps_per_epoch=per_epoch)
+        if per_epoch and uses_loader_length(text):
+            st.caption(f"len(train_loader) is read as this run's {per_epoch:,} batches per "
+                       "epoch.")
+        return schedule
+    except ScheduleError as exc:
+        st.error(plain(exc), icon=":material/error:")
+        return None
+
+
+def whole_box(label: str, key: str, low: int, high: int) -> int | None:
+    """A whole-number box that never uses another value than the one typed: what it
+    holds, or None with the allowed range under it."""
+    try:
+        return whole_number(number_box(label, None, key), label, low, high)
     except ScheduleError as exc:
         st.error(plain(exc), icon=":material/error:")
         return None
@@ -55,7 +74,8 @@ def choose_schedule() -> Schedule | None:
 
 def choose_settings() -> TrainConfig | None:
     a, b = st.columns(2)
-    epochs = a.number_input("epochs", 1, 100, key="train.epochs")
+    with a:
+        epochs = whole_box("epochs", "train.epochs", 1, 100)
     batch = b.selectbox("batch size", BATCHES, key="train.batch")
     model = a.segmented_control("model", ["cnn", "mlp"], required=True,
                                 key="train.model", help="cnn: the tutorial CNN; mlp: faster")
@@ -69,11 +89,12 @@ def choose_settings() -> TrainConfig | None:
                        help=f"auto: MNIST, downloaded once; where that is impossible, the "
                             f"{OFFLINE}, and the run says so")
     with st.expander("More"):
-        seed = st.number_input("seed", 0, 2**32 - 1, key="train.seed")
-        log_every = st.number_input("log every (optimizer steps)", 1, 1000, key="train.log")
+        seed = whole_box("seed", "train.seed", 0, 2**32 - 1)
+        log_every = whole_box("log every (optimizer steps)", "train.log", 1, 1000)
+    if None in (epochs, seed, log_every):
+        return None  # the box says what is allowed
     try:
-        return TrainConfig(int(epochs), int(batch), model, device, step_per, data,
-                           int(log_every), int(seed))
+        return TrainConfig(epochs, int(batch), model, device, step_per, data, log_every, seed)
     except ScheduleError as exc:
         st.error(plain(exc), icon=":material/error:")
         return None

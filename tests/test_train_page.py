@@ -126,3 +126,22 @@ def test_a_link_with_bad_settings_falls_back_to_the_defaults(data) -> None:
     assert at.number_input(key="train.epochs").value == 3
     assert at.segmented_control(key="train.model").value == "cnn"
     assert at.selectbox(key="train.batch").value == 64
+
+
+def test_a_settings_box_never_uses_another_value(data) -> None:
+    at = train_page()
+    at.number_input(key="train.epochs").set_value(2.5).run()
+    assert not at.exception
+    assert "epochs must be a whole number from 1 to 100; 2.5 is not whole" in texts(at.error)
+    assert at.button(key="train.start").disabled
+    at.number_input(key="train.epochs").set_value(3.0).run()
+    assert not at.error and not at.button(key="train.start").disabled
+
+
+def test_len_train_loader_is_this_runs_batches_per_epoch(data) -> None:
+    at = train_page()
+    at.text_area(key="train.code").set_value(
+        "OneCycleLR(optimizer, max_lr=0.1, epochs=3, steps_per_epoch=len(train_loader))").run()
+    assert not at.exception and not at.error
+    assert "len(train_loader) is read as this run's 63 batches per epoch" in texts(at.caption)
+    assert not at.button(key="train.start").disabled

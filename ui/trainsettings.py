@@ -66,7 +66,10 @@ def remember() -> None:
     for key, (name, parse) in FIELDS.items():
         if key not in st.session_state:
             continue
-        text = str(st.session_state[key])
+        value = st.session_state[key]
+        if isinstance(value, float) and value.is_integer():  # number boxes hold floats
+            value = int(value)
+        text = str(value)
         if parse(text) is None:  # e.g. code too long for a URL: keep the old one out
             st.query_params.pop(name, None)
         elif st.query_params.get(name) != text:
