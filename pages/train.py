@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from schedlab import ScheduleError, parse_schedule
+from schedlab import SchedlabError, parse_schedule
 from schedlab.data import OFFLINE, assumed_train_size
 from schedlab.errors import StoreError
 from schedlab.examples import example_schedule
@@ -57,7 +57,7 @@ def choose_schedule() -> Schedule | None:
             st.caption(f"len(train_loader) is read as this run's {per_epoch:,} batches per "
                        "epoch.")
         return schedule
-    except ScheduleError as exc:
+    except SchedlabError as exc:
         st.error(plain(exc), icon=":material/error:")
         return None
 
@@ -67,7 +67,7 @@ def whole_box(label: str, key: str, low: int, high: int) -> int | None:
     holds, or None with the allowed range under it."""
     try:
         return whole_number(number_box(label, None, key), label, low, high)
-    except ScheduleError as exc:
+    except SchedlabError as exc:
         st.error(plain(exc), icon=":material/error:")
         return None
 
@@ -95,7 +95,7 @@ def choose_settings() -> TrainConfig | None:
         return None  # the box says what is allowed
     try:
         return TrainConfig(epochs, int(batch), model, device, step_per, data, log_every, seed)
-    except ScheduleError as exc:
+    except SchedlabError as exc:
         st.error(plain(exc), icon=":material/error:")
         return None
 
@@ -105,7 +105,7 @@ def precheck(schedule: Schedule, config: TrainConfig) -> bool:
     it will use): errors refuse Start with their message, warnings are shown."""
     try:
         check_trainable(schedule)
-    except ScheduleError as exc:
+    except SchedlabError as exc:
         st.error(plain(exc), icon=":material/error:")
         return False
     size, data = assumed_train_size(config.data)
@@ -117,7 +117,7 @@ def precheck(schedule: Schedule, config: TrainConfig) -> bool:
            f"{data}")
     try:
         findings = check_run(schedule, config, batches)
-    except ScheduleError as exc:
+    except SchedlabError as exc:
         st.error(plain(f"{exc} ({run})"), icon=":material/error:")
         return False
     for finding in findings:

@@ -6,7 +6,9 @@ The public API:
 * ``compute_curve(schedule, steps, metric=None)``: per-step lr/momentum DataFrame
 * ``synthetic_metric(steps, ...)``: a seeded loss curve for ReduceLROnPlateau previews
 * ``check_schedule(schedule, steps, ...)``: the classic schedule mistakes, as Findings
-* ``ScheduleError``: every user mistake, with a message saying what is allowed
+* ``SchedlabError``: every problem explained to a user, with a message saying what is
+  allowed; its kinds ``ScheduleError`` (schedules, pasted code; ``LinkError`` for share
+  links), ``ConfigError`` (training and server settings) and ``DataError`` (MNIST files)
 * ``catalog``: every scheduler's parameters (type, default, range, help)
 
 Names are imported when first used, so ``import schedlab`` (or the run store alone)
@@ -22,7 +24,9 @@ _HOMES = {
     "parse_schedule": "schedlab.parse", "compute_curve": "schedlab.curve",
     "synthetic_metric": "schedlab.curve", "MAX_STEPS": "schedlab.curve",
     "check_schedule": "schedlab.checks", "Finding": "schedlab.checks",
-    "ScheduleError": "schedlab.errors", "Lambda": "schedlab.lambdas",
+    "ScheduleError": "schedlab.errors", "SchedlabError": "schedlab.errors",
+    "ConfigError": "schedlab.errors", "LinkError": "schedlab.errors",
+    "DataError": "schedlab.errors", "Lambda": "schedlab.lambdas",
     "OptimizerSpec": "schedlab.schedule", "Schedule": "schedlab.schedule",
     "SchedulerSpec": "schedlab.schedule",
 }

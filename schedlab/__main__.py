@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from schedlab.curve import MAX_STEPS, compute_curve
-from schedlab.errors import DataError, ScheduleError, StoreError, quote
+from schedlab.errors import SchedlabError, StoreError, quote
 from schedlab.parse import DEFAULT_OPTIMIZER, parse_schedule
 from schedlab.train import DEVICES, TrainConfig, describe_error, train
 
@@ -135,7 +135,7 @@ def _curve(args: argparse.Namespace) -> int:
     try:
         schedule = parse_schedule(args.scheduler, args.optimizer)
         table = compute_curve(schedule, args.steps)
-    except ScheduleError as exc:
+    except SchedlabError as exc:
         print(f"schedlab: error: {exc}", file=sys.stderr)
         return 2
     write_table(table, args.format, sys.stdout)
@@ -239,13 +239,13 @@ def _train(args: argparse.Namespace) -> int:
                              args.step_per, args.data, args.log_every, args.seed)
         events = train(schedule, config)
         first = next(events)  # data and schedule problems surface before any output
-    except (ScheduleError, DataError) as exc:
+    except SchedlabError as exc:
         print(f"schedlab: error: {exc}", file=sys.stderr)
         return 2
     try:
         for event in itertools.chain([first], events):
             _print_json(event)
-    except (ScheduleError, DataError, RuntimeError) as exc:  # e.g. a loss that overflows
+    except (SchedlabError, RuntimeError) as exc:  # e.g. a loss that overflows
         _print_json({"event": "done", "status": "failed", "error": describe_error(exc)
                      if hasattr(exc, "stopped_at") else str(exc)})
         return 1
@@ -267,7 +267,7 @@ def _check(args: argparse.Namespace) -> int:
         schedule = parse_schedule(args.scheduler, args.optimizer,
                                   steps_per_epoch=args.steps_per_epoch)
         findings = check_schedule(schedule, args.steps, args.steps_per_epoch, args.step_per)
-    except ScheduleError as exc:
+    except SchedlabError as exc:
         hint = " (give it with --steps-per-epoch)" if "steps per epoch, unknown" in str(exc) \
             else ""
         print(f"schedlab: error: {exc}{hint}", file=sys.stderr)

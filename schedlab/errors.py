@@ -5,12 +5,12 @@ from __future__ import annotations
 QUOTE_LIMIT = 60  # characters of user text quoted in a message
 
 
-class ScheduleError(ValueError):
-    """A schedule, a parameter or pasted code that schedlab cannot accept.
+class SchedlabError(ValueError):
+    """Every problem schedlab explains to its user, never a traceback.
 
-    The message names what is wrong (a parameter, or a piece of the pasted source) and what
-    is allowed instead, so that a page can show it next to the widget that caused it.
-    ``param`` is the parameter's name when one parameter is to blame, else None.
+    The message names what is wrong and what is allowed instead, so that a page can show it
+    next to the widget that caused it. ``param`` is the name of the parameter or setting to
+    blame, when there is one. Catch this to catch any of the kinds below.
     """
 
     def __init__(self, message: str, *, param: str | None = None) -> None:
@@ -18,7 +18,20 @@ class ScheduleError(ValueError):
         self.param = param
 
 
-class DataError(ValueError):
+class ScheduleError(SchedlabError):
+    """A schedule, a parameter or pasted code that schedlab cannot accept."""
+
+
+class LinkError(ScheduleError):
+    """A share link that cannot be opened (damaged, too long, or holding a bad schedule)."""
+
+
+class ConfigError(SchedlabError):
+    """Training or server settings out of range: epochs, batch size, model, data source,
+    SCHEDLAB_* environment variables."""
+
+
+class DataError(SchedlabError):
     """Training data that cannot be had or read: missing, damaged, or not downloadable."""
 
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from schedlab.data import data_dir
-from schedlab.errors import ScheduleError, StoreError
+from schedlab.errors import ConfigError, StoreError
 from schedlab.schedule import Schedule
 from schedlab.store import RunStore, open_store
 from schedlab.storefile import StoreDamaged, StoreReadOnly
@@ -58,7 +58,7 @@ def max_jobs_setting() -> int:
     except ValueError:
         value = 0
     if not 1 <= value <= 16:
-        raise ScheduleError(f"SCHEDLAB_MAX_JOBS must be 1 to 16, not {text!r}")
+        raise ConfigError(f"SCHEDLAB_MAX_JOBS must be 1 to 16, not {text!r}")
     return value
 
 

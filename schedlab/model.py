@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from schedlab.errors import ScheduleError
+from schedlab.errors import ConfigError
 
 
 class CNN(nn.Module):
@@ -46,7 +46,7 @@ MODELS = {"cnn": CNN, "mlp": MLP}
 
 def build_model(name: str) -> nn.Module:
     if name not in MODELS:
-        raise ScheduleError(f"model must be one of {', '.join(MODELS)}, not {name!r}",
+        raise ConfigError(f"model must be one of {', '.join(MODELS)}, not {name!r}",
                             param="model")
     return MODELS[name]()
 
@@ -58,7 +58,7 @@ def param_groups(model: nn.Module, count: int) -> list[list[nn.Parameter]]:
     layers = [list(m.parameters(recurse=False)) for m in model.modules()
               if list(m.parameters(recurse=False))]
     if not 1 <= count <= len(layers):
-        raise ScheduleError(f"the {type(model).__name__.lower()} model has {len(layers)} "
+        raise ConfigError(f"the {type(model).__name__.lower()} model has {len(layers)} "
                             f"layers, so at most {len(layers)} param groups, not {count}",
                             param="groups")
     cut = len(layers) - (count - 1)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from schedlab.cost import check_page, estimate_curve
-from schedlab.errors import ScheduleError
+from schedlab.errors import LinkError, ScheduleError
 from schedlab.examples import example_schedule
 from schedlab.horizon import Horizon, MetricSettings
 from schedlab.schedule import Schedule
@@ -115,9 +115,19 @@ class ExplorerState:
 
     @classmethod
     def decode(cls, text: Any) -> ExplorerState:
-        """The state from a link parameter; ScheduleError for anything malformed."""
+        """The state from a link parameter; LinkError (a ScheduleError) for anything
+        malformed, the schedule inside it included."""
+        try:
+            return cls._decode(text)
+        except LinkError:
+            raise
+        except ScheduleError as exc:
+            raise LinkError(str(exc), param=exc.param) from None
+
+    @classmethod
+    def _decode(cls, text: Any) -> ExplorerState:
         if not isinstance(text, str) or not text or len(text) > MAX_ENCODED:
-            raise ScheduleError("the link's state is missing or too long")
+            raise LinkError("the link's state is missing or too long")
         try:
             packed = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
             inflate = zlib.decompressobj()
@@ -125,13 +135,13 @@ class ExplorerState:
             too_large = bool(inflate.unconsumed_tail)
             data = None if too_large else json.loads(raw)
         except (binascii.Error, ValueError, zlib.error, RecursionError):
-            raise ScheduleError("the link's state is damaged (was it cut short?)") from None
+            raise LinkError("the link's state is damaged (was it cut short?)") from None
         if too_large:
-            raise ScheduleError("the link's state is too large once unpacked")
+            raise LinkError("the link's state is too large once unpacked")
         try:
             return cls.from_dict(data)
         except TypeError as exc:  # unexpected keyword arguments in a dataclass
-            raise ScheduleError(f"link: {exc}") from None
+            raise LinkError(f"link: {exc}") from None
 
 
 def pin_label(state: ExplorerState) -> str:

@@ -33,7 +33,7 @@ from torch import nn
 from schedlab.catalog import OPTIMIZERS, UNTRAINABLE_OPTIONS
 from schedlab.checks import check_schedule
 from schedlab.data import Digits, load_digits
-from schedlab.errors import ScheduleError
+from schedlab.errors import ConfigError, ScheduleError
 from schedlab.model import build_model, param_groups
 from schedlab.oracle import build_optimizer, build_scheduler, read_momenta
 from schedlab.schedule import Schedule
@@ -70,15 +70,15 @@ class TrainConfig:
                                 ("log_every", 1, 10**6), ("seed", 0, 2**32 - 1)):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-                raise ScheduleError(f"{name} must be a whole number from {low} to {high}, "
+                raise ConfigError(f"{name} must be a whole number from {low} to {high}, "
                                     f"not {value!r:.30}", param=name)
         for name, allowed in (("model", ("cnn", "mlp")), ("device", DEVICES),
                               ("step_per", ("batch", "epoch"))):
             if getattr(self, name) not in allowed:
-                raise ScheduleError(f"{name} must be one of {', '.join(allowed)}, not "
+                raise ConfigError(f"{name} must be one of {', '.join(allowed)}, not "
                                     f"{getattr(self, name)!r:.30}", param=name)
         if not isinstance(self.data, str) or not self.data:
-            raise ScheduleError("data must be auto, offline or a directory", param="data")
+            raise ConfigError("data must be auto, offline or a directory", param="data")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -86,7 +86,7 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, data: Any) -> TrainConfig:
         if not isinstance(data, dict) or not set(data) <= set(cls.__dataclass_fields__):
-            raise ScheduleError("training settings are malformed")
+            raise ConfigError("training settings are malformed")
         return cls(**data)
 
 

@@ -31,7 +31,7 @@ from pathlib import Path
 import torch
 
 from schedlab.data import load_digits
-from schedlab.errors import DataError, ScheduleError, StoreError
+from schedlab.errors import SchedlabError, StoreError
 from schedlab.schedule import Schedule
 from schedlab.store import RunStore
 from schedlab.storefile import identity
@@ -259,5 +259,5 @@ def _warm_up() -> None:
         model(torch.zeros(64, 1, 28, 28)).sum().backward()
         optimizer.step()
         scheduler.step()
-    except (DataError, ScheduleError, RuntimeError):
+    except (SchedlabError, RuntimeError):
         pass  # a run that needs them reports the problem itself
