@@ -1,12 +1,16 @@
-"""Servers the tests start: a free localhost port, and waiting for Streamlit's health."""
+"""Servers the tests start: a free localhost port, waiting for Streamlit's health, and the
+app itself served by `streamlit run` (stopped after)."""
 
 from __future__ import annotations
 
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
-from typing import Callable
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Callable, Iterator
 
 import pytest
 
@@ -32,3 +36,25 @@ def wait_until_healthy(base: str, proc: subprocess.Popen, output: Callable[[], s
         if proc.poll() is not None or time.monotonic() > deadline:
             pytest.fail(f"{what} did not become healthy:\n{output()[-3000:]}")
         time.sleep(0.3)
+
+
+@contextmanager
+def streamlit_app(root: Path, env: dict[str, str] | None = None) -> Iterator[str]:
+    """`streamlit run app.py` from ``root`` on a free localhost port; yields its base URL
+    once /_stcore/health says ok, and stops the server after."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true"],
+        cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_healthy(base, proc, lambda: proc.stdout.read().decode(errors="replace")
+                           if proc.stdout else "", "streamlit")
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.servers import free_port, wait_until_healthy
+from tests.servers import streamlit_app
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = Path(os.environ.get("SCHEDLAB_SHOTS", "/tmp/schedlab-shots"))
@@ -20,22 +18,8 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def server():
     """`streamlit run app.py` on a free localhost port, once /_stcore/health says ok."""
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_healthy(base, proc, lambda: proc.stdout.read().decode(errors="replace")
-                           if proc.stdout else "", "streamlit")
+    with streamlit_app(ROOT) as base:
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 # the lr values Plotly actually drew (decoded from the figure's binary arrays)

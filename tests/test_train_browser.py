@@ -5,8 +5,6 @@ was typed."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,7 +12,7 @@ import pytest
 from schedlab import parse_schedule
 from schedlab.store import RunStore
 from schedlab.train import TrainConfig
-from tests.servers import free_port, wait_until_healthy
+from tests.servers import streamlit_app
 from tests.test_browser import settle
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,23 +28,8 @@ LAST = 62  # 63 batches of 64 in the 4,000 digits: steps 0..62, logged every 10 
 def server(tmp_path_factory):
     """`streamlit run app.py` with a data directory (so a run store) of its own."""
     data = tmp_path_factory.mktemp("train-browser")
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        env={**os.environ, "SCHEDLAB_DATA": str(data)})
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_healthy(base, proc, lambda: proc.stdout.read().decode(errors="replace")
-                           if proc.stdout else "", "streamlit")
+    with streamlit_app(ROOT, {**os.environ, "SCHEDLAB_DATA": str(data)}) as base:
         yield base, data
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 LIVE = """() => {
