@@ -23,20 +23,18 @@ one Chromium, the measurements alternating between the two so that noise hits bo
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.results import machine, write_section
-from bench.server_bench import ARGS, CHROMIUM, free_port
+from bench.server_bench import ARGS, CHROMIUM, start_app
 
 # the last lr value Plotly drew, or null before the first chart
 LAST_Y = """() => { const p = document.querySelector('.js-plotly-plot');
@@ -81,22 +79,8 @@ class Server:
     """`streamlit run app.py` from ``root`` on a free port."""
 
     def __init__(self, root: Path, name: str) -> None:
-        self.name, self.port = name, free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "SCHEDLAB_DATA": tempfile.mkdtemp(prefix="schedlab-bench-")}
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port",
-             str(self.port), "--server.address", "127.0.0.1", "--server.headless", "true"],
-            cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"{self.base}/_stcore/health", timeout=2):
-                    return
-            except OSError:
-                if time.monotonic() > deadline or self.proc.poll() is not None:
-                    raise SystemExit(f"the {name} server did not start")
-                time.sleep(0.3)
+        self.name = name
+        self.proc, self.base = start_app(root)
 
     def stop(self) -> None:
         self.proc.terminate()

@@ -48,6 +48,29 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def start_app(root: Path, *options: str) -> tuple[subprocess.Popen, str]:
+    """`streamlit run app.py` from ``root`` on a free port, with a data directory of its
+    own and any further ``--server.*`` options; returns it and its base URL once its
+    health endpoint answers (SystemExit if it does not within 90 s)."""
+    port = free_port()
+    env = {**os.environ, "SCHEDLAB_DATA": tempfile.mkdtemp(prefix="schedlab-bench-")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true", *options],
+        cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2):
+                return proc, base
+        except OSError:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                proc.kill()
+                raise SystemExit(f"the server from {root} did not start") from None
+            time.sleep(0.3)
+
+
 def rss(pid: int, field: str = "VmRSS") -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith(field):
@@ -104,27 +127,11 @@ def main() -> None:
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "SCHEDLAB_DATA": tempfile.mkdtemp(prefix="schedlab-bench-")}
-    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-           "--server.address", "127.0.0.1", "--server.headless", "true"]
-    if args.ttl is not None:
-        cmd += ["--server.disconnectedSessionTTL", str(args.ttl)]
     ttl = 120 if args.ttl is None else args.ttl
-    server = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
+    server, base = start_app(ROOT, *(["--server.disconnectedSessionTTL", str(args.ttl)]
+                                     if args.ttl is not None else []))
     links = [session_link(i) for i in range(args.sessions)]
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise SystemExit("the server did not start")
-                time.sleep(0.3)
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
             warm = browser.new_context().new_page()  # the first page loads the modules
