@@ -18,7 +18,7 @@ from schedlab.cost import check_budget, estimate_curve
 from schedlab.curve import check_steps, compute_curve, synthetic_metric
 from schedlab.cyclic import onecycle_total
 from schedlab.errors import ScheduleError
-from schedlab.length import calls_reached
+from schedlab.length import calls_reached, restart_cycle
 from schedlab.params import MAX_COUNT
 from schedlab.schedule import Schedule, SchedulerSpec
 
@@ -205,13 +205,8 @@ def _length(spec: SchedulerSpec, key: str | None) -> int | None:
 
 
 def _restarts(kw: dict, start: int, end: int, unit: str):
-    span, length, at, cycle_start = end - start, kw["T_0"], kw["T_0"], 0
-    if kw["T_mult"] == 1:  # restarts at every multiple of T_0: no need to walk them
-        cycle_start = (span - 1) // length * length if length < span else 0
-    while kw["T_mult"] != 1 and at < span:  # cycles grow geometrically: few passes
-        cycle_start = at
-        length *= kw["T_mult"]
-        at += length
+    span = end - start
+    cycle_start, length = restart_cycle(kw["T_0"], kw["T_mult"], span)
     done = span - cycle_start  # steps of the last cycle that run
     if done < length and done / length < 0.75:
         level = (1 + math.cos(math.pi * (done - 1) / length)) / 2

@@ -50,7 +50,7 @@ def _length(spec: SchedulerSpec, run: int) -> Any:
     if name == "ConstantLR":
         return _WARMUP
     if name == "CosineAnnealingWarmRestarts":
-        return _restart_end(kw["T_0"], kw["T_mult"], run)
+        return sum(restart_cycle(kw["T_0"], kw["T_mult"], run))
     if name == "SequentialLR":
         marks = list(kw["milestones"])
         if marks != sorted(marks):
@@ -68,17 +68,18 @@ def _length(spec: SchedulerSpec, run: int) -> Any:
     return None
 
 
-def _restart_end(t_0: int, t_mult: int, run: int) -> int:
-    """The end of the first restart cycle that ends at or after ``run`` calls."""
-    if t_mult == 1:
-        return -(-run // t_0) * t_0
-    end, length = t_0, t_0
-    for _ in range(_MAX_CYCLES):
-        if end >= run:
+def restart_cycle(t_0: int, t_mult: int, run: int) -> tuple[int, int]:
+    """The restart cycle of CosineAnnealingWarmRestarts that holds call ``run``: where it
+    starts and how long it is (so it ends at or after ``run``)."""
+    if t_mult == 1:  # restarts at every multiple of T_0: no need to walk them
+        return (run - 1) // t_0 * t_0 if t_0 < run else 0, t_0
+    start, length = 0, t_0
+    for _ in range(_MAX_CYCLES):  # cycles grow geometrically: few passes
+        if start + length >= run:
             break
+        start += length
         length *= t_mult
-        end += length
-    return end
+    return start, length
 
 
 def calls_reached(rows: int, last: bool) -> int:
