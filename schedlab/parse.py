@@ -291,6 +291,13 @@ def _lambda(node: ast.expr, src: str, names: _Names, param: str) -> Lambda:
                         "cannot be read)", param=param)
 
 
+def is_loader_length(node: ast.AST) -> bool:
+    """Whether ``node`` is ``len(train_loader)`` (or ``len(self.dataloader)``, ...)."""
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and \
+        node.func.id == "len" and len(node.args) == 1 and not node.keywords and \
+        ast.unparse(node.args[0]).split(".")[-1] in LOADERS
+
+
 class _LoaderLength(ast.NodeTransformer):
     """``len(train_loader)`` becomes the run's steps per epoch, when it is known."""
 
@@ -298,9 +305,7 @@ class _LoaderLength(ast.NodeTransformer):
         self.value, self.src = value, src
 
     def visit_Call(self, call: ast.Call) -> ast.AST:
-        if isinstance(call.func, ast.Name) and call.func.id == "len" and \
-                len(call.args) == 1 and not call.keywords and \
-                ast.unparse(call.args[0]).split(".")[-1] in LOADERS:
+        if is_loader_length(call):
             if self.value is None:
                 raise ScheduleError(f"`{_seg(self.src, call)}` is the run's steps per epoch, "
                                     "unknown here; write the number (e.g. 391)")

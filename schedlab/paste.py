@@ -11,7 +11,7 @@ import textwrap
 
 from schedlab.catalog import OPTIMIZERS
 from schedlab.errors import ScheduleError
-from schedlab.parse import LOADERS, _class_of, parse_schedule
+from schedlab.parse import _class_of, is_loader_length, parse_schedule
 from schedlab.render import optimizer_source, scheduler_source
 from schedlab.schedule import Schedule
 
@@ -50,6 +50,4 @@ def uses_loader_length(text: str) -> bool:
         tree = ast.parse(textwrap.dedent(text or ""))
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return False
-    return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and
-               n.func.id == "len" and len(n.args) == 1 and
-               ast.unparse(n.args[0]).split(".")[-1] in LOADERS for n in ast.walk(tree))
+    return any(is_loader_length(n) for n in ast.walk(tree))
