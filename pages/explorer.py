@@ -10,14 +10,13 @@ from schedlab import ScheduleError
 from schedlab.curve import MAX_STEPS
 from schedlab.forms import whole_number
 from schedlab.horizon import Horizon, MetricSettings
-from schedlab.plot import COLORS, Series, build_figure
 from schedlab.length import fit_horizon
 from schedlab.paste import parse_paste, uses_loader_length
+from schedlab.plot import COLORS, Series, build_figure
 from schedlab.share import MAX_PINNED, ExplorerState, View, pin_label
 from ui import state as session
 from ui.chart import CSV_ROWS, csv_maker, csv_rows, drawn
-from ui.editor import Errors, edit_schedule
-from ui.numbers import number_box
+from ui.editor import Errors, edit_schedule, whole_box
 from ui.page import guarded, setup
 from ui.text import LABEL_LIMIT, plain
 
@@ -137,18 +136,6 @@ def run_controls(state: ExplorerState, gen: int, errors: Errors, plateau: bool
                           key=f"{gen}.plen")
         metric = MetricSettings(metric.seed if seed is None else seed, noise, at, length)
     return horizon, View(x_unit, log_y, momentum), metric
-
-
-def whole_box(label: str, value: int, key: str, errors: Errors, low: int, high: int,
-              help: str | None = None) -> int | None:
-    """A whole-number box; what it holds, or None with the allowed range shown under it."""
-    typed = number_box(label, value, key, help=help)
-    errors.slot(key)
-    try:
-        return whole_number(typed, label, low, high)
-    except ScheduleError as exc:
-        errors.show(key, str(exc))
-        return None
 
 
 def pin(key: str) -> None:

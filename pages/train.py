@@ -9,14 +9,13 @@ from schedlab import SchedlabError, parse_schedule
 from schedlab.data import OFFLINE, assumed_train_size
 from schedlab.errors import StoreError
 from schedlab.examples import example_schedule
-from schedlab.forms import whole_number
 from schedlab.jobs import JobManager
 from schedlab.paste import uses_loader_length
 from schedlab.runs import describe, metrics_table
 from schedlab.schedule import Schedule
 from schedlab.store import FINISHED
 from schedlab.train import DEVICES, TrainConfig, check_run, check_trainable
-from ui.numbers import number_box
+from ui.editor import Errors, whole_box
 from ui.page import guarded, setup
 from ui.text import plain
 from ui.training import ALERT, DASH, SEEN, act, chart, job_manager, live, number, store_problem
@@ -62,20 +61,11 @@ def choose_schedule() -> Schedule | None:
         return None
 
 
-def whole_box(label: str, key: str, low: int, high: int) -> int | None:
-    """A whole-number box that never uses another value than the one typed: what it
-    holds, or None with the allowed range under it."""
-    try:
-        return whole_number(number_box(label, None, key), label, low, high)
-    except SchedlabError as exc:
-        st.error(plain(exc), icon=":material/error:")
-        return None
-
-
 def choose_settings() -> TrainConfig | None:
     a, b = st.columns(2)
+    boxes = Errors()  # a box's message sits under it
     with a:
-        epochs = whole_box("epochs", "train.epochs", 1, 100)
+        epochs = whole_box("epochs", None, "train.epochs", boxes, 1, 100)
     batch = b.selectbox("batch size", BATCHES, key="train.batch")
     model = a.segmented_control("model", ["cnn", "mlp"], required=True,
                                 key="train.model", help="cnn: the tutorial CNN; mlp: faster")
@@ -89,8 +79,9 @@ def choose_settings() -> TrainConfig | None:
                        help=f"auto: MNIST, downloaded once; where that is impossible, the "
                             f"{OFFLINE}, and the run says so")
     with st.expander("More"):
-        seed = whole_box("seed", "train.seed", 0, 2**32 - 1)
-        log_every = whole_box("log every (optimizer steps)", "train.log", 1, 1000)
+        seed = whole_box("seed", None, "train.seed", boxes, 0, 2**32 - 1)
+        log_every = whole_box("log every (optimizer steps)", None, "train.log", boxes, 1,
+                              1000)
     if None in (epochs, seed, log_every):
         return None  # the box says what is allowed
     try:

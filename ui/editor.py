@@ -47,6 +47,19 @@ class Errors:
         (self.slots.get(key) or st).error(plain(message), icon=":material/error:")
 
 
+def whole_box(label: str, value: int | None, key: str, errors: Errors, low: int, high: int,
+              help: str | None = None, name: str | None = None) -> int | None:
+    """A whole-number box: what it holds, or None with the allowed range shown under it
+    (``name``: what the message calls it, if not its label)."""
+    typed = number_box(label, value, key, help=help)
+    errors.slot(key)
+    try:
+        return whole_number(typed, name or label, low, high)
+    except ScheduleError as exc:
+        errors.show(key, str(exc))
+        return None
+
+
 def scheduler_label(name: str) -> str:
     return f"{name}  ·  {SCHEDULERS[name].family}"
 
@@ -154,14 +167,12 @@ def _phases(name: str, spec: SchedulerSpec, gen: int, errors: Errors, groups: in
                 with top[1]:
                     default = marks[i - 1] if i - 1 < len(marks) else (marks[-1] + 10 if marks
                                                                         else 10)
-                    key = f"{gen}.ph{i}.start"
-                    typed = number_box("starts at scheduler step", default, key)
-                    errors.slot(key)
-                    try:
-                        starts.append(whole_number(typed, "a phase's start", 0, MAX_COUNT))
-                    except ScheduleError as exc:
-                        errors.show(key, str(exc))
+                    begin = whole_box("starts at scheduler step", default, f"{gen}.ph{i}.start",
+                                      errors, 0, MAX_COUNT, name="a phase's start")
+                    if begin is None:
                         ok = False
+                    else:
+                        starts.append(begin)
             lo = 0 if i == 0 else (starts[-1] if starts else 0)
             hi = marks[i] if name == "SequentialLR" and i < len(marks) else run_steps
             span = max(1, min(hi, run_steps) - lo) if name == "SequentialLR" else run_steps
@@ -233,15 +244,10 @@ def _extra_groups(typed: Any, count: int) -> int:
 
 def _groups(current: OptimizerSpec, gen: int, errors: Errors) -> tuple[dict, ...] | None:
     existing = list(current.groups or ())
-    key = f"{gen}.opt.extra"
-    typed = number_box("extra param groups", max(0, len(existing) - 1), key,
-                       help="e.g. a head trained with a larger lr than the backbone "
-                            f"(up to {MAX_EXTRA_GROUPS})")
-    errors.slot(key)
-    try:
-        extra = whole_number(typed, "extra param groups", 0, MAX_EXTRA_GROUPS)
-    except ScheduleError as exc:
-        errors.show(key, str(exc))
+    extra = whole_box("extra param groups", max(0, len(existing) - 1), f"{gen}.opt.extra",
+                      errors, 0, MAX_EXTRA_GROUPS, help="e.g. a head trained with a larger "
+                      f"lr than the backbone (up to {MAX_EXTRA_GROUPS})")
+    if extra is None:  # the box says why; the schedule's own groups meanwhile
         extra = max(0, len(existing) - 1)
     if not extra:
         return None
