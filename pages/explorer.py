@@ -8,87 +8,17 @@ import streamlit as st
 
 from schedlab import ScheduleError
 from schedlab.curve import MAX_STEPS
-from schedlab.forms import whole_number
 from schedlab.horizon import Horizon, MetricSettings
-from schedlab.length import fit_horizon
-from schedlab.paste import parse_paste, uses_loader_length
 from schedlab.plot import COLORS, Series, build_figure
 from schedlab.share import MAX_PINNED, ExplorerState, View, pin_label
 from ui import state as session
 from ui.chart import CSV_ROWS, csv_maker, csv_rows, drawn
 from ui.editor import Errors, edit_schedule, whole_box
 from ui.page import guarded, setup
+from ui.pastebox import paste_box
 from ui.text import LABEL_LIMIT, plain
 
-PASTE_ERROR, PIN_ERROR = "explorer.paste_error", "explorer.pin_error"
-PASTE_NOTE, PIN_NOTE = "explorer.paste_note", "explorer.pin_note"
-
-
-def apply_paste(key: str) -> None:
-    """Adopt the pasted code, drawn over its own length when it has one."""
-    state, text = session.load(), st.session_state.get(key, "")
-    st.session_state[PASTE_NOTE] = None
-    try:  # the run as its boxes hold it now: a value typed just before Apply counts
-        run = typed_run(state)
-        schedule, has_scheduler = parse_paste(text, state.schedule, run.steps_per_epoch)
-    except ScheduleError as exc:  # shown while this text stays in the box
-        st.session_state[PASTE_ERROR] = (key, text, str(exc))
-        return
-    counted = uses_loader_length(text)
-    horizon, fitted = run, None
-    if has_scheduler:  # an optimizer alone changes neither the scheduler nor the run
-        horizon, fitted = fit_horizon(schedule.scheduler, run, in_batches=counted)
-    notes = [f"len(train_loader) is read as the run's steps per epoch "
-             f"({run.steps_per_epoch:,})."] if counted else []
-    try:
-        session.reset_to(replace(state, schedule=schedule, horizon=horizon))
-        notes += [fitted] if fitted else []
-    except ScheduleError as exc:  # e.g. too costly to draw whole, or with the pins
-        try:
-            session.reset_to(replace(state, schedule=schedule, horizon=run))
-            notes.append(f"Not drawn over its own length: {exc}.")
-        except ScheduleError as again:
-            st.session_state[PASTE_ERROR] = (key, text, str(again))
-            return
-    st.session_state[PASTE_ERROR] = None
-    if notes:  # shown while the run and the schedule are the ones it speaks of
-        st.session_state[PASTE_NOTE] = (note_key(session.load()), " ".join(notes))
-
-
-def typed_run(state: ExplorerState) -> Horizon:
-    """The run the Run boxes hold now (a callback runs before the page reads them)."""
-    gen, h = session.generation(), state.horizon
-    try:
-        return Horizon(
-            whole_number(st.session_state.get(f"{gen}.epochs", h.epochs), "epochs", 1,
-                         MAX_STEPS),
-            whole_number(st.session_state.get(f"{gen}.spe", h.steps_per_epoch),
-                         "steps per epoch", 1, MAX_STEPS),
-            st.session_state.get(f"{gen}.per") or h.step_per)
-    except ScheduleError as exc:
-        raise ScheduleError(f"the Run boxes hold a value that is not allowed ({exc}); fix "
-                            "them, then Apply") from None
-
-
-def note_key(state: ExplorerState) -> tuple:
-    return session.generation(), state.horizon, state.schedule.scheduler.bound()
-
-
-def paste_box(state: ExplorerState) -> None:
-    key = f"paste.{hash(state.schedule)}"
-    failed = st.session_state.get(PASTE_ERROR)
-    failed = failed if failed and failed[:2] == (key, st.session_state.get(key)) else None
-    with st.expander("Paste your code", expanded=bool(failed)):
-        st.text_area("Optimizer and scheduler lines, as in your training script",
-                     value=state.schedule.to_code(), height=170, key=key,
-                     help="Several lines are fine: named warmup/cosine parts, imports and "
-                          "scheduler.step() are understood or ignored. Nothing is executed.")
-        st.button("Apply", on_click=apply_paste, args=(key,), type="primary", key="paste.apply")
-        if failed:
-            st.error(plain(failed[2]), icon=":material/error:")
-    note = st.session_state.get(PASTE_NOTE)  # what Apply changed beside the schedule
-    if note and note[0] == note_key(state):
-        st.info(plain(note[1]), icon=":material/straighten:")
+PIN_ERROR, PIN_NOTE = "explorer.pin_error", "explorer.pin_note"
 
 
 def run_controls(state: ExplorerState, gen: int, errors: Errors, plateau: bool
