@@ -33,7 +33,7 @@ from torch import nn
 from schedlab.catalog import OPTIMIZERS, UNTRAINABLE_OPTIONS
 from schedlab.checks import check_schedule
 from schedlab.data import Digits, load_digits
-from schedlab.errors import ConfigError, ScheduleError
+from schedlab.errors import ConfigError, SchedlabError, ScheduleError
 from schedlab.model import build_model, param_groups
 from schedlab.oracle import build_optimizer, build_scheduler, read_momenta
 from schedlab.schedule import Schedule
@@ -46,7 +46,7 @@ EVAL_BATCH = 1000
 def describe_error(exc: BaseException) -> str:
     """A run's failure in one line: a user's mistake in its own words, anything else with
     its type, and where ``train`` raised it part-way, the step it stopped at."""
-    if isinstance(exc, ValueError) and type(exc).__module__.startswith("schedlab"):
+    if isinstance(exc, SchedlabError):
         text = str(exc)
     else:
         text = f"unexpected error: {type(exc).__name__}: {exc}"
@@ -111,18 +111,24 @@ def _tensors(digits: Digits, device: torch.device) -> tuple[torch.Tensor, ...]:
             images(digits.test_x), torch.from_numpy(digits.test_y).to(device))
 
 
+def stepped_per(schedule: Schedule, config: TrainConfig) -> str:
+    """Where the loop calls ``scheduler.step()``: "epoch" or "batch" (ReduceLROnPlateau is
+    always stepped once per epoch, with the test loss)."""
+    plateau = schedule.scheduler.name == "ReduceLROnPlateau"
+    return "epoch" if config.step_per == "epoch" or plateau else "batch"
+
+
 def scheduler_steps(schedule: Schedule, config: TrainConfig, batches_per_epoch: int) -> int:
     """How many values the scheduler takes in this run (rows of its curve)."""
-    per_epoch = config.step_per == "epoch" or schedule.scheduler.name == "ReduceLROnPlateau"
+    per_epoch = stepped_per(schedule, config) == "epoch"
     return config.epochs if per_epoch else config.epochs * batches_per_epoch
 
 
 def check_run(schedule: Schedule, config: TrainConfig, batches_per_epoch: int) -> list:
     """The sanity check of this run (``schedlab.checks.check_schedule``: its findings,
     errors first); raises ScheduleError with the first error's message and fix."""
-    per_epoch = config.step_per == "epoch" or schedule.scheduler.name == "ReduceLROnPlateau"
     findings = check_schedule(schedule, scheduler_steps(schedule, config, batches_per_epoch),
-                              batches_per_epoch, "epoch" if per_epoch else "batch")
+                              batches_per_epoch, stepped_per(schedule, config))
     for finding in findings:
         if finding.severity == "error":
             raise ScheduleError(f"{finding.message} {finding.fix}")
@@ -178,7 +184,8 @@ def _loop(schedule: Schedule, config: TrainConfig, stop: Callable[[], bool], run
           scheduler: Any, batches: int, began: float,
           state: dict[str, int]) -> Iterator[dict[str, Any]]:
     """The epochs and batches of ``train``."""
-    plateau = schedule.scheduler.name == "ReduceLROnPlateau"
+    plateau = schedule.scheduler.name == "ReduceLROnPlateau"  # stepped with the test loss
+    per_batch = stepped_per(schedule, config) == "batch"
     key = OPTIMIZERS[schedule.optimizer.name].momentum
     model, optimizer, digits = run.model, run.optimizer, run.digits
     last = config.epochs * batches - 1
@@ -203,7 +210,7 @@ def _loop(schedule: Schedule, config: TrainConfig, stop: Callable[[], bool], run
             loss, moved = run.batch(order[b * config.batch_size:(b + 1) * config.batch_size])
             if moved:
                 yield {"event": "notice", "message": moved}
-            if config.step_per == "batch" and not plateau:
+            if per_batch:
                 scheduler.step()
             window += loss
             window_n += 1
@@ -219,7 +226,7 @@ def _loop(schedule: Schedule, config: TrainConfig, stop: Callable[[], bool], run
         last_lr = lrs[0]
         if plateau:
             scheduler.step(test_loss)
-        elif config.step_per == "epoch":
+        elif not per_batch:
             scheduler.step()
         yield {"event": "epoch", "epoch": epoch, "train_loss": epoch_loss / batches,
                "test_loss": test_loss, "test_acc": acc, "lr": last_lr,
