@@ -14,7 +14,8 @@ from schedlab.paste import uses_loader_length
 from schedlab.runs import describe, metrics_table
 from schedlab.schedule import Schedule
 from schedlab.store import FINISHED
-from schedlab.train import DEVICES, TrainConfig, check_run, check_trainable
+from schedlab.train import (DEVICES, TrainConfig, batches_per_epoch, check_run,
+                            check_trainable)
 from ui.editor import Errors, whole_box
 from ui.page import guarded, setup
 from ui.text import plain
@@ -49,7 +50,8 @@ def choose_schedule() -> Schedule | None:
         return schedule
     text = st.text_area("Optimizer and scheduler lines", key="train.code", height=130)
     size, _ = assumed_train_size(st.session_state.get("train.data", "auto"))
-    per_epoch = -(-size // int(st.session_state.get("train.batch") or 64)) if size else None
+    per_epoch = batches_per_epoch(size, int(st.session_state.get("train.batch") or 64)) \
+        if size else None
     try:
         schedule = parse_schedule(text, steps_per_epoch=per_epoch)
         if per_epoch and uses_loader_length(text):
@@ -103,7 +105,7 @@ def precheck(schedule: Schedule, config: TrainConfig) -> bool:
     if size is None:
         st.caption(plain(f"The schedule is checked against {data} once the run starts."))
         return True
-    batches = -(-size // config.batch_size)
+    batches = batches_per_epoch(size, config.batch_size)
     run = (f"this run: {config.epochs} epochs x {batches} batches of {config.batch_size}, "
            f"{data}")
     try:

@@ -21,7 +21,6 @@ step being taken, from 1; the run's steps), which ``describe_error`` states.
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import asdict, dataclass
 from typing import Any, Callable, Iterator
@@ -111,6 +110,11 @@ def _tensors(digits: Digits, device: torch.device) -> tuple[torch.Tensor, ...]:
             images(digits.test_x), torch.from_numpy(digits.test_y).to(device))
 
 
+def batches_per_epoch(train_size: int, batch_size: int) -> int:
+    """Optimizer steps in an epoch: the last batch may be short."""
+    return -(-train_size // batch_size)
+
+
 def stepped_per(schedule: Schedule, config: TrainConfig) -> str:
     """Where the loop calls ``scheduler.step()``: "epoch" or "batch" (ReduceLROnPlateau is
     always stepped once per epoch, with the test loss)."""
@@ -158,7 +162,7 @@ def train(schedule: Schedule, config: TrainConfig,
     torch.manual_seed(config.seed)
     device, notice = pick_device(config.device)
     digits = load_digits(config.data)
-    batches = math.ceil(len(digits.train_x) / config.batch_size)
+    batches = batches_per_epoch(len(digits.train_x), config.batch_size)
     check_run(schedule, config, batches)  # e.g. OneCycleLR too short: torch would crash
     model = build_model(config.model).to(device)
     if config.model == "cnn" and device.type in ("cpu", "cuda"):
