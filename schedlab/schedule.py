@@ -137,14 +137,16 @@ class SchedulerSpec:
         """Schedulers in this one, itself and the nested ones."""
         return 1 + sum(c.count for c in self.children)
 
-    def check(self, groups: int) -> int:
-        """Check what depends on the optimizer's ``groups`` (one value or lambda per
-        group); return the number of schedulers. Changes nothing."""
+    def check(self, groups: int) -> None:
+        """Check what depends on the optimizer's ``groups`` (a list with one value or
+        lambda per group must have as many); the rest was checked when the spec was made.
+        Changes nothing."""
         known = _known(self.name)
         for key, value in self.kwargs.items():
-            if key != "schedulers":
+            if known[key].per_group:
                 check_argument(known[key], value, self.name, groups)
-        return 1 + sum(child.check(groups) for child in self.children)
+        for child in self.children:
+            child.check(groups)
 
     def label(self) -> str:
         """A short human-readable name, e.g. ``StepLR(step_size=30, gamma=0.1)``."""
