@@ -149,6 +149,9 @@ def _layout(rows: int, metric_panel: bool) -> dict:
 
 
 _AXES = {"lr": ("x", "y"), "momentum": ("x", "y2"), "metric": ("x2", "y3")}
+# Fixed room for the axes' labels (lr ticks down to 8 decimals, the axis titles): Plotly's
+# automatic margins redraw the whole chart a second time on every update (~20 ms).
+MARGIN = {"l": 90, "r": 60, "t": 50, "b": 50}
 
 
 def build_figure(series: list[Series], events: list[tuple] = (), *,
@@ -196,10 +199,26 @@ def build_figure(series: list[Series], events: list[tuple] = (), *,
                                 tickmode="linear", tick0=0, dtick=0.2)  # in [0, 1]
     if metric_panel:
         layout["yaxis3"]["title"] = {"text": "metric"}
+    flat = _flat_lr(data)
+    if flat is not None and not log_y:  # Plotly would centre it on a range of +-1
+        layout["yaxis"]["range"] = [-0.1, 1] if flat == 0 else sorted((0, 1.25 * flat))
+    for name in [k for k in layout if k.startswith(("xaxis", "yaxis"))]:
+        layout[name]["automargin"] = False  # the margins below fit the labels: no relayout
     layout.update(shapes=shapes, annotations=notes, height=560 if metric_panel else 440,
-                  hovermode="x unified", margin={"l": 10, "r": 10, "t": 30, "b": 10},
+                  hovermode="x unified", margin=MARGIN,
                   legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0})
     return go.Figure(data=data, layout=layout, _validate=False)
+
+
+def _flat_lr(data: list[dict]) -> float | None:
+    """The one value of every point on the lr axis, or None when they differ (or there are
+    none). Plotly draws a flat line in the middle of a +-1 range: an lr of 0.001 would
+    read as 0."""
+    ys = [t["y"] for t in data if t["yaxis"] == "y" and len(t["y"])]
+    if not ys:
+        return None
+    y = np.concatenate(ys).astype(float)
+    return float(y[0]) if np.isfinite(y[0]) and (y == y[0]).all() else None
 
 
 def _length(s: Series) -> int:

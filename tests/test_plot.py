@@ -84,3 +84,24 @@ def test_sixteen_groups_get_sixteen_colours() -> None:
     from schedlab.plot import COLORS
 
     assert len(set(COLORS[:16])) == 16
+
+
+@pytest.mark.parametrize("lr, low, high", [(0.001, 0.0, 0.001), (5.0, 0.0, 5.0)])
+def test_a_flat_lr_is_drawn_at_its_value_not_at_zero(lr: float, low: float, high: float
+                                                     ) -> None:
+    """Plotly centres a constant line on a range of +-1: Adam's lr=0.001 under a
+    ReduceLROnPlateau that never reduces would sit on the 0 tick, reading as lr 0."""
+    horizon = Horizon(epochs=20, steps_per_epoch=10, step_per="epoch")
+    s = parse_schedule("ReduceLROnPlateau(optimizer, patience=2)", f"Adam(params, lr={lr})")
+    table, _ = run_curve(s, horizon)
+    y_range = build_figure(curve_series(table, horizon, "current", 0)).layout.yaxis.range
+    assert y_range is not None and y_range[0] <= low and high < y_range[1] <= 1.5 * high
+    assert build_figure(curve_series(table, horizon, "current", 0),
+                        log_y=True).layout.yaxis.range is None  # a log axis shows decades
+
+
+def test_a_changing_lr_keeps_plotlys_range() -> None:
+    horizon = Horizon(epochs=20, steps_per_epoch=10, step_per="epoch")
+    table, _ = run_curve(parse_schedule("StepLR(optimizer, 5)", "Adam(params, lr=0.001)"),
+                         horizon)
+    assert build_figure(curve_series(table, horizon, "current", 0)).layout.yaxis.range is None
