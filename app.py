@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from schedlab.catalog import SCHEDULERS
+from schedlab.spec.catalog import SCHEDULERS
 from ui.page import setup
 
 setup("Home")

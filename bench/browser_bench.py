@@ -52,22 +52,27 @@ WATCH = """want => { const w = window.__w = {t0: null, t1: null, want};
 DONE = "() => window.__w && window.__w.t1 !== null && window.__w.t0 !== null"
 
 
-# measured by hand on 2026-11-24 (timed reruns, Chromium's long tasks): not redone by a run
+# measured by hand on 2026-11-24 (timed reruns, Chromium's CPU profile): not redone by a run
 NOTE = (
-    "Where the time goes (measured on the new tree, 1M steps): the chart's JSON went from"
-    ' 121 KB to 6 KB and building the figure from 20-30 ms to 2 ms, but a gamma change '
-    'still reruns the whole page (about 90 ms of Python, about 70 ms of it computing the '
-    'new 1M-step curve with the allocator tuned for memory), and Chromium spends 60-140 '
-    'ms in one task re-rendering the page and Plotly (software rendering, the same two '
-    "cores). A first visit also fetches and compiles Plotly's 4.7 MB bundle (a 0.8-1.2 s "
-    'task). The targets are not met: see the table.')
+    "Where the time goes (measured by hand on the new tree): the chart's JSON went from 121 "
+    "KB to 6 KB and building the figure from 20-30 ms to 2 ms; the page's Python takes "
+    "15-65 ms of a 100k redraw (about 25 ms more at 1M, computing the curve). The rest is "
+    "Chromium's main thread on the same two cores: per change about 120 ms of React "
+    "re-rendering the page's ~75 elements (every element is sent again on a rerun, the "
+    "chart after the ~35 of the editor), about 40 ms of Plotly (60 ms before the axes' "
+    "margins were fixed: an automatic margin laid the chart out twice) and about 50 ms of "
+    "style, layout and paint in software. A first visit, even from the browser's cache, "
+    "spends about 550 ms before Streamlit's socket opens and a 700 ms task evaluating "
+    "Plotly's 4.7 MB bundle, so 1.5 s is out of reach with Plotly. Ten sessions share one "
+    "Chromium and the server on two cores: ten redraws are about 1.5 s of browser CPU "
+    "alone. The targets are not met: see the table.")
 
 
 def link(steps: int, gamma: float, i: int = 0) -> str:
     """A share link: StepLR with ten decays over ``steps`` optimizer steps, per batch."""
     from schedlab import parse_schedule
-    from schedlab.horizon import Horizon
-    from schedlab.share import ExplorerState
+    from schedlab.present.share import ExplorerState
+    from schedlab.spec.horizon import Horizon
 
     schedule = parse_schedule(f"StepLR(optimizer, step_size={steps // 10 + i}, gamma={gamma})",
                               "SGD(params, lr=0.1, momentum=0.9)")

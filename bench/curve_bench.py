@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.results import machine, write_section  # noqa: E402
 from schedlab import compute_curve, parse_schedule, synthetic_metric  # noqa: E402
-from schedlab.oracle import build_torch  # noqa: E402
+from schedlab.engine.oracle import build_torch  # noqa: E402
 
 SIZES = (1_000, 100_000, 1_000_000)
 OPT = "SGD(model.parameters(), lr=0.1, momentum=0.9)"

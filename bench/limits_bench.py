@@ -88,8 +88,8 @@ _CHILD = r'''
 import json, resource, statistics, sys, time
 sys.path.insert(0, {root!r})
 from schedlab import parse_schedule, compute_curve
-from schedlab.schedule import Schedule
-from schedlab.cost import estimate_curve
+from schedlab.spec.schedule import Schedule
+from schedlab.engine.cost import estimate_curve
 case = json.loads(sys.argv[1])
 s = Schedule.from_json(case["schedule"])
 compute_curve(s, min(case["steps"], 1000))  # warm: imports, first calls
@@ -110,8 +110,8 @@ print(json.dumps({{"seconds": statistics.median(times), "max": max(times),
 
 def largest_accepted(schedule, budget_seconds: float) -> int:
     """The most steps (up to MAX_STEPS) whose estimate fits the budget."""
-    from schedlab.cost import BUDGET_SECONDS, MAX_CELLS, estimate_curve
-    from schedlab.curve import MAX_STEPS
+    from schedlab.engine.cost import BUDGET_SECONDS, MAX_CELLS, estimate_curve
+    from schedlab.spec.horizon import MAX_STEPS
 
     lo, hi = 1, MAX_STEPS
     limit = min(budget_seconds, BUDGET_SECONDS)
@@ -189,7 +189,7 @@ def page_table(repeats: int) -> list[str]:
 
 def _time(schedule, steps: int, engine: str = "auto", repeats: int = 3) -> float:
     from schedlab import compute_curve
-    from schedlab.cost import BUDGET_SECONDS
+    from schedlab.engine.cost import BUDGET_SECONDS
 
     compute_curve(schedule, min(steps, 1000), engine=engine)
     times = []
@@ -202,13 +202,13 @@ def _time(schedule, steps: int, engine: str = "auto", repeats: int = 3) -> float
 
 
 def calibrate() -> None:
-    """Measure each unit cost of schedlab.cost on this machine and print them (seconds)."""
+    """Measure each unit cost of schedlab.engine.cost on this machine and print them (seconds)."""
     import numpy as np
 
-    import schedlab.cost
+    import schedlab.engine.cost
     from schedlab import parse_schedule
 
-    schedlab.cost.BUDGET_SECONDS = 1e9  # measure beyond the budget
+    schedlab.engine.cost.BUDGET_SECONDS = 1e9  # measure beyond the budget
 
     def sched(code: str, opt: str = SGD):
         return parse_schedule(code, opt)
@@ -283,7 +283,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="one repeat per case")
     parser.add_argument("--calibrate", action="store_true",
-                        help="measure the unit costs of schedlab.cost and print them")
+                        help="measure the unit costs of schedlab.engine.cost and print them")
     args = parser.parse_args()
     if args.calibrate:
         calibrate()

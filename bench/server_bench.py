@@ -81,9 +81,9 @@ def rss(pid: int, field: str = "VmRSS") -> int:
 def session_link(i: int) -> str:
     """A page at the budget: a 10M-step curve and six compared schedules, unique to i."""
     from schedlab import parse_schedule
-    from schedlab.cost import check_page, estimate_curve
-    from schedlab.horizon import Horizon
-    from schedlab.share import ExplorerState
+    from schedlab.engine.cost import check_page, estimate_curve
+    from schedlab.present.share import ExplorerState
+    from schedlab.spec.horizon import Horizon
 
     base = ExplorerState(parse_schedule(f"StepLR(optimizer, {30 + i}, gamma={0.5 + i / 100})",
                                         "SGD(params, lr=0.1, momentum=0.9)"),

@@ -3,7 +3,7 @@
 * reference: the tutorial way: a per-sample Dataset converting each image to a normalized
   float tensor (ToTensor/Normalize style), a DataLoader with batch 64, the same CNN,
   optimizer and scheduler;
-* ours: ``schedlab.train.train`` (data on the device once, batches sliced there);
+* ours: ``schedlab.training.loop.train`` (data on the device once, batches sliced there);
 * limit: the same model's forward + backward + step on batches prepared in memory
   beforehand, nothing else in the loop (in the faster of the two memory layouts);
 * streaming: ours with every event written to a real SQLite run store, against ours with
@@ -39,12 +39,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.results import machine, write_section  # noqa: E402
 from schedlab import parse_schedule  # noqa: E402
-from schedlab.data import load_digits  # noqa: E402
-from schedlab.jobs import JobManager, worker_env  # noqa: E402
-from schedlab.model import CNN  # noqa: E402
-from schedlab.oracle import build_optimizer, build_scheduler  # noqa: E402
-from schedlab.store import RunStore  # noqa: E402
-from schedlab.train import MEAN, STD, TrainConfig, train  # noqa: E402
+from schedlab.engine.oracle import build_optimizer, build_scheduler  # noqa: E402
+from schedlab.jobs.manager import JobManager, worker_env  # noqa: E402
+from schedlab.jobs.store import RunStore  # noqa: E402
+from schedlab.training.data import load_digits  # noqa: E402
+from schedlab.training.loop import MEAN, STD, TrainConfig, train  # noqa: E402
+from schedlab.training.models import CNN  # noqa: E402
 
 BATCH = 64
 OPT = "SGD(params, lr=0.05, momentum=0.9)"
@@ -164,7 +164,7 @@ THREAD_EPOCHS = 3  # timed epochs per run (after one untimed)
 def one_run(epochs: int) -> None:
     """In a worker-like process: warm up, say "ready", wait for "go" on stdin, then print
     the median samples/s of ``epochs`` epochs as JSON."""
-    from schedlab.worker import limit_threads
+    from schedlab.jobs.worker import limit_threads
 
     if "SCHEDLAB_WORKER_THREADS" in os.environ:  # the new setting, as a worker applies it
         limit_threads()

@@ -23,8 +23,8 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from bench.results import machine, write_section  # noqa: E402
 from schedlab import parse_schedule  # noqa: E402
-from schedlab.horizon import Horizon  # noqa: E402
-from schedlab.share import ExplorerState  # noqa: E402
+from schedlab.present.share import ExplorerState  # noqa: E402
+from schedlab.spec.horizon import Horizon  # noqa: E402
 
 SIZES = (1_000, 100_000, 1_000_000)
 REPEATS = 7

@@ -7,10 +7,9 @@ from dataclasses import replace
 import streamlit as st
 
 from schedlab import ScheduleError
-from schedlab.curve import MAX_STEPS
-from schedlab.horizon import Horizon, MetricSettings
-from schedlab.plot import COLORS, Series, build_figure
-from schedlab.share import MAX_PINNED, ExplorerState, View, pin_label
+from schedlab.present.plot import COLORS, Series, build_figure
+from schedlab.present.share import MAX_PINNED, ExplorerState, View, pin_label
+from schedlab.spec.horizon import MAX_STEPS, Horizon, MetricSettings
 from ui import state as session
 from ui.chart import CSV_ROWS, csv_maker, csv_rows, drawn
 from ui.editor import Errors, edit_schedule, whole_box

@@ -6,20 +6,35 @@ import pandas as pd
 import streamlit as st
 
 from schedlab import SchedlabError, parse_schedule
-from schedlab.data import OFFLINE, assumed_train_size
 from schedlab.errors import StoreError
-from schedlab.examples import example_schedule
-from schedlab.jobs import JobManager
-from schedlab.paste import uses_loader_length
-from schedlab.runs import describe, metrics_table
-from schedlab.schedule import Schedule
-from schedlab.store import FINISHED
-from schedlab.train import (DEVICES, TrainConfig, batches_per_epoch, check_run,
-                            check_trainable)
+from schedlab.jobs.manager import JobManager
+from schedlab.jobs.store import FINISHED
+from schedlab.present.runs import describe, metrics_table
+from schedlab.source.paste import uses_loader_length
+from schedlab.spec.examples import example_schedule
+from schedlab.spec.schedule import Schedule
+from schedlab.training.data import OFFLINE, assumed_train_size
+from schedlab.training.loop import (
+    DEVICES,
+    TrainConfig,
+    batches_per_epoch,
+    check_run,
+    check_trainable,
+)
 from ui.editor import Errors, whole_box
 from ui.page import guarded, setup
 from ui.text import plain
-from ui.training import ALERT, DASH, SEEN, act, chart, job_manager, live, number, store_problem
+from ui.training import (
+    ALERT,
+    DASH,
+    SEEN,
+    act,
+    chart,
+    job_manager,
+    live,
+    number,
+    store_problem,
+)
 from ui.trainsettings import BATCHES, remember, restore
 
 SELECTED, ACTIVE = "train.selected", "train.active"

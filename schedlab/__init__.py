@@ -21,14 +21,14 @@ import importlib
 from typing import Any
 
 _HOMES = {
-    "parse_schedule": "schedlab.parse", "compute_curve": "schedlab.curve",
-    "synthetic_metric": "schedlab.curve", "MAX_STEPS": "schedlab.curve",
-    "check_schedule": "schedlab.checks", "Finding": "schedlab.checks",
+    "parse_schedule": "schedlab.source.parse", "compute_curve": "schedlab.engine.curve",
+    "synthetic_metric": "schedlab.spec.horizon", "MAX_STEPS": "schedlab.spec.horizon",
+    "check_schedule": "schedlab.analysis.checks", "Finding": "schedlab.analysis.checks",
     "ScheduleError": "schedlab.errors", "SchedlabError": "schedlab.errors",
     "ConfigError": "schedlab.errors", "LinkError": "schedlab.errors",
-    "DataError": "schedlab.errors", "Lambda": "schedlab.lambdas",
-    "OptimizerSpec": "schedlab.schedule", "Schedule": "schedlab.schedule",
-    "SchedulerSpec": "schedlab.schedule",
+    "DataError": "schedlab.errors", "Lambda": "schedlab.spec.lambdas",
+    "OptimizerSpec": "schedlab.spec.schedule", "Schedule": "schedlab.spec.schedule",
+    "SchedulerSpec": "schedlab.spec.schedule",
 }
 
 __all__ = sorted([*_HOMES, "catalog"])
@@ -37,7 +37,7 @@ __version__ = "0.1.0"
 
 def __getattr__(name: str) -> Any:
     if name == "catalog":
-        return importlib.import_module("schedlab.catalog")
+        return importlib.import_module("schedlab.spec.catalog")
     if name not in _HOMES:
         raise AttributeError(f"module 'schedlab' has no attribute {name!r}")
     value = getattr(importlib.import_module(_HOMES[name]), name)

@@ -8,8 +8,8 @@ import time
 from pathlib import Path
 
 from schedlab import parse_schedule
-from schedlab.store import RunStore
-from schedlab.train import TrainConfig
+from schedlab.jobs.store import RunStore
+from schedlab.training.loop import TrainConfig
 
 SCHEDULE = parse_schedule("CosineAnnealingLR(optimizer, T_max=100)")
 QUICK = TrainConfig(epochs=1, model="mlp", data="offline", batch_size=500, log_every=1)

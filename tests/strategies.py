@@ -8,8 +8,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from schedlab.lambdas import Lambda
-from schedlab.schedule import OptimizerSpec, Schedule, SchedulerSpec
+from schedlab.spec.lambdas import Lambda
+from schedlab.spec.schedule import OptimizerSpec, Schedule, SchedulerSpec
 
 
 @dataclass

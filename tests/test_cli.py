@@ -55,7 +55,7 @@ def test_json_rows() -> None:
     ([], "required"),
 ])
 def test_bad_input_exits_2_with_one_line(args: list, message: str, capsys) -> None:
-    from schedlab.__main__ import main
+    from schedlab.cli import main
 
     try:
         code = main(args)

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from schedlab import __main__ as cli
+from schedlab import cli
 from schedlab.errors import StoreError
 
 S = ["--scheduler", "StepLR(optimizer, step_size=5)"]
@@ -136,12 +136,12 @@ def test_a_new_store_is_accepted_and_the_worker_ends_with_its_parent(tmp_path) -
 ])
 def test_store_failures_inside_the_worker_are_one_line(error, phrase, tmp_path, monkeypatch,
                                                        capsys) -> None:
-    import schedlab.worker
+    import schedlab.jobs.worker
 
     def serve(db, parent):
         raise error
 
-    monkeypatch.setattr(schedlab.worker, "serve", serve)
+    monkeypatch.setattr(schedlab.jobs.worker, "serve", serve)
     assert cli.main(["worker", "--db", str(tmp_path / "runs.sqlite3")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("schedlab: error:") and phrase in err[0]

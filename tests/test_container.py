@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.app.test_browser import CHART_Y
 from tests.servers import free_port, wait_until_healthy
-from tests.test_browser import CHART_Y
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.slow

@@ -7,7 +7,8 @@ import doctest
 import pytest
 
 import schedlab
-from schedlab import curve, parse
+from schedlab.engine import curve
+from schedlab.source import parse
 
 
 @pytest.mark.parametrize("module", [curve, parse])

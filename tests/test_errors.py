@@ -8,7 +8,7 @@ from schedlab import ConfigError, DataError, LinkError, SchedlabError, ScheduleE
 
 
 def test_training_settings_are_config_errors_not_schedule_errors() -> None:
-    from schedlab.train import TrainConfig
+    from schedlab.training.loop import TrainConfig
 
     with pytest.raises(ConfigError, match="epochs must be a whole number") as caught:
         TrainConfig(epochs=0)
@@ -22,7 +22,7 @@ def test_a_bad_link_is_a_link_error_and_still_a_schedule_error() -> None:
     import json
     import zlib
 
-    from schedlab.share import ExplorerState
+    from schedlab.present.share import ExplorerState
 
     with pytest.raises(LinkError, match="damaged"):
         ExplorerState.decode("%%%")
@@ -40,7 +40,7 @@ def test_every_kind_is_a_schedlab_error() -> None:
 
 
 def test_data_problems_are_data_errors() -> None:
-    from schedlab.data import load_digits
+    from schedlab.training.data import load_digits
 
     with pytest.raises(DataError, match="no such directory"):
         load_digits("/nonexistent/mnist")

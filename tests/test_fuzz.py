@@ -17,10 +17,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from schedlab import Schedule, ScheduleError, compute_curve, parse_schedule
-from schedlab.catalog import OPTIMIZERS, SCHEDULERS
-from schedlab.lambdas import Lambda
-from schedlab.oracle import check_with_torch
-from schedlab.schedule import OptimizerSpec, SchedulerSpec
+from schedlab.engine.oracle import check_with_torch
+from schedlab.spec.catalog import OPTIMIZERS, SCHEDULERS
+from schedlab.spec.lambdas import Lambda
+from schedlab.spec.schedule import OptimizerSpec, SchedulerSpec
 
 STEPS = 40
 SLOW = 5.0  # seconds: a hang guard, far above anything these small inputs take (timings

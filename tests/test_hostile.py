@@ -20,8 +20,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from schedlab import Schedule, ScheduleError, check_schedule, compute_curve, parse_schedule
-from schedlab.share import ExplorerState
+from schedlab import (
+    Schedule,
+    ScheduleError,
+    check_schedule,
+    compute_curve,
+    parse_schedule,
+)
+from schedlab.present.share import ExplorerState
 
 BOUND = 10.0  # seconds: generous on a shared 2-core machine; refusals take milliseconds
 ROOT = Path(__file__).resolve().parent.parent

@@ -21,7 +21,7 @@ def loaded_after(statement: str) -> set[str]:
 @pytest.mark.parametrize("statement,allowed", [
     ("import schedlab", set()),
     ("from schedlab import ScheduleError, Schedule, catalog", set()),
-    ("from schedlab.store import RunStore", {"pandas"}),
+    ("from schedlab.jobs.store import RunStore", {"pandas"}),
     ("from schedlab import parse_schedule; parse_schedule('StepLR(optimizer, 30)', "
      "'SGD(params, lr=0.1)')", {"torch", "pandas"}),  # torch judges what it alone can
 ])

@@ -30,7 +30,7 @@ def test_the_wheel_installs_and_runs_outside_the_checkout(tmp_path) -> None:
                    check=True, timeout=300, cwd=tmp_path)
     assert not (site / "tests").exists() and not (site / "bench").exists()
     env = {**os.environ, "PYTHONPATH": str(site)}  # the installed copy, not the checkout
-    where = subprocess.run([sys.executable, "-c", "import schedlab.worker, schedlab; "
+    where = subprocess.run([sys.executable, "-c", "import schedlab.jobs.worker, schedlab; "
                             "print(schedlab.__file__)"], capture_output=True, text=True,
                            check=True, env=env, cwd=tmp_path, timeout=120)
     assert Path(where.stdout.strip()).is_relative_to(site)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from schedlab.catalog import SCHEDULERS
+from schedlab.spec.catalog import SCHEDULERS
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = sorted([*ROOT.glob("schedlab/**/*.py"), *ROOT.glob("ui/*.py"),
@@ -30,7 +30,7 @@ def test_scheduler_defaults_are_bound_once() -> None:
 
 
 def test_spec_args_hold_every_parameter_with_torchs_default() -> None:
-    from schedlab.examples import example_spec
+    from schedlab.spec.examples import example_spec
 
     for name, info in SCHEDULERS.items():
         spec = example_spec(name)
@@ -80,3 +80,84 @@ def test_no_import_cycles() -> None:
 
     for module in sorted(graph):
         visit(module, [])
+
+
+# What each part of schedlab may import (besides the standard library and errors.py): a
+# part only builds on the parts under it, so the data model can be used without torch, the
+# engine without the app, and a new store or page never drags the training loop along.
+LAYERS = {
+    "spec": {"spec"},
+    "engine": {"spec", "engine"},
+    "source": {"spec", "engine", "source"},
+    "analysis": {"spec", "engine", "analysis"},
+    "present": {"spec", "engine", "analysis", "source", "present"},
+    "training": {"spec", "engine", "analysis", "training"},
+    "jobs": {"spec", "engine", "analysis", "training", "jobs"},
+}
+# Third-party libraries kept to their homes: (library, where it may be imported).
+LIBRARIES = (("torch", ("schedlab/engine/", "schedlab/training/")),
+             ("plotly", ("schedlab/present/",)),
+             ("streamlit", ("ui/", "pages/", "app.py")))
+
+
+def _modules() -> dict[str, Path]:
+    return {".".join(p.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__"): p
+            for p in ROOT.glob("schedlab/**/*.py")}
+
+
+def _part(module: str) -> str | None:
+    """The subpackage a module belongs to ("spec", "engine", ...), None for the top."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 and (ROOT / "schedlab" / parts[1]).is_dir() else None
+
+
+def test_each_part_imports_only_the_parts_under_it() -> None:
+    modules, found = _modules(), []
+    for module, path in modules.items():
+        part = _part(module)
+        if part is None:  # schedlab/__init__, cli, __main__, errors: the top may use all
+            continue
+        assert part in LAYERS, f"{module}: a new part needs its place in LAYERS"
+        for target in sorted(_imports(path)):
+            if target in modules and _part(target) not in LAYERS[part] | {None}:
+                found.append(f"{module} imports {target}")
+            if target in modules and _part(target) is None and \
+                    target not in ("schedlab", "schedlab.errors"):
+                found.append(f"{module} imports {target} (the top: cli, __main__)")
+    assert not found, "\n".join(found)
+
+
+def _third_party(path: Path) -> set[str]:
+    out = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            out.add(node.module.split(".")[0])
+        elif isinstance(node, ast.Import):
+            out.update(a.name.split(".")[0] for a in node.names)
+    return out
+
+
+def test_heavy_libraries_stay_in_their_homes() -> None:
+    """torch only in engine/ and training/, plotly only in present/, streamlit only in
+    the app (ui/, pages/, app.py): at any depth, function-level imports included."""
+    files = [*SOURCES, ROOT / "app.py"]
+    found = [f"{path.relative_to(ROOT)} imports {library}"
+             for path in files for library, homes in LIBRARIES
+             if library in _third_party(path) and
+             not str(path.relative_to(ROOT)).startswith(homes)]
+    assert not found, "\n".join(found)
+
+
+def test_the_store_never_reaches_torch() -> None:
+    """The run store (the app's Train page and the CLI's history read it) imports nothing
+    that imports torch, however indirectly."""
+    modules = _modules()
+    seen, todo = set(), ["schedlab.jobs.store"]
+    while todo:
+        module = todo.pop()
+        if module in seen:
+            continue
+        seen.add(module)
+        assert "torch" not in _third_party(modules[module]), f"{module} imports torch"
+        todo += [m for m in _imports(modules[module]) if m in modules]
+    assert "schedlab.jobs.storefile" in seen  # the walk did follow the store's imports

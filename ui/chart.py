@@ -19,13 +19,15 @@ from typing import Iterator
 import numpy as np
 import streamlit as st
 
-from schedlab.checks import Finding, check_schedule
-from schedlab.cost import estimate_curve
+from schedlab.analysis.checks import Finding, check_schedule
+from schedlab.analysis.events import Event, find_events
+from schedlab.analysis.summary import summarize
+from schedlab.engine.cost import estimate_curve
+from schedlab.engine.run import per_optimizer_step, run_curve
 from schedlab.errors import ScheduleError
-from schedlab.events import Event, find_events
-from schedlab.horizon import Horizon, MetricSettings, per_optimizer_step, run_curve, summarize
-from schedlab.plot import LINE_POINTS, decimate, outline
-from schedlab.schedule import Schedule
+from schedlab.present.plot import LINE_POINTS, decimate, outline
+from schedlab.spec.horizon import Horizon, MetricSettings
+from schedlab.spec.schedule import Schedule
 from ui.memory import give_back
 
 DRAW_POINTS = LINE_POINTS  # points kept per line: about twice a wide chart's pixels

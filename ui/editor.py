@@ -13,14 +13,19 @@ from typing import Any
 import streamlit as st
 
 from schedlab import ScheduleError
-from schedlab.catalog import FAMILIES, OPTIMIZERS, SCHEDULERS
-from schedlab.examples import fitted_spec
-from schedlab.forms import field_text, parse_field, whole_number, widget_kind
-from schedlab.length import calls_reached
-from schedlab.oracle import check_with_torch
-from schedlab.params import MAX_COUNT, Param
-from schedlab.schedule import (MAX_GROUPS, OptimizerSpec, Schedule, SchedulerSpec,
-                               check_argument)
+from schedlab.analysis.length import calls_reached
+from schedlab.engine.oracle import check_with_torch
+from schedlab.present.forms import field_text, parse_field, whole_number, widget_kind
+from schedlab.spec.catalog import FAMILIES, OPTIMIZERS, SCHEDULERS
+from schedlab.spec.examples import fitted_spec
+from schedlab.spec.params import MAX_COUNT, Param
+from schedlab.spec.schedule import (
+    MAX_GROUPS,
+    OptimizerSpec,
+    Schedule,
+    SchedulerSpec,
+    check_argument,
+)
 from ui.numbers import number_box, spin_step
 from ui.text import plain
 

@@ -46,9 +46,9 @@ def tune_process() -> bool:
         if _tuned:
             return _LIBC is not None
         import pandas  # noqa: F401  (loaded now, so that their objects are frozen too)
-        import plotly.graph_objects  # noqa: F401
 
-        import schedlab.curve  # noqa: F401  (torch)
+        import schedlab.engine.curve  # noqa: F401  (torch)
+        import schedlab.present.plot  # noqa: F401  (plotly)
 
         gc.freeze()
         if _LIBC is not None:

@@ -12,12 +12,11 @@ from dataclasses import replace
 import streamlit as st
 
 from schedlab import ScheduleError
-from schedlab.curve import MAX_STEPS
-from schedlab.forms import whole_number
-from schedlab.horizon import Horizon
-from schedlab.length import fit_horizon
-from schedlab.paste import parse_paste, uses_loader_length
-from schedlab.share import ExplorerState
+from schedlab.analysis.length import fit_horizon
+from schedlab.present.forms import whole_number
+from schedlab.present.share import ExplorerState
+from schedlab.source.paste import parse_paste, uses_loader_length
+from schedlab.spec.horizon import MAX_STEPS, Horizon
 from ui import state as session
 from ui.text import plain
 

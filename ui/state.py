@@ -7,7 +7,7 @@ from dataclasses import replace
 import streamlit as st
 
 from schedlab import ScheduleError
-from schedlab.share import ExplorerState
+from schedlab.present.share import ExplorerState
 
 _STATE, _GEN, _WARNING = "explorer.state", "explorer.gen", "explorer.link_warning"
 

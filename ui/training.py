@@ -10,8 +10,8 @@ import pandas as pd
 import streamlit as st
 
 from schedlab.errors import StoreError
-from schedlab.jobs import JobManager, default_store_path
-from schedlab.runs import progress, training_figure
+from schedlab.jobs.manager import JobManager, default_store_path
+from schedlab.present.runs import progress, training_figure
 from ui.text import plain
 
 SEEN = "train.seen"  # run id -> (step rows, epoch rows) already read

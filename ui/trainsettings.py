@@ -11,7 +11,7 @@ from typing import Any
 
 import streamlit as st
 
-from schedlab.train import DEVICES
+from schedlab.training.loop import DEVICES
 
 MAX_CODE = 4000  # characters of pasted code kept in the URL (browsers cap URLs near 32 K)
 BATCHES = (16, 32, 64, 128, 256, 512, 1024)

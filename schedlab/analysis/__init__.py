@@ -1,0 +1,1 @@
+"""What a curve means: the sanity checks, its events, its length."""

@@ -1,0 +1,146 @@
+"""How long a schedule is, in calls of ``scheduler.step()``: the one place that knows.
+
+Two questions, asked by the checks, the explorer, the Train page and the command line:
+
+* ``natural_length``: after how many calls a schedule has played out whole (a cosine
+  reaches eta_min, a warmup and its decay end), so the explorer can draw it whole;
+* ``calls_reached``: how far a (possibly nested) scheduler's own counter gets in a run of
+  N calls.  torch's loop calls ``scheduler.step()`` after *every* optimizer step, the last
+  one included, so OneCycleLR needs ``total_steps >= N`` for N optimizer steps stepped per
+  batch; a phase of SequentialLR that is switched away from is stepped one call less.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from schedlab.engine.cyclic import onecycle_total
+from schedlab.spec.horizon import MAX_STEPS, Horizon
+from schedlab.spec.schedule import SchedulerSpec
+
+_MAX_CYCLES = 64  # cosine restart cycles walked at most (they grow geometrically)
+EPOCHS_AT_MOST = 1000  # a pasted length beyond this is taken to count batches
+PER_BATCH = ("OneCycleLR", "CyclicLR")  # schedulers made to be stepped after every batch
+
+
+def natural_length(spec: SchedulerSpec, run: int = 1) -> int | None:
+    """Calls of ``scheduler.step()`` after which ``spec`` has played out whole, or None
+    when it has no length of its own (StepLR, ExponentialLR, LambdaLR, CyclicLR, ...) or
+    is only a warmup (a rising LinearLR, a ConstantLR: what follows it is the run).
+
+    ``run``: the run's current length in calls; a schedule that restarts is made to end
+    where a restart cycle ends, at or after it."""
+    length = _length(spec, max(1, run))
+    return None if length is _WARMUP or not length else length
+
+
+_WARMUP: Any = object()  # a warmup's length: it sets no length for the run
+
+
+def _length(spec: SchedulerSpec, run: int) -> Any:
+    kw, name = spec.args, spec.name
+    if name == "OneCycleLR":
+        return onecycle_total(kw)
+    if name in ("CosineAnnealingLR", "PolynomialLR"):
+        return kw["T_max"] if name == "CosineAnnealingLR" else kw["total_iters"]
+    if name == "LinearLR":  # a decay has a length; a warmup leads into the run
+        return kw["total_iters"] if kw["start_factor"] > kw["end_factor"] else _WARMUP
+    if name == "ConstantLR":
+        return _WARMUP
+    if name == "CosineAnnealingWarmRestarts":
+        return sum(restart_cycle(kw["T_0"], kw["T_mult"], run))
+    if name == "SequentialLR":
+        marks = list(kw["milestones"])
+        if marks != sorted(marks):
+            return None
+        start = marks[-1] if marks else 0
+        last = _length(kw["schedulers"][-1], max(1, run - start))
+        return None if last is None or last is _WARMUP else start + last
+    if name == "ChainedScheduler":  # every part must end; warmups alongside do not count
+        parts = [_length(child, run) for child in kw["schedulers"]]
+        ends = [n for n in parts if n is not _WARMUP]
+        restarts = sum(c.name == "CosineAnnealingWarmRestarts" for c in kw["schedulers"])
+        if None in ends or not ends or (restarts and len(ends) > 1):
+            return None  # unbounded, or restart cycles that end at different steps
+        return max(ends)
+    return None
+
+
+def restart_cycle(t_0: int, t_mult: int, run: int) -> tuple[int, int]:
+    """The restart cycle of CosineAnnealingWarmRestarts that holds call ``run``: where it
+    starts and how long it is (so it ends at or after ``run``)."""
+    if t_mult == 1:  # restarts at every multiple of T_0: no need to walk them
+        return (run - 1) // t_0 * t_0 if t_0 < run else 0, t_0
+    start, length = 0, t_0
+    for _ in range(_MAX_CYCLES):  # cycles grow geometrically: few passes
+        if start + length >= run:
+            break
+        start += length
+        length *= t_mult
+    return start, length
+
+
+def calls_reached(rows: int, last: bool) -> int:
+    """The highest count a scheduler's own step counter reaches over ``rows`` curve rows:
+    ``rows`` when the run's last ``scheduler.step()`` reaches it (``last``), else
+    ``rows - 1`` (a SequentialLR phase that is switched away from)."""
+    return rows if last else rows - 1
+
+
+def fit_horizon(spec: SchedulerSpec, horizon: Horizon, in_batches: bool = False
+                ) -> tuple[Horizon, str | None]:
+    """The run over which a pasted scheduler is drawn whole, and a sentence saying what
+    changed (None when it has no length of its own, or the run already fits it). Never
+    raises: a length the explorer cannot draw leaves the run as it was, and says so.
+
+    A length over ``EPOCHS_AT_MOST`` is counted in batches, as is any length when the run
+    is already stepped per batch, the scheduler is made to be (OneCycleLR, CyclicLR), or
+    the paste counted in batches itself (``in_batches``: it used ``len(train_loader)``,
+    which stands for the run's steps per epoch, so those stay as they are)."""
+    length = natural_length(spec, horizon.scheduler_steps)
+    if length is None or length == horizon.scheduler_steps:
+        return horizon, None
+    if length > MAX_STEPS:
+        return horizon, (f"This schedule plays out over {length:,} steps, more than the "
+                         f"{MAX_STEPS:,} the explorer draws: the run is left as it was.")
+    per_epoch = horizon.steps_per_epoch
+    per_batch = in_batches or horizon.step_per == "batch" or length > EPOCHS_AT_MOST or \
+        spec.name in PER_BATCH or length * per_epoch > MAX_STEPS
+    if not per_batch:
+        return Horizon(length, per_epoch, "epoch"), (
+            f"Drawn over the schedule's own length: {_count(length, 'epoch')}, "
+            "scheduler.step() once per epoch.")
+    left = 0
+    if in_batches:  # whole epochs of len(train_loader) batches
+        epochs, left = max(1, length // per_epoch), length % per_epoch
+        per_epoch = min(per_epoch, length)
+    elif spec.name == "OneCycleLR" and spec.args["total_steps"] is None:
+        epochs, per_epoch = spec.args["epochs"], spec.args["steps_per_epoch"]
+    else:
+        per_epoch = _nearest_divisor(length, per_epoch)
+        epochs = length // per_epoch
+    note = (f"Drawn over the schedule's own length: {_count(epochs * per_epoch, 'step')} "
+            f"({_count(epochs, 'epoch')} x {_count(per_epoch, 'step')}), scheduler.step() "
+            "after every batch.")
+    if left:
+        note += (f" Its last {_count(left, 'step')} fall after the last whole epoch and "
+                 "are not drawn.")
+    return Horizon(epochs, per_epoch, "batch"), note
+
+
+def _count(n: int, unit: str) -> str:
+    return f"{n:,} {unit}{'' if n == 1 else 's'}"
+
+
+def _nearest_divisor(n: int, target: int) -> int:
+    """The divisor of ``n`` closest to ``target`` (by ratio): the steps per epoch that
+    keep the run's epochs whole while changing the batches per epoch least."""
+    best, root = 1, math.isqrt(n)
+    for d in range(1, root + 1):
+        if n % d:
+            continue
+        for c in (d, n // d):
+            if abs(math.log(c / target)) < abs(math.log(best / target)):
+                best = c
+    return best

@@ -1,0 +1,301 @@
+"""Command line: ``python -m schedlab curve|check|train ...``.
+
+Bad input exits with status 2 and one line on stderr naming the problem; never a traceback.
+``worker`` (the training process the app starts itself) is internal: it is answered before
+the public parser, so neither the help nor an error message lists it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import math
+import os
+import sqlite3
+import stat
+import sys
+from pathlib import Path
+from typing import Sequence, TextIO
+
+import numpy as np
+import pandas as pd
+
+from schedlab.engine.curve import compute_curve
+from schedlab.errors import SchedlabError, StoreError, quote
+from schedlab.source.parse import DEFAULT_OPTIMIZER, parse_schedule
+from schedlab.spec.horizon import MAX_STEPS
+from schedlab.training.loop import DEVICES, TrainConfig, describe_error, train
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, not argparse's usage block
+        self.exit(2, f"schedlab: error: {message} (see {self.prog} --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m schedlab",
+                     description="See exactly what a PyTorch lr schedule does.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser,
+                                metavar="{curve,train,check}")
+    curve = sub.add_parser("curve", help="print the lr (and momentum) at every step")
+    curve.add_argument("--scheduler", required=True,
+                       help='scheduler code, e.g. "StepLR(optimizer, step_size=30)"')
+    curve.add_argument("--optimizer", default=DEFAULT_OPTIMIZER,
+                       help=f'optimizer code (default: "{DEFAULT_OPTIMIZER}")')
+    curve.add_argument("--steps", required=True, type=_steps,
+                       help=f"number of optimizer steps, 1 to {MAX_STEPS:,}")
+    curve.add_argument("--format", choices=("csv", "json"), default="csv",
+                       help="csv (default) or json (a list of row objects)")
+    train = sub.add_parser("train", help="train a small MNIST model, printing JSON lines")
+    train.add_argument("--scheduler", required=True, help="scheduler code")
+    train.add_argument("--optimizer", default=DEFAULT_OPTIMIZER, help="optimizer code")
+    train.add_argument("--epochs", type=_whole, default=TrainConfig.epochs)
+    train.add_argument("--batch-size", type=_whole, default=TrainConfig.batch_size)
+    train.add_argument("--model", choices=("cnn", "mlp"), default=TrainConfig.model)
+    train.add_argument("--device", choices=DEVICES, default=TrainConfig.device)
+    train.add_argument("--step-per", choices=("batch", "epoch"), default=TrainConfig.step_per,
+                       help="call scheduler.step() after every batch or every epoch")
+    train.add_argument("--data", default=TrainConfig.data,
+                       help="auto (download or offline subset), offline, or a directory "
+                            "holding the four MNIST .gz files (symbolic links to them are "
+                            "fine; FIFOs, devices and directories are refused)")
+    train.add_argument("--log-every", type=_whole, default=TrainConfig.log_every,
+                       help="optimizer steps between two step lines")
+    train.add_argument("--seed", type=_whole, default=TrainConfig.seed)
+    check = sub.add_parser("check", help="report schedule mistakes; exit 1 on errors")
+    check.add_argument("--scheduler", required=True, help="scheduler code")
+    check.add_argument("--optimizer", default=DEFAULT_OPTIMIZER, help="optimizer code")
+    check.add_argument("--steps", required=True, type=_steps,
+                       help="scheduler.step() calls in the run (epochs, or batches)")
+    check.add_argument("--steps-per-epoch", type=_whole, default=None,
+                       help="batches per epoch (reveals lengths counted in the wrong unit; "
+                            "len(train_loader) in the code stands for it)")
+    check.add_argument("--step-per", choices=("epoch", "batch"), default="epoch",
+                       help="scheduler.step() is called once per epoch (default) or batch")
+    check.add_argument("--format", choices=("text", "json"), default="text")
+    return parser
+
+
+def build_worker_parser() -> argparse.ArgumentParser:
+    """The internal ``worker`` command's own parser (the app starts workers itself)."""
+    parser = _Parser(prog="python -m schedlab worker",
+                     description="(internal) run queued training runs from a run store")
+    parser.add_argument("--db", required=True, help="the run store, an SQLite file")
+    parser.add_argument("--parent", type=_process_id, default=None,
+                        help="exit when this process (the app) is gone")
+    return parser
+
+
+def _whole(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    if text.strip().lstrip("+-").isdecimal():  # more digits than int() takes
+        raise argparse.ArgumentTypeError(f"'{quote(text, 30)}' is far too large")
+    raise argparse.ArgumentTypeError(f"expected a whole number, not '{quote(text, 30)}'")
+
+
+def _steps(text: str) -> int:
+    value = _whole(text)
+    if not 1 <= value <= MAX_STEPS:
+        raise argparse.ArgumentTypeError(f"--steps must be 1 to {MAX_STEPS:,}, not "
+                                         f"{quote(value, 30)}")
+    return value
+
+
+def _process_id(text: str) -> int:
+    value = _whole(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a process id (1 or more), not {value}")
+    return value
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; the exit status (0, 1 for check errors or a failed run, 2 for bad
+    input). Nothing escapes as a traceback, not even a bug: it is one line too."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if argv[:1] == ["worker"]:
+            return _worker(build_worker_parser().parse_args(argv[1:]))
+        args = build_parser().parse_args(argv)
+        return {"train": _train, "check": _check, "curve": _curve}[args.command](args)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # e.g. piped into head: stop writing, quietly
+        _drop_stdout()
+        return 0
+    except Exception as exc:  # noqa: BLE001 (the promise above)
+        print(f"schedlab: error: internal error ({type(exc).__name__}: {quote(exc, 200)}); "
+              "please report it with the command line", file=sys.stderr)
+        return 2
+
+
+def _curve(args: argparse.Namespace) -> int:
+    try:
+        schedule = parse_schedule(args.scheduler, args.optimizer)
+        table = compute_curve(schedule, args.steps)
+    except SchedlabError as exc:
+        print(f"schedlab: error: {exc}", file=sys.stderr)
+        return 2
+    write_table(table, args.format, sys.stdout)
+    sys.stdout.flush()
+    return 0
+
+
+def _drop_stdout() -> None:
+    """Point stdout at /dev/null, so the flush at exit cannot fail on a closed pipe."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+CHUNK_ROWS = 65_536  # rows formatted at a time: memory stays bounded at 10M steps
+
+
+def write_table(table: pd.DataFrame, fmt: str, out: TextIO) -> None:
+    """Write a curve as CSV, or as JSON (a list of row objects, NaN and infinity as null),
+    a chunk of rows at a time, exactly as formatting the whole table at once would."""
+    if fmt == "csv":
+        for start in range(0, len(table), CHUNK_ROWS):
+            table.iloc[start:start + CHUNK_ROWS].to_csv(out, index=False, header=start == 0)
+        return
+    names = list(table.columns)
+    out.write("[")
+    for start in range(0, len(table), CHUNK_ROWS):
+        part = table.iloc[start:start + CHUNK_ROWS]
+        columns = [_json_column(part[name].to_numpy()) for name in names]
+        rows = [dict(zip(names, values)) for values in zip(*columns)]
+        out.write((", " if start else "") + json.dumps(rows)[1:-1])
+    out.write("]\n")
+
+
+def _json_column(values: np.ndarray) -> list:
+    if values.dtype.kind != "f":
+        return values.tolist()
+    shown = values.astype(object)  # Python floats, so JSON writes them as json.dump would
+    shown[~np.isfinite(values)] = None
+    return shown.tolist()
+
+
+def _worker(args: argparse.Namespace) -> int:
+    problem = _store_problem(args.db)
+    if problem:
+        shown = quote(args.db) or "''"
+        print(f"schedlab: error: worker --db {shown}: {problem}", file=sys.stderr)
+        return 2
+    from schedlab.jobs.worker import serve
+
+    try:
+        serve(args.db, args.parent)
+    except StoreError as exc:
+        print(f"schedlab: error: {exc}", file=sys.stderr)
+        return 2
+    except (sqlite3.Error, OSError) as exc:
+        print(f"schedlab: error: worker --db {quote(args.db)}: the run store cannot be used "
+              f"({quote(exc, 120)}); give an SQLite file in a writable folder",
+              file=sys.stderr)
+        return 2
+    return 0
+
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def _store_problem(db: str) -> str | None:
+    """What stops ``db`` from being a run store (an SQLite file, possibly still empty or
+    missing, in an existing writable folder), or None; only a regular file is opened."""
+    if not db:
+        return "give the path of an SQLite file"
+    path = Path(db)
+    folder = path.absolute().parent
+    if not os.path.isdir(folder):
+        return (f"its folder {folder} does not exist" if not os.path.lexists(folder)
+                else f"{folder} is not a directory")
+    if not os.access(folder, os.W_OK):  # SQLite writes its journal beside the file
+        return f"its folder {folder} cannot be written"
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return None  # a new store
+    except OSError as exc:
+        return f"cannot be read ({(exc.strerror or str(exc)).lower()})"
+    if stat.S_ISDIR(mode):
+        return "is a directory; give the path of an SQLite file"
+    if not stat.S_ISREG(mode):
+        return "is not a regular file; give the path of an SQLite file"
+    try:  # without blocking, should a FIFO have taken its place meanwhile
+        with os.fdopen(os.open(path, os.O_RDWR | os.O_NONBLOCK), "rb") as f:
+            header = f.read(len(SQLITE_HEADER))
+    except OSError as exc:
+        return f"cannot be read and written ({(exc.strerror or str(exc)).lower()})"
+    if header and header != SQLITE_HEADER:
+        return "is not an SQLite database; give a run store (or a new file name)"
+    return None
+
+
+def _train(args: argparse.Namespace) -> int:
+    try:
+        schedule = parse_schedule(args.scheduler, args.optimizer)
+        config = TrainConfig(args.epochs, args.batch_size, args.model, args.device,
+                             args.step_per, args.data, args.log_every, args.seed)
+        events = train(schedule, config)
+        first = next(events)  # data and schedule problems surface before any output
+    except SchedlabError as exc:
+        print(f"schedlab: error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        for event in itertools.chain([first], events):
+            _print_json(event)
+    except (SchedlabError, RuntimeError) as exc:  # e.g. a loss that overflows
+        _print_json({"event": "done", "status": "failed", "error": describe_error(exc)
+                     if hasattr(exc, "stopped_at") else str(exc)})
+        return 1
+    except BrokenPipeError:
+        _drop_stdout()
+    except Exception as exc:  # noqa: BLE001 (as the worker does: a run fails, stated)
+        _print_json({"event": "done", "status": "failed", "error": describe_error(exc)})
+        return 1
+    except KeyboardInterrupt:
+        _print_json({"event": "done", "status": "stopped"})
+        return 130
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    from schedlab.analysis.checks import check_schedule
+
+    try:
+        schedule = parse_schedule(args.scheduler, args.optimizer,
+                                  steps_per_epoch=args.steps_per_epoch)
+        findings = check_schedule(schedule, args.steps, args.steps_per_epoch, args.step_per)
+    except SchedlabError as exc:
+        hint = " (give it with --steps-per-epoch)" if "steps per epoch, unknown" in str(exc) \
+            else ""
+        print(f"schedlab: error: {exc}{hint}", file=sys.stderr)
+        return 2
+    if args.format == "json":
+        json.dump([f.to_dict() for f in findings], sys.stdout, indent=1)
+        sys.stdout.write("\n")
+    else:
+        for f in findings:
+            print(f"{f.severity}: {f.message}\n  fix: {f.fix}\n  steps {f.start}-{f.end - 1}")
+        counts = {s: sum(f.severity == s for f in findings) for s in ("error", "warning",
+                                                                        "info")}
+        print(", ".join(f"{n} {s}{'s' if n != 1 and s != 'info' else ''}"
+                        for s, n in counts.items()) if findings else "no problems found")
+    return 1 if any(f.severity == "error" for f in findings) else 0
+
+
+def _print_json(event: dict) -> None:
+    print(json.dumps({k: _json_number(v) for k, v in event.items()}), flush=True)
+
+
+def _json_number(v: float | int) -> float | int | None:
+    """JSON has no NaN or infinity; such values (from odd lambdas) become null."""
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    return v
+
+
+if __name__ == "__main__":
+    sys.exit(main())

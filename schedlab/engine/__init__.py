@@ -1,0 +1,1 @@
+"""Curves: the vectorized models of torch's schedulers, torch as oracle and fallback."""

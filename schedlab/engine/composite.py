@@ -1,0 +1,207 @@
+"""Composite schedulers (SequentialLR, ChainedScheduler), ReduceLROnPlateau, and the
+simulation that turns a scheduler spec into per-step lr and momentum arrays."""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+
+import numpy as np
+
+from schedlab.engine.basic import (
+    ConstantSim,
+    CosineSim,
+    ExponentialSim,
+    Groups,
+    LambdaSim,
+    LinearSim,
+    MultiplicativeSim,
+    MultiStepSim,
+    PolynomialSim,
+    Sim,
+    StepSim,
+    Updates,
+    per_group,
+)
+from schedlab.engine.cyclic import CyclicSim, OneCycleSim, WarmRestartsSim
+from schedlab.engine.solver import run_ops
+from schedlab.spec.schedule import SchedulerSpec
+
+BASIC: dict[str, type[Sim]] = {
+    "LambdaLR": LambdaSim, "MultiplicativeLR": MultiplicativeSim, "StepLR": StepSim,
+    "MultiStepLR": MultiStepSim, "ConstantLR": ConstantSim, "LinearLR": LinearSim,
+    "ExponentialLR": ExponentialSim, "PolynomialLR": PolynomialSim,
+    "CosineAnnealingLR": CosineSim, "CosineAnnealingWarmRestarts": WarmRestartsSim,
+    "CyclicLR": CyclicSim, "OneCycleLR": OneCycleSim,
+}
+
+
+class Unsupported(Exception):
+    """The fast path has no model for this schedule; step torch instead."""
+
+
+class SequentialSim:
+    """SequentialLR over basic schedulers with sorted milestones."""
+
+    stride = 1
+
+    def __init__(self, kw: dict, opt: Groups, children: list[Sim]) -> None:
+        self.milestones = list(kw["milestones"])
+        if self.milestones != sorted(self.milestones):
+            raise Unsupported("unsorted milestones")
+        self.children = children
+        self.last_epoch = 0
+        for g in opt.groups:  # SequentialLR resets the lr, undoes the children's first step,
+            g["lr"] = g["initial_lr"]  # and redoes it for the scheduler active at step 0
+        for child in children:
+            child.last_epoch -= 1
+        children[bisect_right(self.milestones, 0)].initial_step()
+
+    def step_updates(self, n: int) -> Updates:
+        t = np.arange(self.last_epoch + 1, self.last_epoch + 1 + n)
+        self.last_epoch += n
+        which = np.searchsorted(np.array(self.milestones, dtype=np.int64), t, side="right")
+        bounds = [0, *(np.flatnonzero(np.diff(which)) + 1).tolist(), n]
+        parts = []
+        for a, b in zip(bounds[:-1], bounds[1:]):
+            i = int(which[a])
+            child = self.children[i]
+            if i > 0 and self.milestones[i - 1] == t[a]:
+                parts.append(child.jump0())
+                a += 1
+            if b > a:
+                parts.append(child.step_updates(b - a))
+        return _concat(parts)
+
+
+class ChainedSim:
+    """ChainedScheduler: every child steps in turn at each step."""
+
+    def __init__(self, children: list[Sim]) -> None:
+        self.children = children
+        self.stride = len(children)
+
+    def step_updates(self, n: int) -> Updates:
+        parts = [c.step_updates(n) for c in self.children]
+        groups = parts[0].r.shape[1]
+
+        def weave(arrays: list[np.ndarray | None], fill: float, shape: tuple) -> np.ndarray | None:
+            """Interleave per step: child 1, child 2, ... (torch's order within a step)."""
+            if all(a is None for a in arrays):
+                return None
+            full = [np.broadcast_to(fill, shape) if a is None else a for a in arrays]
+            return np.stack(full, 1).reshape((n * self.stride,) + shape[1:])
+
+        return Updates(weave([p.r for p in parts], 0.0, (n, groups)),
+                       weave([p.eta for p in parts], 0.0, (n, groups)),
+                       weave([p.add for p in parts], 0.0, (n, groups)),
+                       weave([p.mom for p in parts], np.nan, (n,)))
+
+
+def _concat(parts: list[Updates]) -> Updates:
+    def join(key: str, fill: float) -> np.ndarray | None:
+        arrays = [getattr(p, key) for p in parts]
+        if all(a is None for a in arrays):
+            return None
+        shape = (lambda p: p.r.shape) if key != "mom" else (lambda p: (len(p),))
+        return np.concatenate([np.broadcast_to(fill, shape(p)) if a is None else a
+                               for p, a in zip(parts, arrays)])
+
+    return Updates(join("r", 0.0), join("eta", 0.0), join("add", 0.0), join("mom", np.nan))
+
+
+def build_sim(spec: SchedulerSpec, opt: Groups, nested: bool = False):
+    """Construct models in torch's order: a composite's children before the composite."""
+    if spec.name in BASIC:
+        return BASIC[spec.name](spec.args, opt)
+    if nested or spec.name == "ReduceLROnPlateau":
+        raise Unsupported(f"{spec.name} inside a composite")
+    children = [build_sim(child, opt, nested=True) for child in spec.kwargs["schedulers"]]
+    if spec.name == "SequentialLR":
+        return SequentialSim(spec.args, opt, children)
+    return ChainedSim(children)
+
+
+def simulate(spec: SchedulerSpec, opt: Groups, steps: int,
+             metric: np.ndarray | None = None, chunk: int = 1 << 18
+             ) -> tuple[np.ndarray, np.ndarray | None]:
+    """lr per group (steps x groups) and group-0 momentum (or None) after 0..steps-1 steps.
+
+    The updates are generated and applied ``chunk`` scheduler steps at a time: the models
+    carry their state from one chunk to the next (as torch's objects do), so the result is
+    the same, and memory beyond the result stays bounded whatever the number of steps."""
+    if spec.name == "ReduceLROnPlateau":
+        return run_plateau(spec.args, opt, steps, metric)
+    sim = build_sim(spec, opt)
+    lr0 = opt.values("lr")
+    m0 = opt.groups[0].get("momentum")
+    out = np.empty((steps, len(opt)))
+    out[0] = lr0
+    mom = None if m0 is None else np.empty(steps)
+    if mom is not None:
+        mom[0] = m0
+    stride, last = sim.stride, m0
+    done = 1
+    while done < steps:
+        n = min(chunk, steps - done)
+        u = sim.step_updates(n)
+        for g in range(len(opt)):
+            eta = None if u.eta is None else u.eta[:, g]
+            add = None if u.add is None else u.add[:, g]
+            out[done:done + n, g] = run_ops(u.r[:, g], eta, add, out[done - 1, g]
+                                            )[stride - 1::stride]
+        if mom is not None:
+            if u.mom is None or np.isnan(u.mom).all():  # nothing here moves the momentum
+                mom[done:done + n] = last
+            else:  # carry the last value set forward over the steps that set none
+                m = np.concatenate(([last], u.mom))
+                known = np.where(np.isnan(m), 0, np.arange(len(m)))
+                m = m[np.maximum.accumulate(known)]
+                mom[done:done + n] = m[1:][stride - 1::stride]
+                last = float(m[-1])
+        done += n
+    return out, mom
+
+
+def run_plateau(kw: dict, opt: Groups, steps: int,
+                metric: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """ReduceLROnPlateau's state machine, step by step exactly as torch runs it.
+
+    The replay is a plain Python loop (each decision depends on the one before); it only
+    notes the steps where the lr changes, and the table is filled from those at the end."""
+    mode, threshold = kw["mode"], kw["threshold"]
+    rel = kw["threshold_mode"] == "rel"
+    factor, patience = kw["factor"], kw["patience"]
+    cooldown, eps = kw["cooldown"], kw["eps"]
+    min_lrs = per_group(kw["min_lr"], len(opt))
+    lrs = opt.values("lr")
+    changed_at, values = [0], [list(lrs)]
+    minimize = mode == "min"
+    best = float("inf") if minimize else float("-inf")
+    # torch's is_better: a < best * (1 - threshold), a < best - threshold, and for max mode
+    # a > best * (threshold + 1), a > best + threshold (the same float operations)
+    scale = (1.0 - threshold) if minimize else (threshold + 1.0)
+    shift = -threshold if minimize else threshold
+    bad = counter = 0
+    for k, current in enumerate(metric[: steps - 1].tolist(), start=1):
+        bound = best * scale if rel else best + shift
+        if (current < bound) if minimize else (current > bound):
+            best, bad = current, 0
+        else:
+            bad += 1
+        if counter > 0:
+            counter -= 1
+            bad = 0
+        if bad > patience:
+            moved = False
+            for i, old in enumerate(lrs):
+                new = max(old * factor, min_lrs[i])
+                if old - new > eps:
+                    lrs[i], moved = new, True
+            if moved:
+                changed_at.append(k)
+                values.append(list(lrs))
+            counter, bad = cooldown, 0
+    which = np.searchsorted(np.array(changed_at), np.arange(steps), side="right") - 1
+    out = np.array(values, dtype=float)[which]
+    m0 = opt.groups[0].get("momentum")
+    return out, None if m0 is None else np.full(steps, float(m0))

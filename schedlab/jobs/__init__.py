@@ -1,0 +1,1 @@
+"""Training runs in the background: the manager, the worker, the run store."""

@@ -1,0 +1,282 @@
+"""Jobs: what the app uses to queue, start, stop and watch training runs.
+
+The app never trains in its own process. ``JobManager.supervise`` (cheap: the Train page
+calls it on every poll) keeps ``SCHEDLAB_MAX_JOBS`` (default 1) worker processes alive,
+starting them itself; at most that many runs train at once and the rest wait in FIFO
+order. A worker that died (SIGKILL, a crash, a server restart) or stopped beating is
+found at the next look: its run is marked interrupted, metrics kept, and a fresh worker
+takes the queue on. The store is opened with its damage set aside
+(``schedlab.jobs.store.open_store``), and every reason it cannot be written is returned as a
+``StoreError`` to show.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from schedlab.errors import ConfigError, StoreError
+from schedlab.jobs.store import RunStore, open_store
+from schedlab.jobs.storefile import StoreDamaged, StoreReadOnly
+from schedlab.jobs.worker import thread_budget
+from schedlab.spec.schedule import Schedule
+from schedlab.training.data import data_dir
+from schedlab.training.loop import TrainConfig
+
+STALE = 5.0  # seconds without a heartbeat after which a worker not started here is dead
+HUNG = 15.0  # seconds without a heartbeat after which a worker of ours is killed as hung
+STARTUP = 120.0  # seconds a new worker may take to warm up before it counts as hung
+RESPAWN_CAP = 30.0  # longest wait before starting again workers that keep dying at start
+# the folder that holds the schedlab package (a checkout, or site-packages when installed):
+# workers run `python -m schedlab` from there, so they load this very copy of it
+HOME = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class _Child:
+    """A worker process started here."""
+
+    proc: subprocess.Popen
+    started: float = field(default_factory=time.monotonic)
+    beat: bool = False  # seen beating once: warm, and no start-up failure
+
+
+def default_store_path() -> Path:
+    """The app's run store: ``runs.sqlite3`` in the data directory."""
+    return data_dir() / "runs.sqlite3"
+
+
+def max_jobs_setting() -> int:
+    """``SCHEDLAB_MAX_JOBS``: how many runs train at once (1 to 16, default 1)."""
+    text = os.environ.get("SCHEDLAB_MAX_JOBS", "1")
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= 16:
+        raise ConfigError(f"SCHEDLAB_MAX_JOBS must be 1 to 16, not {text!r}")
+    return value
+
+
+def worker_env(max_jobs: int) -> dict[str, str]:
+    """The environment a worker starts with: its share of the cores, and OpenMP threads
+    that sleep rather than spin while they wait (spinning threads thrash when another
+    process wants the core: see bench/RESULTS.md)."""
+    env = {**os.environ, "SCHEDLAB_WORKER_THREADS": str(thread_budget(max_jobs))}
+    env.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # read by OpenMP when torch loads
+    return env
+
+
+class JobManager:
+    """Queues, starts, stops and watches the runs of one store (one per server)."""
+
+    def __init__(self, db_path: str | Path | None = None, max_jobs: int | None = None):
+        self.db_path = Path(db_path or default_store_path())
+        self.max_jobs = max_jobs or max_jobs_setting()
+        self.notices: list[str] = []  # what was done to the store: every session sees them
+        self.generation = 0  # counts the store files used: run ids restart with a new one
+        self.store: RunStore | None = None  # None when the file cannot even be read
+        self.problem: StoreError | None = None  # why it could not be opened for writing
+        self.ready = False  # a worker of ours has started (warm and beating)
+        self._suspect = False  # the page saw damage: check the file at the next reload
+        self._children: dict[int, _Child] = {}
+        self._lock = threading.RLock()
+        self._respawn_at, self._early_deaths = 0.0, 0
+        self._open()
+
+    # --- the store -----------------------------------------------------------------------
+    def _open(self) -> None:
+        before = None
+        if self.store is not None:
+            before = self.store.identity
+            self.store.close()
+        self.store, self.problem = None, None
+        try:
+            self.store, note = open_store(self.db_path)
+            if note:
+                self.notices.append(note)
+        except StoreReadOnly as exc:  # its history can still be shown
+            self.problem = exc
+            try:
+                self.store = RunStore(self.db_path, readonly=True)
+            except StoreError:
+                pass
+        except StoreError as exc:
+            self.problem = exc
+        if self.store is None or self.store.identity != before:
+            self.generation += 1
+
+    def reload(self) -> StoreError | None:
+        """On a page load: try again a store that could not be used (the user may have
+        fixed it), then ``supervise``."""
+        with self._lock:
+            if self.store is None or self.store.readonly or self._suspect:
+                self._suspect = False
+                self._open()
+        return self.supervise()
+
+    def report(self, exc: StoreError) -> None:
+        """A page met this error: at the next reload the file is opened again, its damage
+        set aside (a connection opened read-only stays so even once the file is fixed)."""
+        if isinstance(exc, (StoreDamaged, StoreReadOnly)):
+            self._suspect = True
+
+    # --- supervision ---------------------------------------------------------------------
+    def supervise(self) -> StoreError | None:
+        """Reap finished workers, mark the runs of dead or hung ones interrupted, and start
+        workers up to the limit. Returns why no run can be stored now, else None."""
+        with self._lock:
+            self._reap()
+            if self.store is not None and not self.store.readonly and self.store.gone():
+                self.notices.append(f"The run store {self.db_path} was deleted or replaced "
+                                    "while the app was running; runs training in it ended. "
+                                    "The app now uses the file at that path.")
+                self._open()
+            if self.store is None or self.store.readonly:
+                return self.problem
+            try:
+                self.store.check_writable()
+                live = self._live_workers()
+                self.store.interrupt_orphans(live)
+            except StoreError as exc:  # no worker is started for a store it cannot write
+                self.report(exc)
+                return exc
+            if time.monotonic() >= self._respawn_at:
+                for _ in range(self.max_jobs - len(live)):
+                    self._spawn()
+            return None
+
+    def _reap(self) -> None:
+        for pid, child in list(self._children.items()):
+            if child.proc.poll() is not None:  # reaped: a dead child must not look alive
+                del self._children[pid]
+                if not child.beat:  # it died before it ever worked: do not loop on that
+                    self._back_off()
+
+    def _back_off(self) -> None:
+        self._early_deaths += 1
+        self._respawn_at = time.monotonic() + min(RESPAWN_CAP, 2.0 ** self._early_deaths)
+
+    def _live_workers(self) -> set[int]:
+        """Workers with a fresh heartbeat, and ours still warming up. Ours that stopped
+        beating are killed (hung); the rows of dead workers are forgotten."""
+        now, live, rows = time.time(), set(), self.store.workers()
+        for row in rows:
+            pid, child = row["pid"], self._children.get(row["pid"])
+            age = now - row["heartbeat"]
+            if (age < HUNG) if child is not None else (age < STALE and _alive(pid)):
+                live.add(pid)
+                if child is not None and not child.beat:
+                    child.beat, self._early_deaths = True, 0
+                continue
+            if child is not None:
+                self._kill(child)
+            self.store.forget_worker(pid)
+        beating = {row["pid"] for row in rows}
+        for pid, child in list(self._children.items()):
+            if pid not in beating and time.monotonic() - child.started > STARTUP:
+                self._kill(child)  # it never got warm
+        self.ready = any(child.beat for child in self._children.values())
+        return live | {pid for pid in self._children if pid not in beating}
+
+    def _kill(self, child: _Child) -> None:
+        child.proc.kill()
+        child.proc.wait()
+        self._children.pop(child.proc.pid, None)
+
+    def _spawn(self) -> None:
+        env = worker_env(self.max_jobs)
+        with contextlib.ExitStack() as files:
+            try:
+                log = files.enter_context(open(self.db_path.with_suffix(".worker.log"), "ab"))
+            except OSError:
+                log = subprocess.DEVNULL  # a read-only folder: the worker's log is dropped
+            try:
+                proc = subprocess.Popen(
+                    [sys.executable, "-m", "schedlab", "worker", "--db", str(self.db_path),
+                     "--parent", str(os.getpid())],
+                    cwd=HOME, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                    env=env, start_new_session=True)  # a Ctrl-C in the app's terminal is its own
+            except OSError:
+                self._back_off()
+                return
+        self._children[proc.pid] = _Child(proc)
+
+    # --- runs ----------------------------------------------------------------------------
+    def submit(self, schedule: Schedule, config: TrainConfig, label: str) -> int:
+        """Queue a run; it starts as soon as a worker is free."""
+        run_id = self._writable().submit(label[:200], schedule.to_json(), config.to_dict())
+        self.supervise()
+        return run_id
+
+    def stop(self, run_id: int) -> None:
+        """Ask a run to stop (a queued one stops at once)."""
+        self._writable().request_stop(run_id)
+
+    def delete(self, run_id: int) -> bool:
+        """Delete a finished run and its metrics."""
+        return self._writable().delete(run_id)
+
+    def queue_position(self, run_id: int) -> int | None:
+        """1 for the next queued run to start; None unless the run is queued."""
+        return None if self.store is None else self.store.queue_position(run_id)
+
+    def _writable(self) -> RunStore:
+        if self.store is None or self.store.readonly:
+            raise self.problem or StoreError(f"The run store {self.db_path} is not open.",
+                                             path=str(self.db_path))
+        return self.store
+
+    def release(self) -> None:
+        """Let this manager go (the page's cache dropped it): the idle workers it started
+        stop; one that is training finishes its run, and the next manager counts it
+        among the live workers, so clearing a cache never interrupts a run."""
+        with self._lock:
+            busy: set[int] = set()
+            if self.store is not None:
+                try:
+                    busy = {w["pid"] for w in self.store.workers() if w["run_id"] is not None}
+                except StoreError:
+                    pass  # no store to ask: none of them can be training
+            for pid, child in list(self._children.items()):
+                if pid not in busy:
+                    child.proc.terminate()
+                    try:
+                        child.proc.wait(10)
+                    except subprocess.TimeoutExpired:
+                        self._kill(child)
+                    self._children.pop(pid, None)
+
+    def shutdown(self) -> None:
+        """Stop the workers started here (tests, and a clean server exit): each ends its
+        run as interrupted, or is killed after 10 s."""
+        with self._lock:
+            for child in self._children.values():
+                child.proc.terminate()
+            for child in list(self._children.values()):
+                try:
+                    child.proc.wait(10)
+                except subprocess.TimeoutExpired:
+                    self._kill(child)
+            self._children.clear()
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process runs with this pid (a zombie does not count)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True  # no /proc here: trust the signal

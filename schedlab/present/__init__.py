@@ -1,0 +1,1 @@
+"""What users see of a schedule: figures, share links, form fields."""

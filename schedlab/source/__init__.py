@@ -1,0 +1,1 @@
+"""Pasted PyTorch code -> Schedule."""

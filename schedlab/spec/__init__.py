@@ -1,0 +1,1 @@
+"""The data model: what a schedule is, checked when it is made (no torch)."""

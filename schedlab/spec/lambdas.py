@@ -1,0 +1,91 @@
+"""User lambdas (``lr_lambda``, ``scale_fn``) held as source and run by the safe evaluator."""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from schedlab.errors import ScheduleError, quote
+from schedlab.spec.expr import (
+    MAX_SOURCE_CHARS,
+    Evaluator,
+    as_python,
+    measure_expr,
+    validate_expr,
+)
+
+EXAMPLE = "lambda epoch: 0.95 ** epoch"
+
+
+@dataclass(frozen=True)
+class Lambda:
+    """A one-argument lambda, e.g. ``lambda epoch: 0.95 ** epoch``.
+
+    ``source`` is kept in canonical form (``ast.unparse``), so two spellings of the same
+    lambda compare equal. Calling it gives what the Python lambda would return; ``evaluate``
+    does the same for a whole array of epochs at once.
+    """
+
+    source: str
+    _node: ast.Lambda = field(init=False, repr=False, compare=False)
+    size: tuple[int, int, int] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.source, str):
+            raise ScheduleError(f"a lambda must be given as source text, e.g. `{EXAMPLE}`")
+        canonical = ast.unparse(_parse_lambda(self.source))
+        node = _parse_lambda(canonical)
+        object.__setattr__(self, "source", canonical)
+        object.__setattr__(self, "_node", node)
+        # (array operations, Python calls, depth) per value, for the cost estimate
+        object.__setattr__(self, "size", measure_expr(node.body))
+
+    @property
+    def arg(self) -> str:
+        return self._node.args.args[0].arg
+
+    def evaluate(self, xs: np.ndarray) -> np.ndarray:
+        """Values for each epoch in ``xs`` (integers), as float64 (True/False as 1/0)."""
+        xs = np.asarray(xs, dtype=np.float64)
+        values, _ = Evaluator(self.source, self.arg).run(self._node.body, xs)
+        return np.broadcast_to(values, xs.shape).astype(np.float64)
+
+    def __call__(self, x: int) -> int | float | bool:
+        values, kind = Evaluator(self.source, self.arg).run(
+            self._node.body, np.array([float(x)]))
+        return as_python(values, kind)
+
+
+def _parse_lambda(source: str) -> ast.Lambda:
+    if len(source) > MAX_SOURCE_CHARS:
+        raise ScheduleError(f"lambda too long ({len(source)} characters; at most "
+                            f"{MAX_SOURCE_CHARS})")
+    try:
+        tree = ast.parse(source.strip(), mode="eval")
+    except SyntaxError as exc:
+        raise ScheduleError(f"`{quote(source, 60)}` is not valid Python: {exc.msg}") from None
+    except (ValueError, RecursionError, MemoryError):  # e.g. nesting beyond the parser
+        raise ScheduleError(f"`{quote(source, 60)}` cannot be read (nested too deeply?)") \
+            from None
+    node = tree.body
+    if not isinstance(node, ast.Lambda):
+        raise ScheduleError(f"expected a lambda such as `{EXAMPLE}`, got `{quote(source, 60)}`")
+    check_lambda_node(node, source.strip())
+    return node
+
+
+def check_lambda_node(node: ast.Lambda, source: str) -> None:
+    """Refuse lambdas that are not `lambda x: <allowed expression>`."""
+    a = node.args
+    text = ast.get_source_segment(source, node) or ast.unparse(node)
+    if a.vararg or a.kwarg:
+        raise ScheduleError(f"`{text[:60]}`: *args and **kwargs are not allowed; write "
+                            f"one argument, e.g. `{EXAMPLE}`")
+    if a.defaults or a.kw_defaults:
+        raise ScheduleError(f"`{text[:60]}`: default arguments are not allowed")
+    if a.kwonlyargs or a.posonlyargs or len(a.args) != 1:
+        raise ScheduleError(f"`{text[:60]}`: a schedule lambda takes exactly one argument "
+                            f"(the epoch), e.g. `{EXAMPLE}`")
+    validate_expr(node.body, source, frozenset({a.args[0].arg}))

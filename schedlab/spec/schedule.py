@@ -1,0 +1,348 @@
+"""The Schedule: an optimizer and a scheduler, as plain data that travels everywhere.
+
+A Schedule is checked against the catalog when it is made (from code, widgets or JSON),
+so every Schedule in the program has known names, known parameters and values in range.
+What only torch can judge (its own cross-parameter checks) is checked by
+``schedlab.engine.oracle.check_with_torch``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from schedlab.errors import ScheduleError, quote
+from schedlab.spec.catalog import OPTIMIZERS, SCHEDULERS
+from schedlab.spec.hyper import MAX_TEXT, check_hyper
+from schedlab.spec.lambdas import Lambda
+from schedlab.spec.params import MAX_LIST, Arguments, Param, finite_float
+from schedlab.spec.render import optimizer_source, scheduler_label, scheduler_source
+
+MAX_NESTING = 4  # SequentialLR inside SequentialLR ... at most this deep
+MAX_SCHEDULERS = 32  # schedulers in one schedule, nested ones included
+MAX_GROUPS = 16  # optimizer param groups
+_LITERALS = (bool, int, float, str, type(None))
+
+
+@dataclass(frozen=True)
+class OptimizerSpec:
+    """A torch.optim optimizer: its class name, keyword arguments and param groups.
+
+    ``groups`` is None when the parameters are passed as one iterable
+    (``model.parameters()``); otherwise one dict of per-group overrides per group, the
+    ``'params'`` entry left out (it is a placeholder).
+    """
+
+    name: str
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    groups: tuple[dict[str, Any], ...] | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or self.name not in OPTIMIZERS:
+            raise ScheduleError(f"unknown optimizer {quote(repr(self.name), 40)}; choose one of "
+                                f"{', '.join(OPTIMIZERS)}", param="optimizer")
+        object.__setattr__(self, "kwargs", _check_hypers(
+            self.name, _check_literals(self.kwargs, self.name), self.name))
+        if "initial_lr" in self.kwargs:
+            raise ScheduleError(f"{self.name}: initial_lr belongs in a param group dict, not "
+                                "in the optimizer's arguments", param="optimizer")
+        if self.groups is not None:
+            if not isinstance(self.groups, (list, tuple)) or not 1 <= len(self.groups) <= \
+                    MAX_GROUPS:
+                count = len(self.groups) if isinstance(self.groups, (list, tuple)) else "?"
+                raise ScheduleError(f"{self.name}: between 1 and {MAX_GROUPS} param groups "
+                                    f"are allowed, got {count}", param="groups")
+            groups = tuple(_check_hypers(self.name, _check_literals(g, where), where)
+                           for i, g in enumerate(self.groups)
+                           for where in [f"{self.name} param group {i}"])
+            object.__setattr__(self, "groups", groups)
+
+    @property
+    def group_count(self) -> int:
+        return 1 if self.groups is None else len(self.groups)
+
+
+@dataclass(frozen=True)
+class SchedulerSpec:
+    """A torch.optim.lr_scheduler class name and its arguments (the optimizer left out).
+
+    Nested schedulers (SequentialLR, ChainedScheduler) are SchedulerSpecs themselves;
+    lambdas are Lambda objects; lists are tuples.
+    """
+
+    name: str
+    kwargs: dict[str, Any] = field(default_factory=dict)  # as given (what code shows)
+    # every parameter, torch's defaults bound once here: what the engine and checks read
+    args: dict[str, Any] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        """Check every argument against the catalog now, on a copy of the caller's dict:
+        a SchedulerSpec that exists is valid (what depends on the optimizer's param groups
+        is checked by ``check``) and never changes."""
+        if not isinstance(self.name, str) or self.name not in SCHEDULERS:
+            raise ScheduleError(f"unknown scheduler {quote(repr(self.name), 40)}; choose one "
+                                f"of {', '.join(SCHEDULERS)}", param="scheduler")
+        if not isinstance(self.kwargs, dict) or not all(isinstance(k, str) for k in self.kwargs):
+            raise ScheduleError(f"{self.name}: arguments must be a mapping of names to values",
+                                param="scheduler")
+        known = _known(self.name)
+        args = {}
+        for key, value in self.kwargs.items():
+            if key not in known:
+                raise ScheduleError(f"{self.name} has no parameter {quote(repr(key), 40)}; "
+                                    f"it takes {', '.join(known)}", param=key)
+            args[key] = check_argument(known[key], value, self.name, None)
+        for p in known.values():
+            if p.required and p.name not in args:
+                raise ScheduleError(f"{self.name} needs {p.name} ({p.range_text()})",
+                                    param=p.name)
+        for child in args.get("schedulers", ()):
+            if child.name == "ReduceLROnPlateau":
+                raise ScheduleError(f"{self.name} cannot contain ReduceLROnPlateau: it needs "
+                                    "a metric at every step, which torch does not pass "
+                                    "through", param="schedulers")
+        marks, parts = args.get("milestones"), args.get("schedulers")
+        if marks is not None and parts is not None and len(marks) != len(parts) - 1:
+            raise ScheduleError(f"{self.name}: the number of milestones must be one fewer than "
+                                f"the number of schedulers ({len(parts)} schedulers, "
+                                f"{len(marks)} milestones)", param="milestones")
+        object.__setattr__(self, "kwargs", Arguments(args))
+        defaults = {p.name: p.default for p in known.values() if not p.required}
+        object.__setattr__(self, "args", Arguments({**defaults, **args}))
+        if self.depth > MAX_NESTING:
+            raise ScheduleError(f"schedulers nested more than {MAX_NESTING} deep")
+        if self.count > MAX_SCHEDULERS:
+            raise ScheduleError(f"too many schedulers ({self.count}); at most "
+                                f"{MAX_SCHEDULERS}")
+
+    def bound(self) -> tuple:
+        """What the scheduler does, defaults bound: equal for two specs that differ only
+        in spelling out a default (``StepLR(optimizer, 30, gamma=0.1)``)."""
+        return (self.name, tuple((k, tuple(c.bound() for c in v) if k == "schedulers" else v)
+                                 for k, v in sorted(self.args.items())))
+
+    @property
+    def children(self) -> tuple[SchedulerSpec, ...]:
+        return self.kwargs.get("schedulers", ())
+
+    @property
+    def depth(self) -> int:
+        """Levels of nesting below this scheduler (0 for a plain one)."""
+        return max((1 + c.depth for c in self.children), default=0)
+
+    @property
+    def count(self) -> int:
+        """Schedulers in this one, itself and the nested ones."""
+        return 1 + sum(c.count for c in self.children)
+
+    def check(self, groups: int) -> None:
+        """Check what depends on the optimizer's ``groups`` (a list with one value or
+        lambda per group must have as many); the rest was checked when the spec was made.
+        Changes nothing."""
+        known = _known(self.name)
+        for key, value in self.kwargs.items():
+            if known[key].per_group:
+                check_argument(known[key], value, self.name, groups)
+        for child in self.children:
+            child.check(groups)
+
+    def label(self) -> str:
+        """A short human-readable name, e.g. ``StepLR(step_size=30, gamma=0.1)``."""
+        return scheduler_label(self)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """An optimizer and the scheduler that drives its learning rate."""
+
+    optimizer: OptimizerSpec
+    scheduler: SchedulerSpec
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.optimizer, OptimizerSpec) or not isinstance(
+                self.scheduler, SchedulerSpec):
+            raise ScheduleError("a Schedule needs an OptimizerSpec and a SchedulerSpec")
+        self.scheduler.check(self.optimizer.group_count)
+
+    def __hash__(self) -> int:
+        return hash(self.to_json())
+
+    @property
+    def group_count(self) -> int:
+        return self.optimizer.group_count
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able data; ``Schedule.from_dict`` turns it back into an equal Schedule."""
+        opt = {"name": self.optimizer.name, "kwargs": _to_json(self.optimizer.kwargs),
+               "groups": None if self.optimizer.groups is None
+               else [_to_json(g) for g in self.optimizer.groups]}
+        return {"optimizer": opt, "scheduler": _spec_to_json(self.scheduler)}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Schedule:
+        """Rebuild a Schedule from ``to_dict`` output; anything malformed is a ScheduleError."""
+        if not isinstance(data, dict) or set(data) != {"optimizer", "scheduler"}:
+            raise ScheduleError("schedule data must be an object with exactly the keys "
+                                "'optimizer' and 'scheduler'")
+        opt = data["optimizer"]
+        if not isinstance(opt, dict) or not set(opt) <= {"name", "kwargs", "groups"}:
+            raise ScheduleError("schedule data: 'optimizer' must have name, kwargs, groups")
+        groups = opt.get("groups")
+        if groups is not None and not isinstance(groups, list):
+            raise ScheduleError("schedule data: optimizer groups must be a list or null")
+        optimizer = OptimizerSpec(_need_str(opt.get("name")),
+                                  _from_json_dict(opt.get("kwargs", {})),
+                                  None if groups is None
+                                  else tuple(_from_json_dict(g) for g in groups))
+        return cls(optimizer, _spec_from_json(data["scheduler"], 0))
+
+    @classmethod
+    def from_json(cls, text: str) -> Schedule:
+        try:
+            data = json.loads(text)
+        except (ValueError, RecursionError) as exc:
+            raise ScheduleError(f"schedule data is not valid JSON: {exc}") from None
+        return cls.from_dict(data)
+
+    def to_code(self, style: str = "lines", **run: Any) -> str:
+        """The schedule as Python source.
+
+        ``"lines"``: the optimizer and scheduler lines in canonical form (``parse_schedule``
+        reads them back to an equal Schedule). ``"script"``: a self-contained runnable
+        script with a stand-in model and the training loop, ``scheduler.step()`` placed per
+        batch or per epoch; keyword arguments ``epochs``, ``steps_per_epoch`` and
+        ``step_per`` ("epoch" or "batch") describe the run."""
+        if style == "script":
+            from schedlab.spec.script import (
+                script,  # the script export; it never imports this
+            )
+
+            return script(self, **run)
+        if style != "lines":
+            raise ValueError(f"unknown code style {style!r}; use 'lines' or 'script'")
+        return (f"optimizer = {optimizer_source(self.optimizer)}\n"
+                f"scheduler = {scheduler_source(self.scheduler)}\n")
+
+
+def _known(name: str) -> dict[str, Param]:
+    return {p.name: p for p in SCHEDULERS[name].params if p.kind != "optimizer"}
+
+
+def check_argument(p: Param, value: Any, owner: str, groups: int | None) -> Any:
+    """One argument checked against its catalog entry; returns it in canonical form.
+    ``groups``: the optimizer's param groups, which a list of per-group values must
+    match (None: not known yet, not checked)."""
+    if p.kind == "schedulers":
+        if not isinstance(value, (list, tuple)) or not value or not all(
+                isinstance(s, SchedulerSpec) for s in value):
+            raise ScheduleError(f"{owner}: schedulers must be a non-empty list of "
+                                "schedulers", param=p.name)
+        return tuple(value)
+    if p.kind == "lambda":
+        if value is None and p.optional:
+            return None
+        items = value if isinstance(value, (list, tuple)) and p.per_group else (value,)
+        if not items or not all(isinstance(v, Lambda) for v in items):
+            raise ScheduleError(f"{owner}: {p.name} must be {p.range_text()}, e.g. "
+                                f"`lambda epoch: 0.95 ** epoch`", param=p.name)
+        if isinstance(value, (list, tuple)) and groups is not None and len(value) != groups:
+            raise ScheduleError(f"{owner}: {p.name} has {len(value)} lambdas but the "
+                                f"optimizer has {groups} param group(s)", param=p.name)
+        return tuple(value) if isinstance(value, (list, tuple)) else value
+    return p.check(value, owner, groups)
+
+
+def _check_literals(values: Any, owner: str) -> dict[str, Any]:
+    if not isinstance(values, dict):
+        raise ScheduleError(f"{owner}: arguments must be a mapping of names to values")
+    out = {}
+    for key, value in values.items():
+        if not isinstance(key, str) or not key.isidentifier() or key == "params":
+            raise ScheduleError(f"{owner}: {quote(repr(key), 40)} is not an argument name it "
+                                "takes")
+        out[key] = _literal_value(value, f"{owner}: {key}")
+    return out
+
+
+def _check_hypers(optimizer: str, values: dict[str, Any], where: str) -> dict[str, Any]:
+    return {k: check_hyper(optimizer, k, v, where) for k, v in values.items()}
+
+
+def _literal_value(value: Any, where: str, depth: int = 0) -> Any:
+    if isinstance(value, _LITERALS):
+        if isinstance(value, float) and math.isnan(value):
+            raise ScheduleError(f"{where}: NaN is not allowed")
+        if isinstance(value, int) and not isinstance(value, bool) and \
+                finite_float(value) is None:
+            raise ScheduleError(f"{where}: a {value.bit_length()}-bit integer is too large; "
+                                "numbers must fit in a float")
+        if isinstance(value, str) and len(value) > MAX_TEXT:
+            raise ScheduleError(f"{where}: a text of {len(value):,} characters is too long "
+                                f"(at most {MAX_TEXT})")
+        return value
+    if isinstance(value, (list, tuple)) and depth < 2 and len(value) <= MAX_LIST:
+        return tuple(_literal_value(v, where, depth + 1) for v in value)
+    raise ScheduleError(f"{where}: only numbers, True/False, None, strings and short lists "
+                        "of them are allowed")
+
+
+def _to_json(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _to_json(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return [_to_json(v) for v in value]
+    if isinstance(value, Lambda):
+        return {"lambda": value.source}
+    if isinstance(value, SchedulerSpec):
+        return _spec_to_json(value)
+    return value
+
+
+def _spec_to_json(spec: SchedulerSpec) -> dict[str, Any]:
+    return {"name": spec.name, "kwargs": _to_json(spec.kwargs)}
+
+
+def _need_str(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ScheduleError(f"schedule data: expected a name, got {quote(repr(value), 40)}")
+    return value
+
+
+def _from_json_dict(data: Any) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise ScheduleError("schedule data: arguments must be an object")
+    return {str(k): _from_json(v) for k, v in data.items()}
+
+
+def _from_json(value: Any, depth: int = 0) -> Any:
+    if isinstance(value, list) and depth < 3:
+        return tuple(_from_json(v, depth + 1) for v in value)
+    if isinstance(value, dict) and set(value) == {"lambda"}:
+        return Lambda(_need_str(value["lambda"]))
+    if isinstance(value, dict) or isinstance(value, list):
+        raise ScheduleError("schedule data: unexpected nested value")
+    return value
+
+
+def _spec_from_json(data: Any, depth: int) -> SchedulerSpec:
+    if depth > MAX_NESTING:
+        raise ScheduleError(f"schedule data: schedulers nested more than {MAX_NESTING} deep")
+    if not isinstance(data, dict) or not set(data) <= {"name", "kwargs"}:
+        raise ScheduleError("schedule data: a scheduler must be an object with name, kwargs")
+    kwargs = data.get("kwargs", {})
+    if not isinstance(kwargs, dict):
+        raise ScheduleError("schedule data: scheduler kwargs must be an object")
+    out: dict[str, Any] = {}
+    for key, value in kwargs.items():
+        if key == "schedulers" and isinstance(value, list):
+            if len(value) > MAX_SCHEDULERS:
+                raise ScheduleError(f"schedule data: more than {MAX_SCHEDULERS} schedulers")
+            out[key] = tuple(_spec_from_json(v, depth + 1) for v in value)
+        else:
+            out[str(key)] = _from_json(value)
+    return SchedulerSpec(_need_str(data.get("name")), out)

@@ -1,0 +1,1 @@
+"""The short MNIST run: data, models, the training loop."""

@@ -1,0 +1,164 @@
+"""End to end in a real browser: the app served by `streamlit run`, driven in Chromium."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.servers import streamlit_app
+
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = Path(os.environ.get("SCHEDLAB_SHOTS", "/tmp/schedlab-shots"))
+SHOTS.mkdir(parents=True, exist_ok=True)
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def server():
+    """`streamlit run app.py` on a free localhost port, once /_stcore/health says ok."""
+    with streamlit_app(ROOT) as base:
+        yield base
+
+
+# the lr values Plotly actually drew (decoded from the figure's binary arrays)
+CHART_Y = """() => {
+  const plot = document.querySelector('.js-plotly-plot');
+  const trace = plot && plot._fullData && plot._fullData[0];
+  return trace && trace.y ? Array.from(trace.y) : null;
+}"""
+
+
+def test_changing_a_parameter_redraws_the_chart(server, page) -> None:
+    page.goto(f"{server}/explorer", wait_until="domcontentloaded")
+    page.wait_for_function(CHART_Y, timeout=60_000)
+    before = page.evaluate(CHART_Y)
+    assert before[0] == pytest.approx(0.1) and min(before) == pytest.approx(1e-4)
+
+    gamma = page.get_by_role("spinbutton", name="gamma", exact=True)
+    gamma.fill("0.5")
+    gamma.press("Enter")
+    page.wait_for_function(f"() => {{ const y = ({CHART_Y})(); "
+                           f"return y && Math.min(...y) > 0.005; }}", timeout=60_000)
+    after = page.evaluate(CHART_Y)
+    assert min(after) == pytest.approx(0.1 * 0.5 ** 3)  # decays at epochs 30, 60 and 90
+    assert "s=" in page.url  # the state went into the link
+    assert page.get_by_text("Traceback").count() == 0
+
+
+POINTS = """() => {
+  const plot = document.querySelector('.js-plotly-plot');
+  const trace = plot && plot._fullData && plot._fullData[0];
+  return trace && trace.x ? trace.x.length : 0;
+}"""
+IDLE = """() => !document.querySelector('[data-testid="stStatusWidget"]')"""
+
+
+def settle(page) -> None:
+    """Wait until Streamlit has finished the rerun a widget change started."""
+    page.wait_for_timeout(300)
+    page.wait_for_function(IDLE, timeout=60_000)
+
+
+def test_a_training_run_streams_live_and_stops(server, page) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(f"{server}/train", wait_until="domcontentloaded")
+    page.get_by_role("radio", name="mlp").click()
+    settle(page)
+    code = page.get_by_role("textbox", name="Optimizer and scheduler lines")
+    code.fill("StepLR(optimizer, step_size=500, gamma=0.5)")
+    code.press("Control+Enter")
+    settle(page)
+    page.get_by_role("combobox", name="data").click()
+    page.get_by_role("option", name="offline subset (5,000)").click()
+    settle(page)
+    epochs = page.get_by_role("spinbutton", name="epochs", exact=True)
+    epochs.fill("100")
+    epochs.press("Enter")
+    settle(page)
+    start = page.get_by_role("button", name="Start")
+    expect(start).to_be_enabled()
+    start.click()
+    page.wait_for_function(f"() => ({POINTS})() >= 3", timeout=90_000)
+    first = page.evaluate(POINTS)
+    page.wait_for_function(f"() => ({POINTS})() > {first}", timeout=30_000)  # still coming
+    page.get_by_role("button", name="Stop").click()
+    page.get_by_text("stopped", exact=True).first.wait_for(timeout=30_000)
+    assert page.get_by_text("Traceback").count() == 0
+
+
+HOSTILE = ("![p](http://127.0.0.1:9/p.png) [Session expired / Sign in](http://127.0.0.1:9/)"
+           " <b>bold</b> $x^2$ :red[r] **b**")  # a label: at most 120 characters
+NAME = HOSTILE + " <img src=http://127.0.0.1:9/x.png> :material/home: www.example.com"
+
+
+def _link(state) -> str:
+    return f"/explorer?s={state.encode()}"
+
+
+def test_text_from_a_link_is_shown_as_plain_text(server, page) -> None:
+    """A crafted link: a pinned label and an unknown optimizer name full of Markdown and
+    HTML. The page shows them as text: no link, no image, nothing fetched."""
+    import json
+
+    from schedlab.present.share import ExplorerState
+
+    fetched = []
+    page.on("request", lambda r: fetched.append(r.url) if ":9/" in r.url else None)
+    pinned = ExplorerState().pin(HOSTILE)
+    page.goto(server + _link(pinned), wait_until="domcontentloaded")
+    page.wait_for_function(CHART_Y, timeout=60_000)
+    settle(page)
+    main = page.locator('[data-testid="stMain"]')
+    assert main.get_by_text("[Session expired / Sign in]", exact=False).count() >= 1
+    legend = page.evaluate("() => Array.from(document.querySelectorAll('.legendtext'))"
+                           ".map(e => e.textContent)")
+    assert any("<b>bold</b>" in t for t in legend), legend  # shown, not made bold
+
+    data = pinned.to_dict()
+    data["schedule"]["optimizer"]["name"] = NAME
+    import base64
+    import zlib
+
+    from schedlab.present.share import MAX_ENCODED  # noqa: F401  (the link stays well below it)
+    raw = json.dumps(data, separators=(",", ":")).encode()
+    bad = base64.urlsafe_b64encode(zlib.compress(raw, 9)).decode().rstrip("=")
+    page.goto(f"{server}/explorer?s={bad}", wait_until="domcontentloaded")
+    page.wait_for_function(CHART_Y, timeout=60_000)
+    settle(page)
+    warning = page.locator('[data-testid="stAlertContentWarning"]').first
+    assert "could not be opened" in warning.inner_text()
+    assert "unknown optimizer '![p](http://127.0.0.1:9/p.png)" in warning.inner_text().replace(
+        "\u200b", "")  # the name, shown as text (cut at 40 characters)
+    for alert in page.locator('[data-testid^="stAlertContent"]').all():
+        assert alert.locator("a, img").count() == 0
+    assert main.locator("a[href*='127.0.0.1:9'], img[src*='127.0.0.1:9']").count() == 0
+    assert fetched == []
+    page.screenshot(path=str(SHOTS / "plain-text.png"), full_page=True)
+
+
+@pytest.mark.parametrize("typed,message", [
+    ("1e9", "1,000,000,000 is out of range"),
+    ("2.5", "2.5 is not whole"),
+])
+def test_a_number_box_says_what_is_wrong_with_what_was_typed(server, page, typed: str,
+                                                             message: str) -> None:
+    """What the browser sends for a typed number is the number typed: no 1 for 1e9, no 2
+    for 2.5, and no chart of the old value beside it."""
+    from playwright.sync_api import expect
+
+    page.goto(f"{server}/explorer", wait_until="domcontentloaded")
+    page.wait_for_function(CHART_Y, timeout=60_000)
+    box = page.get_by_role("spinbutton", name="steps per epoch", exact=True)
+    box.fill(typed)
+    box.press("Enter")
+    expect(page.get_by_text(message)).to_be_visible(timeout=30_000)
+    expect(page.locator(".js-plotly-plot")).to_have_count(0)
+    box.fill("250")
+    box.press("Enter")
+    page.wait_for_function(CHART_Y, timeout=60_000)
+    expect(page.get_by_text(message)).to_have_count(0)
+    assert box.input_value() == "250"
+    assert page.get_by_text("Session State API").count() == 0  # no widget warnings

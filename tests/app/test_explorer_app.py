@@ -1,0 +1,274 @@
+"""The explorer page, driven through Streamlit's AppTest."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from schedlab import compute_curve, parse_schedule
+from schedlab.present.share import MAX_PINNED, ExplorerState
+from schedlab.spec.catalog import SCHEDULERS
+from schedlab.spec.horizon import Horizon
+from tests.markdown import shown
+
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
+
+
+def page(query: str | None = None) -> AppTest:
+    """The explorer, reached as a user would: the app, then its explorer page."""
+    at = AppTest.from_file(APP, default_timeout=60)
+    if query is not None:
+        at.query_params["s"] = query
+    return at.switch_page("pages/explorer.py").run()
+
+
+def state(at: AppTest) -> ExplorerState:
+    return at.session_state["explorer.state"]
+
+
+def gen(at: AppTest) -> int:
+    return at.session_state["explorer.gen"]
+
+
+def traces(at: AppTest) -> list[dict]:
+    return json.loads(at.get("plotly_chart")[0].proto.spec)["data"]
+
+
+def array(value) -> np.ndarray:
+    """A plotly array from the figure JSON (plain list, or base64 'bdata')."""
+    if isinstance(value, dict):
+        return np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
+    return np.asarray(value)
+
+
+def link(at: AppTest) -> str:
+    value = at.query_params["s"]
+    return value if isinstance(value, str) else value[0]
+
+
+def names(at: AppTest) -> list[str]:
+    return [t.get("name") for t in traces(at)]
+
+
+def healthy(at: AppTest) -> None:
+    assert not at.exception, at.exception
+    assert len(at.get("plotly_chart")) == 1
+
+
+def held_back(at: AppTest) -> None:
+    """A box holds a value that is not allowed: its message shows, and no chart (which
+    would be of another value than the box's) is drawn."""
+    assert not at.exception, at.exception
+    assert not at.get("plotly_chart")
+    assert at.info and "comes back once" in shown(at.info[0].value)
+
+
+def test_default_view_draws_and_puts_the_state_in_the_url() -> None:
+    at = page()
+    healthy(at)
+    assert not at.error
+    assert ExplorerState.decode(link(at)) == state(at)
+    assert [m.label for m in at.metric] == ["peak lr", "final lr", "mean lr",
+                                            "under 10% from step"]
+
+
+@pytest.mark.parametrize("name", sorted(SCHEDULERS))
+def test_every_scheduler_draws_with_its_default_parameters(name: str) -> None:
+    at = page()
+    at.selectbox(key="0.mode").set_value(name).run()
+    healthy(at)
+    assert not at.error, [e.value for e in at.error]
+    assert state(at).schedule.scheduler.name == name
+    assert "current" in names(at)
+    if name == "ReduceLROnPlateau":
+        assert "validation metric (synthetic)" in names(at)
+
+
+def test_changing_a_parameter_changes_the_curve() -> None:
+    at = page()
+    before = [m.value for m in at.metric]
+    at.number_input(key="0.p.StepLR.gamma").set_value(0.5).run()
+    healthy(at)
+    assert state(at).schedule.scheduler.kwargs["gamma"] == 0.5
+    assert [m.value for m in at.metric] != before
+    assert at.metric[1].value == f"{0.1 * 0.5 ** 3:.4g}"  # 100 epochs: decays at 30, 60, 90
+    at.number_input(key="0.p.StepLR.gamma").set_value(0.05).run()
+    assert at.metric[1].value == f"{0.1 * 0.05 ** 3:.2e}"  # small values in e-notation
+
+
+def _paste(at: AppTest, code: str) -> AppTest:
+    box = next(t for t in at.text_area if t.key.startswith("paste."))
+    box.set_value(code).run()
+    return at.button(key="paste.apply").click().run()
+
+
+def test_pasted_code_fills_the_widgets_and_draws_torchs_curve() -> None:
+    at = page()
+    code = ("optimizer = torch.optim.AdamW(model.parameters(), lr=3e-4)\n"
+            "warmup = LinearLR(optimizer, start_factor=0.01, total_iters=5)\n"
+            "cosine = CosineAnnealingLR(optimizer, T_max=95)\n"
+            "scheduler = SequentialLR(optimizer, [warmup, cosine], milestones=[5])")
+    _paste(at, code)
+    healthy(at)
+    g = gen(at)
+    assert at.selectbox(key=f"{g}.mode").value == "SequentialLR"
+    assert at.selectbox(key=f"{g}.ph1.name").value == "CosineAnnealingLR"
+    assert at.number_input(key=f"{g}.ph1.start").value == 5
+    assert at.selectbox(key=f"{g}.opt.name").value == "AdamW"
+    expected = compute_curve(parse_schedule(code), 100)["lr"].max()
+    assert float(at.metric[0].value) == pytest.approx(expected, rel=1e-3)
+
+
+def test_bad_pasted_code_is_explained_and_nothing_else_changes() -> None:
+    at = page()
+    before = state(at)
+    _paste(at, "StepLR(optimizer, step_size=len(val_set))")
+    healthy(at)
+    assert "len(val_set)" in shown(at.error[0].value)
+    assert state(at) == before
+
+
+@pytest.mark.parametrize("key,value,message", [
+    ("0.p.StepLR.gamma", 0.0, "gamma=0.0 is not allowed"),
+    ("0.opt.lr", 0.0, None),  # a zero lr is allowed: flat curve, no error
+])
+def test_bad_parameter_shows_a_message_under_the_widget(key: str, value, message) -> None:
+    at = page()
+    at.number_input(key=key).set_value(value).run()
+    if message is None:
+        healthy(at)
+        assert not at.error
+        return
+    held_back(at)
+    assert message in shown(at.error[0].value)
+
+
+def test_bad_text_parameters_show_messages() -> None:
+    at = page()
+    at.selectbox(key="0.mode").set_value("MultiStepLR").run()
+    at.text_input(key="0.p.MultiStepLR.milestones").set_value("30, sixty").run()
+    held_back(at)
+    assert "'sixty' in milestones is not a number" in shown(at.error[0].value)
+    at.selectbox(key="0.mode").set_value("LambdaLR").run()
+    at.text_input(key="0.p.LambdaLR.lr_lambda").set_value("lambda e: __import__('os')").run()
+    held_back(at)
+    assert "call not allowed" in shown(at.error[0].value)
+
+
+def test_link_round_trip_and_hostile_links() -> None:
+    at = page()
+    at.selectbox(key="0.mode").set_value("CyclicLR").run()
+    at.button(key="pin.add").click().run()
+    at.toggle(key="0.log").set_value(True).run()
+    shared = link(at)
+    again = page(shared)
+    healthy(again)
+    assert state(again) == state(at)
+    assert not again.warning
+    assert again.selectbox(key="0.mode").value == "CyclicLR"
+    bad = page(shared[:-10])
+    healthy(bad)
+    assert "could not be opened" in shown(bad.warning[0].value)
+    assert state(bad) == ExplorerState()
+
+
+def test_comparison_list_pin_show_remove_clear() -> None:
+    at = page()
+    at.text_input(key=next(t.key for t in at.text_input if t.key.startswith("pin."))
+                  ).set_value("resnet step").run()
+    at.button(key="pin.add").click().run()
+    at.selectbox(key="0.mode").set_value("CosineAnnealingLR").run()
+    at.button(key="pin.add").click().run()
+    healthy(at)
+    labels = [p.label for p in state(at).compare]
+    assert labels[0] == "resnet step" and labels[1].startswith("CosineAnnealingLR(T_max=100)")
+    # the second pin is the current schedule: drawn once, named as both
+    assert "resnet step" in names(at) and labels[1] not in names(at)
+    assert f"current = {labels[1]}" in names(at)
+    at.button(key="pin.restore.0").click().run()
+    assert state(at).schedule.scheduler.name == "StepLR"
+    at.button(key="pin.remove.0").click().run()
+    assert [p.label for p in state(at).compare] == labels[1:]
+    at.button(key="pin.add").click().run()
+    at.button(key="pin.add").click().run()  # the same curve again: said, not pinned twice
+    assert len(state(at).compare) == len(labels)
+    assert "pinned already" in " ".join(shown(c.value) for c in at.caption)
+    g = gen(at)
+    for i in range(MAX_PINNED - len(state(at).compare)):
+        at.number_input(key=f"{g}.p.StepLR.gamma").set_value(0.2 + i / 10).run()
+        at.button(key="pin.add").click().run()
+    assert len(state(at).compare) == MAX_PINNED and at.button(key="pin.add").disabled
+    at.button(key="pin.clear").click().run()
+    healthy(at)
+    assert state(at).compare == ()
+
+
+def test_phase_builder_and_param_groups() -> None:
+    at = page()
+    at.selectbox(key="0.mode").set_value("SequentialLR").run()
+    at.button(key="0.add").click().run()
+    healthy(at)
+    spec = state(at).schedule.scheduler
+    assert [c.name for c in spec.kwargs["schedulers"]] == ["LinearLR", "CosineAnnealingLR",
+                                                           "ExponentialLR"]
+    assert spec.kwargs["milestones"] == (5, 15)
+    at.button(key="0.remove").click().run()
+    assert len(state(at).schedule.scheduler.kwargs["schedulers"]) == 2
+    at.number_input(key="0.opt.extra").set_value(1).run()
+    healthy(at)
+    assert state(at).schedule.optimizer.group_count == 2
+    assert "current · group 1" in names(at)
+
+
+def test_per_batch_versus_per_epoch_and_epoch_axis() -> None:
+    at = page()
+    at.segmented_control(key="0.per").set_value("batch").run()
+    healthy(at)
+    assert state(at).horizon == Horizon(100, 100, "batch")
+    x_steps = array(traces(at)[0]["x"])
+    assert x_steps[-1] == 9999
+    at.segmented_control(key="0.x").set_value("epoch").run()
+    healthy(at)
+    assert array(traces(at)[0]["x"])[-1] == pytest.approx(99.99)
+
+
+def test_an_unexpected_failure_shows_an_apology_not_a_traceback(monkeypatch) -> None:
+    import ui.chart
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("simulated bug")
+
+    monkeypatch.setattr(ui.chart, "drawn", boom)
+    at = page()
+    assert not at.exception
+    assert "Sorry, something unexpected went wrong" in shown(at.error[0].value)
+    assert "simulated bug" in at.expander[-1].children[0].value
+
+
+def test_sanity_check_panel_and_shading() -> None:
+    at = page()
+    assert at.tabs[0].label == "Sanity check (no problems)"
+    assert "No classic mistakes" in shown(at.success[0].value)
+    at.selectbox(key="0.mode").set_value("CosineAnnealingLR").run()
+    at.number_input(key="0.p.CosineAnnealingLR.T_max").set_value(40).run()
+    healthy(at)
+    assert at.tabs[0].label == "Sanity check (1 finding)"
+    assert "reaches eta_min after T_max=40" in shown(at.warning[0].value)
+    shapes = json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]["shapes"]
+    assert [(s["x0"], s["x1"]) for s in shapes] == [(40 * 100, 100 * 100 - 1)]
+
+
+def test_code_panel_holds_a_runnable_script() -> None:
+    at = page()
+    script = at.code[0].value
+    assert "scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=30)" in script
+    assert "epochs, steps_per_epoch = 100, 100" in script
+    namespace: dict = {}
+    exec(compile(script, "<exported>", "exec"), namespace)  # the page's own export
+    assert len(namespace["lrs"]) == 100 * 100
+    assert namespace["lrs"][-1] == pytest.approx(1e-4)
