@@ -125,7 +125,7 @@ def lines(curve, horizon: Horizon, label: str, color_at: int, momentum: bool = T
 
 def chart(state: ExplorerState) -> None:
     current = drawn(state.schedule, state.horizon, state.metric)
-    plateau = state.schedule.scheduler.name == "ReduceLROnPlateau"
+    plateau = state.schedule.scheduler.info.needs_metric
     now = (state.schedule, state.horizon, state.metric)
     same = [p.label for p in state.compare if (p.schedule, p.horizon, p.metric) == now]
     name = f"current = {same[0]}" if same else "current"  # not drawn twice over itself
@@ -256,7 +256,7 @@ def main() -> None:
     with left:
         paste_slot = st.container()  # filled below, once this run's schedule is known
         schedule = edit_schedule(state.schedule, gen, errors, state.horizon.scheduler_steps)
-        plateau = (schedule or state.schedule).scheduler.name == "ReduceLROnPlateau"
+        plateau = (schedule or state.schedule).scheduler.info.needs_metric
         horizon, view, metric = run_controls(state, gen, errors, plateau)
     try:
         state = session.update(schedule=schedule or state.schedule,

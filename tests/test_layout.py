@@ -161,3 +161,28 @@ def test_the_store_never_reaches_torch() -> None:
         assert "torch" not in _third_party(modules[module]), f"{module} imports torch"
         todo += [m for m in _imports(modules[module]) if m in modules]
     assert "schedlab.jobs.storefile" in seen  # the walk did follow the store's imports
+
+
+def test_schedulers_are_told_apart_by_their_registry_entry() -> None:
+    """What a scheduler does is asked of its registry entry (its length, events, checks,
+    ``needs_metric``, ``per_batch``, ``composite``...), never decided by matching its
+    name: outside the registry (spec/catalog/) and the engine's models, no scheduler name
+    is compared with or used as the key of a lookup table. Adding a scheduler then means
+    its entry and its model, nothing else."""
+    names = set(SCHEDULERS)
+    found = []
+    for path in [*SOURCES, ROOT / "app.py"]:
+        where = str(path.relative_to(ROOT))
+        if where.startswith(("schedlab/spec/catalog/", "schedlab/engine/")):
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Compare):
+                parts = [node.left, *node.comparators]
+            elif isinstance(node, ast.Dict):
+                parts = [k for k in node.keys if k is not None]
+            else:
+                continue
+            hits = {n.value for part in parts for n in ast.walk(part)
+                    if isinstance(n, ast.Constant) and n.value in names}
+            found += [f"{where}:{node.lineno}: {name}" for name in sorted(hits)]
+    assert not found, "\n".join(found)

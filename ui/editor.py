@@ -29,9 +29,9 @@ from schedlab.spec.schedule import (
 from ui.numbers import number_box, spin_step
 from ui.text import plain
 
-COMPOSITES = ("SequentialLR", "ChainedScheduler")
 ORDER = [n for f in FAMILIES for n, i in SCHEDULERS.items() if i.family == f]
-PHASE_CHOICES = [n for n in ORDER if n not in COMPOSITES and n != "ReduceLROnPlateau"]
+PHASE_CHOICES = [n for n in ORDER if SCHEDULERS[n].can_be_phase]
+NEW_PHASE = SchedulerSpec("ExponentialLR", {"gamma": 0.95})  # what "Add phase" adds
 MAX_PHASES = 6
 MAX_EXTRA_GROUPS = MAX_GROUPS - 1  # every count the optimizer model accepts
 RUN_NAMES = ("epochs", "steps_per_epoch")  # also the Run panel's: labelled as the scheduler's
@@ -82,7 +82,7 @@ def edit_schedule(current: Schedule, gen: int, errors: Errors, run_steps: int
                         help="\n\n".join(f"**{n}**: {SCHEDULERS[n].summary}" for n in ORDER))
     st.caption(SCHEDULERS[name].summary)
     errors.slot("scheduler")
-    if name in COMPOSITES:
+    if SCHEDULERS[name].composite:
         built = _phases(name, spec if spec.name == name else fitted_spec(name, run_steps),
                         gen, errors, groups, run_steps)
     else:
@@ -152,23 +152,23 @@ def _phases(name: str, spec: SchedulerSpec, gen: int, errors: Errors, groups: in
             run_steps: int) -> SchedulerSpec | None:
     children = list(spec.kwargs["schedulers"])
     marks = list(spec.kwargs.get("milestones", ()))
+    switches = SCHEDULERS[name].switches  # one after another at milestones (SequentialLR)
     count_key = f"{gen}.phases.{name}"
     if count_key not in st.session_state:
         st.session_state[count_key] = len(children)
     count = st.session_state[count_key]
     built, starts, ok = [], [], True
     for i in range(count):
-        child = children[i] if i < len(children) else SchedulerSpec(
-            "ExponentialLR", {"gamma": 0.95})
+        child = children[i] if i < len(children) else NEW_PHASE
         with st.container(border=True):
-            top = st.columns([3, 2]) if name == "SequentialLR" and i else [st.container()]
+            top = st.columns([3, 2]) if switches and i else [st.container()]
             with top[0]:
-                phase = st.selectbox(f"Phase {i + 1}" if name == "SequentialLR" else
+                phase = st.selectbox(f"Phase {i + 1}" if switches else
                                      f"Scheduler {i + 1}", PHASE_CHOICES,
                                      index=PHASE_CHOICES.index(child.name)
                                      if child.name in PHASE_CHOICES else 0,
                                      key=f"{gen}.ph{i}.name")
-            if name == "SequentialLR" and i:
+            if switches and i:
                 with top[1]:
                     default = marks[i - 1] if i - 1 < len(marks) else (marks[-1] + 10 if marks
                                                                         else 10)
@@ -179,15 +179,15 @@ def _phases(name: str, spec: SchedulerSpec, gen: int, errors: Errors, groups: in
                     else:
                         starts.append(begin)
             lo = 0 if i == 0 else (starts[-1] if starts else 0)
-            hi = marks[i] if name == "SequentialLR" and i < len(marks) else run_steps
-            span = max(1, min(hi, run_steps) - lo) if name == "SequentialLR" else run_steps
-            calls = max(1, calls_reached(span, name != "SequentialLR" or i == count - 1))
+            hi = marks[i] if switches and i < len(marks) else run_steps
+            span = max(1, min(hi, run_steps) - lo) if switches else run_steps
+            calls = max(1, calls_reached(span, not switches or i == count - 1))
             source = child if child.name == phase else fitted_spec(phase, calls)
             made = _params(phase, source, f"{gen}.ph{i}.{phase}", errors, groups)
             ok = ok and made is not None
             built.append(made)
     add, remove = st.columns(2)
-    add.button("Add phase" if name == "SequentialLR" else "Add scheduler",
+    add.button("Add phase" if switches else "Add scheduler",
                on_click=_set, args=(count_key, min(MAX_PHASES, count + 1)),
                disabled=count >= MAX_PHASES, key=f"{gen}.add", width="stretch")
     remove.button("Remove last", on_click=_set, args=(count_key, max(1, count - 1)),
@@ -195,7 +195,7 @@ def _phases(name: str, spec: SchedulerSpec, gen: int, errors: Errors, groups: in
     if not ok:
         return None
     kwargs: dict[str, Any] = {"schedulers": tuple(built)}
-    if name == "SequentialLR":
+    if switches:
         kwargs["milestones"] = tuple(starts)
     return SchedulerSpec(name, kwargs)
 

@@ -13,15 +13,15 @@ Two questions, asked by the checks, the explorer, the Train page and the command
 from __future__ import annotations
 
 import math
-from typing import Any
 
-from schedlab.engine.cyclic import onecycle_total
+from schedlab.spec.catalog import WARMUP, entry
+from schedlab.spec.catalog.base import calls_reached, restart_cycle
 from schedlab.spec.horizon import MAX_STEPS, Horizon
 from schedlab.spec.schedule import SchedulerSpec
 
-_MAX_CYCLES = 64  # cosine restart cycles walked at most (they grow geometrically)
+__all__ = ["EPOCHS_AT_MOST", "calls_reached", "fit_horizon", "natural_length",
+           "restart_cycle"]
 EPOCHS_AT_MOST = 1000  # a pasted length beyond this is taken to count batches
-PER_BATCH = ("OneCycleLR", "CyclicLR")  # schedulers made to be stepped after every batch
 
 
 def natural_length(spec: SchedulerSpec, run: int = 1) -> int | None:
@@ -31,61 +31,8 @@ def natural_length(spec: SchedulerSpec, run: int = 1) -> int | None:
 
     ``run``: the run's current length in calls; a schedule that restarts is made to end
     where a restart cycle ends, at or after it."""
-    length = _length(spec, max(1, run))
-    return None if length is _WARMUP or not length else length
-
-
-_WARMUP: Any = object()  # a warmup's length: it sets no length for the run
-
-
-def _length(spec: SchedulerSpec, run: int) -> Any:
-    kw, name = spec.args, spec.name
-    if name == "OneCycleLR":
-        return onecycle_total(kw)
-    if name in ("CosineAnnealingLR", "PolynomialLR"):
-        return kw["T_max"] if name == "CosineAnnealingLR" else kw["total_iters"]
-    if name == "LinearLR":  # a decay has a length; a warmup leads into the run
-        return kw["total_iters"] if kw["start_factor"] > kw["end_factor"] else _WARMUP
-    if name == "ConstantLR":
-        return _WARMUP
-    if name == "CosineAnnealingWarmRestarts":
-        return sum(restart_cycle(kw["T_0"], kw["T_mult"], run))
-    if name == "SequentialLR":
-        marks = list(kw["milestones"])
-        if marks != sorted(marks):
-            return None
-        start = marks[-1] if marks else 0
-        last = _length(kw["schedulers"][-1], max(1, run - start))
-        return None if last is None or last is _WARMUP else start + last
-    if name == "ChainedScheduler":  # every part must end; warmups alongside do not count
-        parts = [_length(child, run) for child in kw["schedulers"]]
-        ends = [n for n in parts if n is not _WARMUP]
-        restarts = sum(c.name == "CosineAnnealingWarmRestarts" for c in kw["schedulers"])
-        if None in ends or not ends or (restarts and len(ends) > 1):
-            return None  # unbounded, or restart cycles that end at different steps
-        return max(ends)
-    return None
-
-
-def restart_cycle(t_0: int, t_mult: int, run: int) -> tuple[int, int]:
-    """The restart cycle of CosineAnnealingWarmRestarts that holds call ``run``: where it
-    starts and how long it is (so it ends at or after ``run``)."""
-    if t_mult == 1:  # restarts at every multiple of T_0: no need to walk them
-        return (run - 1) // t_0 * t_0 if t_0 < run else 0, t_0
-    start, length = 0, t_0
-    for _ in range(_MAX_CYCLES):  # cycles grow geometrically: few passes
-        if start + length >= run:
-            break
-        start += length
-        length *= t_mult
-    return start, length
-
-
-def calls_reached(rows: int, last: bool) -> int:
-    """The highest count a scheduler's own step counter reaches over ``rows`` curve rows:
-    ``rows`` when the run's last ``scheduler.step()`` reaches it (``last``), else
-    ``rows - 1`` (a SequentialLR phase that is switched away from)."""
-    return rows if last else rows - 1
+    length = entry(spec.name).length(spec, max(1, run))
+    return None if length is WARMUP or not length else length
 
 
 def fit_horizon(spec: SchedulerSpec, horizon: Horizon, in_batches: bool = False
@@ -106,7 +53,7 @@ def fit_horizon(spec: SchedulerSpec, horizon: Horizon, in_batches: bool = False
                          f"{MAX_STEPS:,} the explorer draws: the run is left as it was.")
     per_epoch = horizon.steps_per_epoch
     per_batch = in_batches or horizon.step_per == "batch" or length > EPOCHS_AT_MOST or \
-        spec.name in PER_BATCH or length * per_epoch > MAX_STEPS
+        entry(spec.name).per_batch or length * per_epoch > MAX_STEPS
     if not per_batch:
         return Horizon(length, per_epoch, "epoch"), (
             f"Drawn over the schedule's own length: {_count(length, 'epoch')}, "
@@ -115,8 +62,8 @@ def fit_horizon(spec: SchedulerSpec, horizon: Horizon, in_batches: bool = False
     if in_batches:  # whole epochs of len(train_loader) batches
         epochs, left = max(1, length // per_epoch), length % per_epoch
         per_epoch = min(per_epoch, length)
-    elif spec.name == "OneCycleLR" and spec.args["total_steps"] is None:
-        epochs, per_epoch = spec.args["epochs"], spec.args["steps_per_epoch"]
+    elif _own_epochs(spec):  # OneCycleLR sized by its own epochs and steps_per_epoch
+        epochs, per_epoch = _own_epochs(spec)
     else:
         per_epoch = _nearest_divisor(length, per_epoch)
         epochs = length // per_epoch
@@ -127,6 +74,14 @@ def fit_horizon(spec: SchedulerSpec, horizon: Horizon, in_batches: bool = False
         note += (f" Its last {_count(left, 'step')} fall after the last whole epoch and "
                  "are not drawn.")
     return Horizon(epochs, per_epoch, "batch"), note
+
+
+def _own_epochs(spec: SchedulerSpec) -> tuple[int, int] | None:
+    """The epochs and steps per epoch a scheduler is sized by, when that is its length."""
+    args = spec.args
+    if args.get("total_steps") is None and args.get("epochs") and args.get("steps_per_epoch"):
+        return args["epochs"], args["steps_per_epoch"]
+    return None
 
 
 def _count(n: int, unit: str) -> str:

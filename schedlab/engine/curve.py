@@ -55,8 +55,7 @@ def compute_curve(schedule: Schedule, steps: int, metric: Any = None, *,
                             param="engine")
     estimate = estimate_curve(schedule, steps)
     check_budget(estimate)
-    metric = _check_metric(metric, steps) if schedule.scheduler.name == \
-        "ReduceLROnPlateau" else None
+    metric = _check_metric(metric, steps) if schedule.scheduler.info.needs_metric else None
     optimizer = build_optimizer(schedule)
     key = OPTIMIZERS[schedule.optimizer.name].momentum
     groups = Groups([float(g["lr"]) for g in optimizer.param_groups],

@@ -12,12 +12,7 @@ import numpy as np
 
 from schedlab.engine.basic import Groups, Sim, Updates, per_group
 from schedlab.errors import ScheduleError
-
-
-def onecycle_total(kw: dict) -> int:
-    """OneCycleLR's length: total_steps, or epochs x steps_per_epoch when that is not given."""
-    total = kw.get("total_steps")
-    return kw["epochs"] * kw["steps_per_epoch"] if total is None else total
+from schedlab.spec.catalog.base import onecycle_total
 
 
 class WarmRestartsSim(Sim):

@@ -61,7 +61,7 @@ def build_scheduler(spec: SchedulerSpec, optimizer: torch.optim.Optimizer) -> An
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            if spec.name == "ChainedScheduler":
+            if not spec.info.optimizer_first:
                 return cls(kwargs.pop("schedulers"), optimizer=optimizer)
             return cls(optimizer, **kwargs)
         except ScheduleError:
@@ -96,7 +96,7 @@ def step_torch(schedule: Schedule, steps: int, metric: np.ndarray | None = None
     key = OPTIMIZERS[schedule.optimizer.name].momentum
     lrs = np.empty((steps, len(optimizer.param_groups)))
     mom = None if key is None else np.empty(steps)
-    plateau = schedule.scheduler.name == "ReduceLROnPlateau"
+    plateau = schedule.scheduler.info.needs_metric
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for k in range(steps):

@@ -15,7 +15,7 @@ def run_curve(schedule: Schedule, horizon: Horizon,
     """The scheduler's values over the run (one row per scheduler step), and the metric
     fed to ReduceLROnPlateau (None for other schedulers)."""
     values = None
-    if schedule.scheduler.name == "ReduceLROnPlateau":
+    if schedule.scheduler.info.needs_metric:
         values = (metric or MetricSettings()).series(horizon.scheduler_steps)
     return compute_curve(schedule, horizon.scheduler_steps, values), values
 

@@ -39,7 +39,7 @@ def scheduler_source(spec: SchedulerSpec) -> str:
 
 def _call_source(spec: SchedulerSpec, qualified: bool, indent: int | None) -> str:
     prefix = "torch.optim.lr_scheduler." if qualified else ""
-    args = [] if spec.name == "ChainedScheduler" or indent is None else ["optimizer"]
+    args = [] if not spec.info.optimizer_first or indent is None else ["optimizer"]
     nested = False
     for key, value in spec.kwargs.items():
         if key == "schedulers":

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from schedlab.errors import ScheduleError, quote
-from schedlab.spec.catalog import OPTIMIZERS, SCHEDULERS
+from schedlab.spec.catalog import OPTIMIZERS, SCHEDULERS, SchedulerInfo
 from schedlab.spec.hyper import MAX_TEXT, check_hyper
 from schedlab.spec.lambdas import Lambda
 from schedlab.spec.params import MAX_LIST, Arguments, Param, finite_float
@@ -99,8 +99,8 @@ class SchedulerSpec:
                 raise ScheduleError(f"{self.name} needs {p.name} ({p.range_text()})",
                                     param=p.name)
         for child in args.get("schedulers", ()):
-            if child.name == "ReduceLROnPlateau":
-                raise ScheduleError(f"{self.name} cannot contain ReduceLROnPlateau: it needs "
+            if child.info.needs_metric:
+                raise ScheduleError(f"{self.name} cannot contain {child.name}: it needs "
                                     "a metric at every step, which torch does not pass "
                                     "through", param="schedulers")
         marks, parts = args.get("milestones"), args.get("schedulers")
@@ -122,6 +122,11 @@ class SchedulerSpec:
         in spelling out a default (``StepLR(optimizer, 30, gamma=0.1)``)."""
         return (self.name, tuple((k, tuple(c.bound() for c in v) if k == "schedulers" else v)
                                  for k, v in sorted(self.args.items())))
+
+    @property
+    def info(self) -> SchedulerInfo:
+        """Its registry entry: parameters, length, events, checks, example."""
+        return SCHEDULERS[self.name]
 
     @property
     def children(self) -> tuple[SchedulerSpec, ...]:

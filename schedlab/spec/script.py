@@ -21,7 +21,7 @@ def script(schedule: Schedule, epochs: int = 100, steps_per_epoch: int = 1,
     """Imports, a stand-in model, the optimizer, the scheduler and the training loop, with
     ``scheduler.step()`` where it belongs; running it collects the lr of every step."""
     groups = schedule.optimizer.group_count
-    plateau = schedule.scheduler.name == "ReduceLROnPlateau"
+    plateau = schedule.scheduler.info.needs_metric
     per_batch = step_per == "batch" and not plateau
     layers = ", ".join(["torch.nn.Linear(16, 16)"] * (groups - 1) + ["torch.nn.Linear(16, 10)"])
     model = f"torch.nn.Sequential({layers})" if groups > 1 else "torch.nn.Linear(16, 10)"

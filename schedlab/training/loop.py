@@ -118,7 +118,7 @@ def batches_per_epoch(train_size: int, batch_size: int) -> int:
 def stepped_per(schedule: Schedule, config: TrainConfig) -> str:
     """Where the loop calls ``scheduler.step()``: "epoch" or "batch" (ReduceLROnPlateau is
     always stepped once per epoch, with the test loss)."""
-    plateau = schedule.scheduler.name == "ReduceLROnPlateau"
+    plateau = schedule.scheduler.info.needs_metric
     return "epoch" if config.step_per == "epoch" or plateau else "batch"
 
 
@@ -188,7 +188,7 @@ def _loop(schedule: Schedule, config: TrainConfig, stop: Callable[[], bool], run
           scheduler: Any, batches: int, began: float,
           state: dict[str, int]) -> Iterator[dict[str, Any]]:
     """The epochs and batches of ``train``."""
-    plateau = schedule.scheduler.name == "ReduceLROnPlateau"  # stepped with the test loss
+    plateau = schedule.scheduler.info.needs_metric  # stepped with the test loss
     per_batch = stepped_per(schedule, config) == "batch"
     key = OPTIMIZERS[schedule.optimizer.name].momentum
     model, optimizer, digits = run.model, run.optimizer, run.digits

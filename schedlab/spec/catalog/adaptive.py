@@ -1,0 +1,44 @@
+"""Adaptive: ReduceLROnPlateau, whose step() takes the validation metric."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from schedlab.spec.catalog.base import Event, Finding, scheduler
+from schedlab.spec.params import Param
+
+
+def _reductions(spec, offset, end, lr):
+    return [Event(int(k) + 1, "reduction", "reduced on plateau")
+            for k in np.flatnonzero(np.diff(lr) < 0)]
+
+
+def _plateau_checks(spec, start, end, run, first, last):
+    if run.step_per == "batch":
+        yield Finding("info", "ReduceLROnPlateau is stepped per batch, so patience counts "
+                      "batches and the metric must be one per batch.",
+                      "Step it once per epoch with the validation loss, as usual.",
+                      start, end, "plateau-per-batch")
+
+
+ENTRIES = (
+    scheduler(
+        "ReduceLROnPlateau", "adaptive", "Multiply the lr by factor when the metric stops "
+        "improving for patience steps.",
+        Param("mode", "choice", "min: lower metric is better; max: higher is better",
+              default="min", choices=("min", "max")),
+        Param("factor", "float", "multiplier at each reduction", default=0.1, low=0,
+              high=1, high_open=True),
+        Param("patience", "int", "steps without improvement before a reduction", default=10,
+              low=0),
+        Param("threshold", "float", "smallest change that counts as an improvement",
+              default=1e-4, low=0),
+        Param("threshold_mode", "choice", "rel: relative to the best value; abs: absolute",
+              default="rel", choices=("rel", "abs")),
+        Param("cooldown", "int", "steps to wait after a reduction", default=0, low=0),
+        Param("min_lr", "float", "lowest lr", default=0, low=0, per_group=True),
+        Param("eps", "float", "smaller lr changes are ignored", default=1e-8, low=0),
+        last=False, needs_metric=True, events=_reductions, checks=_plateau_checks,
+        # reacts to the synthetic metric's plateau
+        fit=lambda kw, f: {**kw, "patience": max(1, f.steps // 25)}),
+)

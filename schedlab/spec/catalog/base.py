@@ -1,0 +1,288 @@
+"""What a registry entry is: a scheduler's parameters and everything known about it.
+
+An entry (``SchedulerInfo``) holds torch's parameters for the scheduler and its rules:
+its own length (so a pasted schedule can be drawn whole), the events on its curve, the
+mistakes specific to it, the example a fresh editor shows and how to fit that example to
+a run. The engine's models are the only other place that knows a scheduler by name.
+
+Entries look each other up at run time through ``entry(name)`` (a composite asks its
+children), so the family modules never import one another.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from schedlab.spec.catalog.optimizers import OPTIMIZERS
+from schedlab.spec.params import Param
+
+if TYPE_CHECKING:
+    from schedlab.spec.schedule import Schedule, SchedulerSpec
+
+FAMILIES = ("decay", "warmup/composite", "cyclic", "adaptive")
+MAX_EVENTS = 200  # denser events are not worth a marker each; the curve shows them
+WARMUP_SHARE = 0.25  # share of the run a warmup may take before it is a warning
+
+
+@dataclass(frozen=True)
+class Event:
+    step: int  # scheduler-step index (row of the curve)
+    kind: str  # "milestone", "phase", "restart", "reduction", "end"
+    label: str
+
+
+@dataclass(frozen=True)
+class Finding:
+    severity: str  # "error", "warning" or "info"
+    message: str  # one sentence: what is wrong
+    fix: str  # one sentence: what to do
+    start: int  # the scheduler steps concerned: start (inclusive) ...
+    end: int  # ... to end (exclusive)
+    code: str  # a short stable name, e.g. "cosine-rises"
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+@dataclass
+class Run:
+    """The run a schedule is checked against: ``steps`` calls of ``scheduler.step()``,
+    once per ``step_per``, ``per_epoch`` batches an epoch (when known)."""
+
+    schedule: Schedule
+    steps: int
+    per_epoch: int | None
+    step_per: str
+
+    @property
+    def unit(self) -> str:
+        return "epochs" if self.step_per == "epoch" else "steps"
+
+    def other_unit(self) -> tuple[int, str] | None:
+        """The run's length in the unit it is *not* stepped in: (length, unit)."""
+        if not self.per_epoch or self.per_epoch == 1:
+            return None
+        if self.step_per == "epoch":
+            return self.steps * self.per_epoch, "batches"
+        return max(1, self.steps // self.per_epoch), "epochs"
+
+
+class _Warmup:
+    def __repr__(self) -> str:
+        return "WARMUP"
+
+
+WARMUP: Any = _Warmup()  # the length of a warmup: it leads into the run, sets no length
+
+
+def _no_length(spec: SchedulerSpec, run: int) -> Any:
+    return None
+
+
+def _no_events(spec: SchedulerSpec, offset: int, end: int, lr: Any) -> list[Event]:
+    return []
+
+
+def _no_checks(spec: SchedulerSpec, start: int, end: int, run: Run, first: bool,
+               last: bool) -> Iterator[Finding]:
+    return iter(())
+
+
+def _as_is(kw: dict, fit: Fit) -> dict:
+    return kw
+
+
+@dataclass(frozen=True)
+class Fit:
+    """What an example is fitted to: a run of ``steps`` calls of ``scheduler.step()``, a
+    warmup of about 5% of it, and a per-step factor that decays to 1% over it."""
+
+    steps: int
+    warmup: int
+    decay: float
+
+
+@dataclass(frozen=True)
+class SchedulerInfo:
+    """One scheduler of the registry (see the module's docstring)."""
+
+    name: str
+    family: str
+    summary: str
+    params: tuple[Param, ...]
+    # calls of step() after which it has played out whole: an int, None (no length of its
+    # own) or WARMUP; ``run`` is the run's length in calls (restarts end a cycle after it)
+    length: Callable[[SchedulerSpec, int], Any] = _no_length
+    # its events between rows ``offset`` and ``end`` (``lr``: the curve's lr column)
+    events: Callable[[SchedulerSpec, int, int, Any], list[Event]] = _no_events
+    # the mistakes specific to it, driving rows start..end of ``run``; ``first``: it sets
+    # the run's first lr; ``last``: the run's final step() reaches it
+    checks: Callable[..., Iterator[Finding]] = _no_checks
+    # the length parameter a run's unit is judged by: (its name, its value, the value to
+    # compare with the run's length), or None
+    unit_length: Callable[[dict], tuple[str, int, int] | None] = lambda args: None
+    # the example's arguments fitted to a run (nested schedulers as (name, kwargs) pairs)
+    fit: Callable[[dict, Fit], dict] = _as_is
+    # a composite's example arguments (nested schedulers as (name, kwargs) pairs)
+    example_args: tuple[tuple[str, Any], ...] = ()
+    per_batch: bool = False  # made to be stepped after every batch (OneCycleLR, CyclicLR)
+    needs_metric: bool = False  # step() takes a metric (ReduceLROnPlateau)
+    restarts: bool = False  # its length depends on the run: it ends where a cycle ends
+
+    def param(self, name: str) -> Param:
+        for p in self.params:
+            if p.name == name:
+                return p
+        raise KeyError(name)
+
+    @property
+    def composite(self) -> bool:
+        return any(p.kind == "schedulers" for p in self.params)
+
+    @property
+    def switches(self) -> bool:
+        """A composite that runs its schedulers one after another, at milestones."""
+        return self.composite and any(p.name == "milestones" for p in self.params)
+
+    @property
+    def optimizer_first(self) -> bool:
+        """Its first argument is the optimizer (not so for ChainedScheduler)."""
+        return self.params[0].kind == "optimizer"
+
+    @property
+    def can_be_phase(self) -> bool:
+        """It may run inside a composite (torch passes composites no metric)."""
+        return not self.composite and not self.needs_metric
+
+
+REGISTRY: dict[str, SchedulerInfo] = {}  # filled by the package: every entry by name
+
+
+def entry(name: str) -> SchedulerInfo:
+    return REGISTRY[name]
+
+
+OPT = Param("optimizer", "optimizer", "the wrapped optimizer", widget=False)
+LAST = Param("last_epoch", "int", "only -1 (a fresh run) is drawn; other values resume a "
+             "checkpoint", default=-1, low=-1, high=-1, widget=False)
+GAMMA = dict(low=0, low_open=True)
+LAMBDA_HELP = ("function of the epoch (or a list, one per param group); numbers, "
+               "arithmetic, comparisons, if/else and math functions only")
+
+
+def scheduler(name: str, family: str, summary: str, *params: Param, opt: bool = True,
+              last: bool = True, **rules: Any) -> SchedulerInfo:
+    """An entry with torch's optimizer first and last_epoch last (unless told not to)."""
+    ps = ((OPT,) if opt else ()) + params + ((LAST,) if last else ())
+    return SchedulerInfo(name, family, summary, ps, **rules)
+
+
+# --- shared rules ------------------------------------------------------------------------
+def every(offset: int, end: int, period: int, first: int, kind: str, label: str
+          ) -> list[Event]:
+    """An event every ``period`` rows from ``first`` on, within offset..end."""
+    span = end - offset
+    if period <= 0 or first >= span:
+        return []
+    count = min((span - first - 1) // period + 1, 10 * MAX_EVENTS)
+    return [Event(offset + first + i * period, kind, label) for i in range(count)]
+
+
+def onecycle_total(kw: dict) -> int:
+    """OneCycleLR's length: total_steps, or epochs x steps_per_epoch when that is not given."""
+    total = kw.get("total_steps")
+    return kw["epochs"] * kw["steps_per_epoch"] if total is None else total
+
+
+_MAX_CYCLES = 64  # cosine restart cycles walked at most (they grow geometrically)
+
+
+def restart_cycle(t_0: int, t_mult: int, run: int) -> tuple[int, int]:
+    """The restart cycle of CosineAnnealingWarmRestarts that holds call ``run``: where it
+    starts and how long it is (so it ends at or after ``run``)."""
+    if t_mult == 1:  # restarts at every multiple of T_0: no need to walk them
+        return (run - 1) // t_0 * t_0 if t_0 < run else 0, t_0
+    start, length = 0, t_0
+    for _ in range(_MAX_CYCLES):  # cycles grow geometrically: few passes
+        if start + length >= run:
+            break
+        start += length
+        length *= t_mult
+    return start, length
+
+
+def calls_reached(rows: int, last: bool) -> int:
+    """The highest count a scheduler's own step counter reaches over ``rows`` curve rows:
+    ``rows`` when the run's last ``scheduler.step()`` reaches it (``last``), else
+    ``rows - 1`` (a SequentialLR phase that is switched away from)."""
+    return rows if last else rows - 1
+
+
+def check_spec(spec: SchedulerSpec, start: int, end: int, run: Run, first: bool,
+               last: bool) -> Iterator[Finding]:
+    """Every finding for ``spec`` (and, through its entry, its children) over start..end:
+    a length counted in the wrong unit, then the entry's own checks."""
+    yield from unit_mismatch(spec, start, end, run)
+    yield from entry(spec.name).checks(spec, start, end, run, first, last)
+
+
+def unit_mismatch(spec: SchedulerSpec, start: int, end: int, run: Run) -> Iterator[Finding]:
+    """A length counted in batches but stepped per epoch, or the other way round."""
+    other = run.other_unit()
+    own = entry(spec.name).unit_length(spec.args)
+    if other is None or own is None:
+        return
+    key, value, compared = own
+    span = end - start
+    run_other = other[0] * span // run.steps
+    shown = f"{key}={value:,}" if key in spec.kwargs else f"length ({value:,} steps)"
+    looks_other = 0.5 * run_other <= compared <= 2 * run_other
+    if run.step_per == "epoch" and looks_other and compared >= 4 * span:
+        yield Finding("warning", f"{spec.name}'s {shown} looks counted in "
+                      f"batches ({span} epochs x {run.per_epoch} batches = {run_other:,}), but "
+                      "scheduler.step() is called once per epoch.",
+                      "Call scheduler.step() after every batch, or give the length in epochs.",
+                      start, end, "horizon-unit")
+    elif run.step_per == "batch" and looks_other and 4 * compared <= span:
+        yield Finding("warning", f"{spec.name}'s {shown} looks counted in "
+                      f"epochs ({run_other} epochs), but scheduler.step() is called after "
+                      "every batch.", "Call scheduler.step() once per epoch, or give the "
+                      "length in batches.", start, end, "horizon-unit")
+
+
+def milestone_checks(spec: SchedulerSpec, start: int, end: int, unit: str,
+                     late_effect: str, unsorted: str, repeat_effect: str
+                     ) -> Iterator[Finding]:
+    """Milestones beyond the run, out of order or repeated (MultiStepLR, SequentialLR)."""
+    marks, span, name = list(spec.kwargs["milestones"]), end - start, spec.name
+    late = sorted({m for m in marks if m >= span})
+    if late:
+        yield Finding("warning", f"{name} milestone(s) {', '.join(map(str, late))} are at or "
+                      f"beyond the end of the run ({span} {unit}): {late_effect}.",
+                      f"Keep milestones below {span}, or lengthen the run.",
+                      start + min(late[0], span - 1), end, "milestone-beyond")
+    if marks != sorted(marks):
+        yield Finding(unsorted, f"{name} milestones {marks} are not in increasing order.",
+                      f"Write them sorted: {sorted(marks)}.", start, end,
+                      "milestones-unsorted")
+    twice = sorted(m for m, k in Counter(marks).items() if k > 1 and m < span)
+    if twice:
+        yield Finding("warning", f"{name} milestone(s) {', '.join(map(str, twice))} repeat: "
+                      f"{repeat_effect}.", "Remove the repeated milestones.",
+                      start + twice[0], start + twice[0] + 1, "milestones-repeat")
+
+
+def cycle_momentum_check(spec: SchedulerSpec, start: int, end: int, run: Run
+                         ) -> Iterator[Finding]:
+    """cycle_momentum=True on an optimizer made without momentum (CyclicLR, OneCycleLR)."""
+    opt = run.schedule.optimizer
+    if spec.args["cycle_momentum"] and OPTIMIZERS[opt.name].momentum == "momentum" and \
+            not opt.kwargs.get("momentum", 0):
+        lo, hi = spec.args["base_momentum"], spec.args["max_momentum"]
+        yield Finding("warning", f"{spec.name} has cycle_momentum=True, so it sets {opt.name}'s "
+                      f"momentum to {lo}-{hi} although the optimizer was made without "
+                      "momentum.", f"Set cycle_momentum=False to keep plain {opt.name}, or "
+                      "give the optimizer a momentum.", start, end, "cycle-momentum")

@@ -1,0 +1,110 @@
+"""Decays: StepLR, MultiStepLR, ExponentialLR, PolynomialLR, CosineAnnealingLR, LambdaLR,
+MultiplicativeLR."""
+
+from __future__ import annotations
+
+from schedlab.spec.catalog.base import (GAMMA, LAMBDA_HELP, Event, Finding, every,
+                                        milestone_checks, scheduler)
+from schedlab.spec.lambdas import Lambda
+from schedlab.spec.params import Param
+
+
+def _step_events(spec, offset, end, lr):
+    kw = spec.args
+    return every(offset, end, kw["step_size"], kw["step_size"], "milestone",
+                 f"x{kw['gamma']:g} (step_size)")
+
+
+def _step_checks(spec, start, end, run, first, last):
+    span, size = end - start, spec.args["step_size"]
+    if size >= span:
+        yield Finding("warning", f"StepLR's step_size={size} is at least the "
+                      f"{span} {run.unit} it runs: the lr never decays.",
+                      f"Use a step_size below {span} (e.g. {max(1, span // 3)}).",
+                      start, end, "milestone-beyond")
+
+
+def _multistep_events(spec, offset, end, lr):
+    gamma = spec.args["gamma"]
+    return [Event(offset + m, "milestone", f"milestone {m}: x{gamma:g}")
+            for m in sorted(set(spec.args["milestones"])) if m < end - offset]
+
+
+def _multistep_checks(spec, start, end, run, first, last):
+    yield from milestone_checks(spec, start, end, run.unit, "those decays never happen",
+                                "info", "gamma is applied several times there")
+
+
+def _ends_at(label: str):
+    """Events: one mark where total_iters ends."""
+    def events(spec, offset, end, lr):
+        t = spec.args["total_iters"]
+        return [Event(offset + t, "end", f"{label} (total_iters={t})")]
+    return events
+
+
+def _cosine_events(spec, offset, end, lr):
+    t = spec.args["T_max"]
+    return every(offset, end, 2 * t, t, "end", f"eta_min reached (T_max={t}); rises after")
+
+
+def _cosine_checks(spec, start, end, run, first, last):
+    t, span = spec.args["T_max"], end - start
+    if t < span - 1:
+        yield Finding("warning", f"CosineAnnealingLR reaches eta_min after T_max={t} of the "
+                      f"{span} {run.unit} it runs, then the lr rises again.",
+                      f"Set T_max={span} to anneal over the whole run, or use "
+                      "CosineAnnealingWarmRestarts if restarts are intended.",
+                      start + t, end, "cosine-rises")
+
+
+def _length_of(key: str):
+    """The parameter that is the schedule's length (and the unit it is judged in)."""
+    return (lambda spec, run: spec.args[key]), (lambda a: (key, a[key], a[key]))
+
+
+_POLY_LENGTH, _POLY_UNIT = _length_of("total_iters")
+_COSINE_LENGTH, _COSINE_UNIT = _length_of("T_max")
+
+ENTRIES = (
+    scheduler("StepLR", "decay", "Multiply the lr by gamma every step_size steps.",
+              Param("step_size", "int", "steps between two decays", example=30, low=1),
+              Param("gamma", "float", "factor applied at each decay", default=0.1, **GAMMA),
+              events=_step_events, checks=_step_checks,
+              unit_length=lambda a: ("step_size", a["step_size"], a["step_size"]),
+              fit=lambda kw, f: {**kw, "step_size": max(1, f.steps * 3 // 10)}),
+    scheduler("MultiStepLR", "decay", "Multiply the lr by gamma at each milestone.",
+              Param("milestones", "int_list", "steps at which the lr is multiplied by gamma",
+                    example=(30, 80), low=0),
+              Param("gamma", "float", "factor applied at each milestone", default=0.1,
+                    **GAMMA),
+              events=_multistep_events, checks=_multistep_checks,
+              fit=lambda kw, f: {**kw, "milestones": tuple(sorted(
+                  {max(1, f.steps * 3 // 10), max(1, f.steps * 8 // 10)}))}),
+    scheduler("ExponentialLR", "decay", "Multiply the lr by gamma at every step.",
+              Param("gamma", "float", "factor applied at every step", example=0.95, **GAMMA),
+              fit=lambda kw, f: {**kw, "gamma": f.decay}),
+    scheduler("PolynomialLR", "decay", "Decay the lr to zero along "
+              "(1 - t/total_iters)**power.",
+              Param("total_iters", "int", "steps until the lr reaches zero", default=5,
+                    low=0),
+              Param("power", "float", "power of the polynomial (1 is linear)", default=1.0,
+                    low=0),
+              length=_POLY_LENGTH, unit_length=_POLY_UNIT, events=_ends_at("reaches 0"),
+              fit=lambda kw, f: {**kw, "total_iters": f.steps}),
+    scheduler("CosineAnnealingLR", "decay", "Follow a half cosine from the base lr down to "
+              "eta_min over T_max steps (and back up after that).",
+              Param("T_max", "int", "steps of the half cosine", example=100, low=1),
+              Param("eta_min", "float", "lowest lr", default=0.0, low=0),
+              length=_COSINE_LENGTH, unit_length=_COSINE_UNIT, events=_cosine_events,
+              checks=_cosine_checks, fit=lambda kw, f: {**kw, "T_max": f.steps}),
+    scheduler("LambdaLR", "decay", "Set the lr to base lr times a function of the step.",
+              Param("lr_lambda", "lambda", LAMBDA_HELP, example="lambda epoch: 0.95 ** epoch",
+                    per_group=True),
+              fit=lambda kw, f: {**kw, "lr_lambda": Lambda(f"lambda epoch: {f.decay} ** epoch")}),
+    scheduler("MultiplicativeLR", "decay", "Multiply the lr by a function of the step, every "
+              "step.",
+              Param("lr_lambda", "lambda", LAMBDA_HELP, example="lambda epoch: 0.95",
+                    per_group=True),
+              fit=lambda kw, f: {**kw, "lr_lambda": Lambda(f"lambda epoch: {f.decay}")}),
+)

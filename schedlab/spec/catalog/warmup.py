@@ -1,0 +1,77 @@
+"""Warmups: ConstantLR and LinearLR (a LinearLR that falls is a decay with a length)."""
+
+from __future__ import annotations
+
+from schedlab.spec.catalog.base import WARMUP, WARMUP_SHARE, Event, Finding, entry, scheduler
+from schedlab.spec.params import Param
+
+
+def _ends(label: str):
+    def events(spec, offset, end, lr):
+        t = spec.args["total_iters"]
+        return [Event(offset + t, "end", f"{label} (total_iters={t})")]
+    return events
+
+
+def _linear_length(spec, run):  # a decay has a length; a warmup leads into the run
+    kw = spec.args
+    return kw["total_iters"] if kw["start_factor"] > kw["end_factor"] else WARMUP
+
+
+def _warmup_checks(spec, start, end, run, first, last):
+    kw, name = spec.args, spec.name
+    linear = "start_factor" in kw
+    if linear and kw["start_factor"] >= kw["end_factor"]:
+        return  # a linear decay, not a warmup
+    t, span, steps = kw["total_iters"], end - start, run.steps
+    if first and t > WARMUP_SHARE * steps:
+        yield Finding("warning", f"The {name} warmup takes {t} of the run's {steps} "
+                      f"{run.unit} ({t / steps:.0%}).", f"Keep warmup to a few percent of the "
+                      f"run (e.g. total_iters={max(1, steps // 20)}).", start,
+                      start + min(t, span), "warmup-long")
+    if linear and kw["end_factor"] < 1 and first:
+        yield Finding("warning", f"The LinearLR warmup ends at end_factor="
+                      f"{kw['end_factor']:g} of the base lr: it never reaches the "
+                      "base lr.", "Set end_factor=1.0.", start, start + min(t, span),
+                      "warmup-short-of-base")
+    parent = run.schedule.scheduler
+    if first and entry(parent.name).switches and parent.kwargs["schedulers"][0] is spec \
+            and parent.kwargs["milestones"]:
+        m = parent.kwargs["milestones"][0]
+        if m < t:
+            reached = _linear_level(kw, m - 1) if linear else kw["factor"]
+            yield Finding("warning", f"{parent.name} switches at milestone {m}, before the "
+                          f"{name} warmup's total_iters={t}: the lr jumps from {reached:.0%} "
+                          "to the next phase's start there.",
+                          f"Set milestones=[{t}] (or total_iters={m}).", start + m - 1,
+                          start + m + 1, "warmup-cut")
+        elif m > t + 1:
+            yield Finding("info", f"The lr holds at the warmup's end for {m - t} "
+                          f"{run.unit} before {parent.name}'s milestone {m}.",
+                          f"Set milestones=[{t}] to start the next phase right after.",
+                          start + t, start + m, "warmup-gap")
+
+
+def _linear_level(kw: dict, k: int) -> float:
+    s, e, t = kw["start_factor"], kw["end_factor"], kw["total_iters"]
+    return s + (e - s) * min(max(k, 0), t) / t if t else e
+
+
+ENTRIES = (
+    scheduler("ConstantLR", "warmup/composite", "Hold the lr at factor times the base lr for "
+              "total_iters steps, then restore it.",
+              Param("factor", "float", "multiplier during the first total_iters steps",
+                    default=1.0 / 3, low=0, high=1),
+              Param("total_iters", "int", "steps the factor applies", default=5, low=0),
+              length=lambda spec, run: WARMUP, events=_ends("factor ends"),
+              checks=_warmup_checks, fit=lambda kw, f: {**kw, "total_iters": f.warmup}),
+    scheduler("LinearLR", "warmup/composite", "Change the lr linearly from start_factor to "
+              "end_factor times the base lr over total_iters steps.",
+              Param("start_factor", "float", "multiplier at the first step", default=1.0 / 3,
+                    low=0, high=1, low_open=True),
+              Param("end_factor", "float", "multiplier after total_iters steps", default=1.0,
+                    low=0, high=1),
+              Param("total_iters", "int", "steps of the linear change", default=5, low=0),
+              length=_linear_length, events=_ends("linear ramp ends"), checks=_warmup_checks,
+              fit=lambda kw, f: {**kw, "total_iters": f.warmup}),
+)
