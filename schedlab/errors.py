@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from schedlab.messages import Text, render
+
 QUOTE_LIMIT = 60  # characters of user text quoted in a message
 
 
@@ -11,11 +15,25 @@ class SchedlabError(ValueError):
     The message names what is wrong and what is allowed instead, so that a page can show it
     next to the widget that caused it. ``param`` is the name of the parameter or setting to
     blame, when there is one. Catch this to catch any of the kinds below.
+
+    ``code`` is the message's stable key in ``schedlab/locale/<lang>.toml`` and ``params``
+    the values its sentence is made from: ``str(error)`` is the English, ``error.text``
+    renders in any language. Messages not yet given a key of their own are raised with the
+    English sentence itself (their code is then ``text.any``).
     """
 
-    def __init__(self, message: str, *, param: str | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, message: str = "", *, param: str | None = None,
+                 code: str | None = None, params: dict[str, Any] | None = None) -> None:
+        if code is None:
+            code, params = "text.any", {"text": message}
+        self.code, self.params = code, dict(params or {})
+        super().__init__(render(code, self.params))
         self.param = param
+
+    @property
+    def text(self) -> Text:
+        """The message, to be said in the reader's language."""
+        return Text(self.code, self.params)
 
 
 class ScheduleError(SchedlabError):

@@ -41,3 +41,10 @@ def test_the_wheel_installs_and_runs_outside_the_checkout(tmp_path) -> None:
     assert out.returncode == 0, out.stderr
     rows = json.loads(out.stdout)
     assert [r["lr"] for r in rows] == pytest.approx([0.1, 0.1, 0.05, 0.05, 0.025])
+    # the messages' words travel with the package: a finding is said in full
+    found = subprocess.run([sys.executable, "-m", "schedlab", "check", "--scheduler",
+                            "CosineAnnealingLR(optimizer, T_max=10)", "--steps", "100",
+                            "--format", "json"], capture_output=True, text=True, env=env,
+                           cwd=tmp_path, timeout=120)
+    codes = {f["code"]: f["message"] for f in json.loads(found.stdout)}
+    assert "after T_max=10 of the 100" in codes["cosine-rises"], found.stdout

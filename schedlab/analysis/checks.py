@@ -14,7 +14,7 @@ from schedlab.engine.cost import check_budget, estimate_curve
 from schedlab.engine.curve import compute_curve
 from schedlab.errors import ScheduleError
 from schedlab.spec.catalog import Finding, Run, entry
-from schedlab.spec.catalog.base import check_spec
+from schedlab.spec.catalog.base import check_spec, finding
 from schedlab.spec.horizon import check_steps, synthetic_metric
 from schedlab.spec.params import MAX_COUNT
 from schedlab.spec.schedule import Schedule
@@ -66,8 +66,7 @@ def check_schedule(schedule: Schedule, steps: int, steps_per_epoch: int | None =
         found += _curve(schedule, lr, found)
     except ScheduleError as exc:  # torch itself would fail on this run
         if not any(f.severity == "error" for f in found):
-            found.append(Finding("error", str(exc), "Change the parameter it names.", 0,
-                                 steps, "torch-raises"))
+            found.append(finding("error", "torch-raises", 0, steps, error=exc.text))
     found += _optimizer(schedule, steps)
     unique = {(f.code, f.start, f.message): f for f in found}
     return sorted(unique.values(), key=lambda f: (SEVERITIES.index(f.severity), f.start))
@@ -77,28 +76,22 @@ def _curve(schedule: Schedule, lr: np.ndarray, found: list[Finding]):
     n = len(lr)
     bad = np.flatnonzero(~np.isfinite(lr))
     if len(bad):
-        yield Finding("error", f"The lr becomes {lr[bad[0]]} at step {bad[0]} (a lambda or "
-                      "factor gives NaN or infinity).", "Check lr_lambda and the factors for "
-                      "divisions by zero and overflow.", int(bad[0]), n, "lr-not-finite")
+        yield finding("error", "lr-not-finite", int(bad[0]), n, value=str(lr[bad[0]]),
+                      step=int(bad[0]))
         return
     negative = np.flatnonzero(lr < 0)
     if len(negative):
-        yield Finding("error", f"The lr is negative from step {negative[0]} ({lr[negative[0]]:.3g})"
-                      ": the optimizer would climb the loss.", "Make lr_lambda (or the "
-                      "factors) non-negative.", int(negative[0]), n, "lr-negative")
+        yield finding("error", "lr-negative", int(negative[0]), n, step=int(negative[0]),
+                      value=float(lr[negative[0]]))
     peak = float(lr.max())
     if n > 1 and np.all(lr == lr[0]) and not any(f.code == "milestone-beyond" for f in found):
-        yield Finding("warning", f"The lr never changes over the {n} steps: the scheduler has "
-                      "no effect in this run.", "Check the scheduler's length and factors "
-                      "against the run.", 0, n, "lr-constant")
+        yield finding("warning", "lr-constant", 0, n, n=n)
     elif peak > 0:
         high = np.flatnonzero(lr > NEAR_ZERO * peak)
         first = int(high[-1]) + 1 if len(high) else 0  # from here on, the lr is ~0
         if (n - first) / n > ZERO_SHARE:
-            yield Finding("warning", f"The lr decays to nearly zero (under {NEAR_ZERO:g} of "
-                          f"its peak) at step {first} and stays there for {(n - first) / n:.0%}"
-                          " of the run.", "Decay less steeply (a larger gamma, a longer T_max)"
-                          " or shorten the run.", first, n, "lr-near-zero")
+            yield finding("warning", "lr-near-zero", first, n, near=NEAR_ZERO, step=first,
+                          share=(n - first) / n)
 
 
 def _optimizer(schedule: Schedule, steps: int):
@@ -107,6 +100,5 @@ def _optimizer(schedule: Schedule, steps: int):
     lrs = [g.get("lr", opt.kwargs.get("lr")) for g in opt.groups or ({},)]
     lrs = [lr for lr in lrs if isinstance(lr, (int, float))]
     if usual and lrs and max(lrs) > usual:
-        yield Finding("info", f"A base lr of {max(lrs):g} is high for {opt.name} (usually "
-                      f"at most {usual:g}).", f"Check the lr; {opt.name} often diverges "
-                      "above that.", 0, steps, "lr-unusual")
+        yield finding("info", "lr-unusual", 0, steps, lr=max(lrs), optimizer=opt.name,
+                      usual=usual)

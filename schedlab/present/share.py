@@ -36,8 +36,7 @@ class View:
     def __post_init__(self) -> None:
         if self.x_unit not in X_UNITS or not isinstance(self.log_y, bool) or not isinstance(
                 self.momentum, bool):
-            raise ScheduleError("view must have x_unit 'step' or 'epoch', log_y and momentum "
-                                "True or False")
+            raise ScheduleError(code="error.link.view")
 
 
 @dataclass(frozen=True)
@@ -57,10 +56,10 @@ class Pinned:
     def from_dict(cls, data: Any) -> Pinned:
         if not isinstance(data, dict) or set(data) != {"label", "schedule", "horizon",
                                                        "metric"}:
-            raise ScheduleError("a compared schedule needs label, schedule, horizon, metric")
+            raise ScheduleError(code="error.link.pinned-fields")
         label = data["label"]
         if not isinstance(label, str) or not 0 < len(label) <= 120:
-            raise ScheduleError("a compared schedule's label must be 1 to 120 characters")
+            raise ScheduleError(code="error.link.pinned-label", params={"most": 120})
         return cls(label, Schedule.from_dict(data["schedule"]),
                    Horizon.from_dict(data["horizon"]), MetricSettings.from_dict(data["metric"]))
 
@@ -98,13 +97,13 @@ class ExplorerState:
     def from_dict(cls, data: Any) -> ExplorerState:
         keys = {"v", "schedule", "horizon", "view", "metric", "compare"}
         if not isinstance(data, dict) or data.get("v") != 1 or not set(data) <= keys:
-            raise ScheduleError("not a schedlab link (unknown format or version)")
+            raise ScheduleError(code="error.link.format")
         view = data.get("view", {})
         if not isinstance(view, dict) or not set(view) <= {"x_unit", "log_y", "momentum"}:
-            raise ScheduleError("link: view settings are malformed")
+            raise ScheduleError(code="error.link.view-malformed")
         compare = data.get("compare", [])
         if not isinstance(compare, list) or len(compare) > MAX_PINNED:
-            raise ScheduleError(f"link: at most {MAX_PINNED} compared schedules")
+            raise ScheduleError(code="error.link.pinned-many", params={"most": MAX_PINNED})
         return cls(Schedule.from_dict(data["schedule"]), Horizon.from_dict(data["horizon"]),
                    View(**view), MetricSettings.from_dict(data.get("metric", {})),
                    tuple(Pinned.from_dict(p) for p in compare))
@@ -122,12 +121,12 @@ class ExplorerState:
         except LinkError:
             raise
         except ScheduleError as exc:
-            raise LinkError(str(exc), param=exc.param) from None
+            raise LinkError(param=exc.param, code=exc.code, params=exc.params) from None
 
     @classmethod
     def _decode(cls, text: Any) -> ExplorerState:
         if not isinstance(text, str) or not text or len(text) > MAX_ENCODED:
-            raise LinkError("the link's state is missing or too long")
+            raise LinkError(code="error.link.missing")
         try:
             packed = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
             inflate = zlib.decompressobj()
@@ -135,13 +134,13 @@ class ExplorerState:
             too_large = bool(inflate.unconsumed_tail)
             data = None if too_large else json.loads(raw)
         except (binascii.Error, ValueError, zlib.error, RecursionError):
-            raise LinkError("the link's state is damaged (was it cut short?)") from None
+            raise LinkError(code="error.link.damaged") from None
         if too_large:
-            raise LinkError("the link's state is too large once unpacked")
+            raise LinkError(code="error.link.too-large")
         try:
             return cls.from_dict(data)
         except TypeError as exc:  # unexpected keyword arguments in a dataclass
-            raise LinkError(f"link: {exc}") from None
+            raise LinkError(code="error.link.unexpected", params={"detail": str(exc)}) from None
 
 
 def pin_label(state: ExplorerState) -> str:

@@ -27,14 +27,14 @@ class Horizon:
         for name in ("epochs", "steps_per_epoch"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ScheduleError(f"{name} must be a whole number >= 1, got {value!r:.30}",
-                                    param=name)
+                raise ScheduleError(param=name, code="error.run.whole", params={
+                    "name": name, "value": f"{value!r:.30}"})
         if self.step_per not in STEP_PER:
-            raise ScheduleError(f"step_per must be 'epoch' or 'batch', got {self.step_per!r:.30}",
-                                param="step_per")
+            raise ScheduleError(param="step_per", code="error.run.step-per",
+                                params={"value": f"{self.step_per!r:.30}"})
         if self.epochs * self.steps_per_epoch > MAX_STEPS:
-            raise ScheduleError(f"{self.epochs:,} epochs x {self.steps_per_epoch:,} steps is "
-                                f"more than {MAX_STEPS:,} optimizer steps", param="epochs")
+            raise ScheduleError(param="epochs", code="error.run.too-long", params={
+                "epochs": self.epochs, "per_epoch": self.steps_per_epoch, "most": MAX_STEPS})
 
     @property
     def total_steps(self) -> int:
@@ -58,7 +58,7 @@ class Horizon:
     def from_dict(cls, data: Any) -> Horizon:
         if not isinstance(data, dict) or not set(data) <= {"epochs", "steps_per_epoch",
                                                           "step_per"}:
-            raise ScheduleError("horizon must have epochs, steps_per_epoch and step_per")
+            raise ScheduleError(code="error.run.fields")
         return cls(**data)
 
 
@@ -81,12 +81,11 @@ class MetricSettings:
     @classmethod
     def from_dict(cls, data: Any) -> MetricSettings:
         if not isinstance(data, dict) or not set(data) <= set(cls.__dataclass_fields__):
-            raise ScheduleError("metric settings must have seed, noise, plateau_at, "
-                                "plateau_length")
+            raise ScheduleError(code="error.metric.fields")
         settings = cls(**data)
         if isinstance(settings.seed, bool) or not isinstance(settings.seed, int) or not \
                 0 <= settings.seed < 2**32:
-            raise ScheduleError("seed must be a whole number from 0 to 2**32 - 1", param="seed")
+            raise ScheduleError(param="seed", code="error.metric.seed-32")
         settings.series(2)  # checks the ranges
         return settings
 
@@ -94,10 +93,11 @@ class MetricSettings:
 def check_steps(steps: Any) -> int:
     """A step count within 1..MAX_STEPS, or ScheduleError."""
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)):
-        raise ScheduleError(f"steps must be a whole number, got {steps!r:.40}", param="steps")
+        raise ScheduleError(param="steps", code="error.steps.whole",
+                            params={"value": f"{steps!r:.40}"})
     if not 1 <= steps <= MAX_STEPS:
-        raise ScheduleError(f"steps={steps} is out of range; schedlab draws 1 to "
-                            f"{MAX_STEPS:,} steps", param="steps")
+        raise ScheduleError(param="steps", code="error.steps.range",
+                            params={"steps": steps, "most": MAX_STEPS})
     return int(steps)
 
 
@@ -114,16 +114,15 @@ def synthetic_metric(steps: int, *, seed: int = 0, noise: float = 0.02,
     for name, value, low, high in (("noise", noise, 0, 1), ("plateau_at", plateau_at, 0, 1),
                                    ("plateau_length", plateau_length, 0, 1)):
         if not isinstance(value, (int, float)) or not low <= value <= high:
-            raise ScheduleError(f"{name}={value!r:.40} is out of range; it must be in "
-                                f"[{low}, {high}]", param=name)
+            raise ScheduleError(param=name, code="error.metric.range", params={
+                "name": name, "value": f"{value!r:.40}", "low": low, "high": high})
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or \
             not 0 <= seed < 2**64:
-        raise ScheduleError(f"seed={seed!r:.40} is not allowed; seed must be a whole number "
-                            "from 0 to 2**64 - 1", param="seed")
+        raise ScheduleError(param="seed", code="error.metric.seed-64",
+                            params={"value": f"{seed!r:.40}"})
     if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
                for v in (start, floor)) or not 0 < floor < start:
-        raise ScheduleError("synthetic_metric needs numbers with 0 < floor < start",
-                            param="floor")
+        raise ScheduleError(param="floor", code="error.metric.floor")
     stall_from, stall_to = plateau_at, min(1.0, plateau_at + plateau_length)
     span = max(1.0 - (stall_to - stall_from), 1e-9)
     rng = np.random.default_rng(seed)

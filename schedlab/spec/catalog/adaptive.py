@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from schedlab.spec.catalog.base import Event, Finding, scheduler
+from schedlab.spec.catalog.base import Event, finding, scheduler
 from schedlab.spec.params import Param
 
 
@@ -15,10 +15,7 @@ def _reductions(spec, offset, end, lr):
 
 def _plateau_checks(spec, start, end, run, first, last):
     if run.step_per == "batch":
-        yield Finding("info", "ReduceLROnPlateau is stepped per batch, so patience counts "
-                      "batches and the metric must be one per batch.",
-                      "Step it once per epoch with the validation loss, as usual.",
-                      start, end, "plateau-per-batch")
+        yield finding("info", "plateau-per-batch", start, end)
 
 
 ENTRIES = (

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from schedlab.messages import DEFAULT, Text, render
 from schedlab.spec.catalog.optimizers import OPTIMIZERS
 from schedlab.spec.params import Param
 
@@ -37,14 +38,39 @@ class Event:
 @dataclass(frozen=True)
 class Finding:
     severity: str  # "error", "warning" or "info"
-    message: str  # one sentence: what is wrong
+    message: str  # one sentence: what is wrong (in English)
     fix: str  # one sentence: what to do
     start: int  # the scheduler steps concerned: start (inclusive) ...
     end: int  # ... to end (exclusive)
     code: str  # a short stable name, e.g. "cosine-rises"
+    key: str = ""  # its sentences' key in the messages (the code, or a variant of it)
+    params: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def text(self, lang: str = DEFAULT) -> tuple[str, str]:
+        """The message and the fix in ``lang``."""
+        return (render(f"finding.{self.key}.message", self.params, lang),
+                render(f"finding.{self.key}.fix", self.params, lang))
 
     def to_dict(self) -> dict:
-        return dict(self.__dict__)
+        """For JSON: the English sentences, the code and the values they were made from."""
+        out = {k: v for k, v in self.__dict__.items() if k not in ("key", "params")}
+        out["params"] = {k: str(v) if isinstance(v, Text) else v
+                         for k, v in self.params.items()}
+        return out
+
+
+def finding(severity: str, key: str, start: int, end: int, **params: Any) -> Finding:
+    """A finding whose sentences are ``finding.<key>`` of the messages; its code is the
+    key's first part (``"horizon-unit.batches"`` is a "horizon-unit")."""
+    message = render(f"finding.{key}.message", params)
+    return Finding(severity, message, render(f"finding.{key}.fix", params), start, end,
+                   key.split(".")[0], key, params)
+
+
+def unit(run: Run, one: bool = False) -> Text:
+    """The run's unit in words: epochs or steps (``one``: epoch or step)."""
+    plural = run.unit
+    return Text(f"unit.{plural[:-1] if one else plural}")
 
 
 @dataclass
@@ -238,41 +264,36 @@ def unit_mismatch(spec: SchedulerSpec, start: int, end: int, run: Run) -> Iterat
     key, value, compared = own
     span = end - start
     run_other = other[0] * span // run.steps
-    shown = f"{key}={value:,}" if key in spec.kwargs else f"length ({value:,} steps)"
+    shown = Text("finding.horizon-unit.shown.named", {"key": key, "value": value}) \
+        if key in spec.kwargs else Text("finding.horizon-unit.shown.length", {"value": value})
     looks_other = 0.5 * run_other <= compared <= 2 * run_other
     if run.step_per == "epoch" and looks_other and compared >= 4 * span:
-        yield Finding("warning", f"{spec.name}'s {shown} looks counted in "
-                      f"batches ({span} epochs x {run.per_epoch} batches = {run_other:,}), but "
-                      "scheduler.step() is called once per epoch.",
-                      "Call scheduler.step() after every batch, or give the length in epochs.",
-                      start, end, "horizon-unit")
+        yield finding("warning", "horizon-unit.batches", start, end, name=spec.name,
+                      shown=shown, span=span, per_epoch=run.per_epoch, other=run_other)
     elif run.step_per == "batch" and looks_other and 4 * compared <= span:
-        yield Finding("warning", f"{spec.name}'s {shown} looks counted in "
-                      f"epochs ({run_other} epochs), but scheduler.step() is called after "
-                      "every batch.", "Call scheduler.step() once per epoch, or give the "
-                      "length in batches.", start, end, "horizon-unit")
+        yield finding("warning", "horizon-unit.epochs", start, end, name=spec.name,
+                      shown=shown, other=run_other)
 
 
-def milestone_checks(spec: SchedulerSpec, start: int, end: int, unit: str,
+def milestone_checks(spec: SchedulerSpec, start: int, end: int, run: Run,
                      late_effect: str, unsorted: str, repeat_effect: str
                      ) -> Iterator[Finding]:
-    """Milestones beyond the run, out of order or repeated (MultiStepLR, SequentialLR)."""
+    """Milestones beyond the run, out of order or repeated (MultiStepLR, SequentialLR);
+    the effects are keys of ``finding.effect`` in the messages."""
     marks, span, name = list(spec.kwargs["milestones"]), end - start, spec.name
     late = sorted({m for m in marks if m >= span})
     if late:
-        yield Finding("warning", f"{name} milestone(s) {', '.join(map(str, late))} are at or "
-                      f"beyond the end of the run ({span} {unit}): {late_effect}.",
-                      f"Keep milestones below {span}, or lengthen the run.",
-                      start + min(late[0], span - 1), end, "milestone-beyond")
+        yield finding("warning", "milestone-beyond.milestones", start + min(late[0], span - 1),
+                      end, name=name, late=", ".join(map(str, late)), span=span,
+                      unit=unit(run), effect=Text(f"finding.effect.{late_effect}"))
     if marks != sorted(marks):
-        yield Finding(unsorted, f"{name} milestones {marks} are not in increasing order.",
-                      f"Write them sorted: {sorted(marks)}.", start, end,
-                      "milestones-unsorted")
+        yield finding(unsorted, "milestones-unsorted", start, end, name=name,
+                      marks=str(marks), sorted=str(sorted(marks)))
     twice = sorted(m for m, k in Counter(marks).items() if k > 1 and m < span)
     if twice:
-        yield Finding("warning", f"{name} milestone(s) {', '.join(map(str, twice))} repeat: "
-                      f"{repeat_effect}.", "Remove the repeated milestones.",
-                      start + twice[0], start + twice[0] + 1, "milestones-repeat")
+        yield finding("warning", "milestones-repeat", start + twice[0], start + twice[0] + 1,
+                      name=name, twice=", ".join(map(str, twice)),
+                      effect=Text(f"finding.effect.{repeat_effect}"))
 
 
 def cycle_momentum_check(spec: SchedulerSpec, start: int, end: int, run: Run
@@ -282,7 +303,5 @@ def cycle_momentum_check(spec: SchedulerSpec, start: int, end: int, run: Run
     if spec.args["cycle_momentum"] and OPTIMIZERS[opt.name].momentum == "momentum" and \
             not opt.kwargs.get("momentum", 0):
         lo, hi = spec.args["base_momentum"], spec.args["max_momentum"]
-        yield Finding("warning", f"{spec.name} has cycle_momentum=True, so it sets {opt.name}'s "
-                      f"momentum to {lo}-{hi} although the optimizer was made without "
-                      "momentum.", f"Set cycle_momentum=False to keep plain {opt.name}, or "
-                      "give the optimizer a momentum.", start, end, "cycle-momentum")
+        yield finding("warning", "cycle-momentum", start, end, name=spec.name,
+                      optimizer=opt.name, low=lo, high=hi)

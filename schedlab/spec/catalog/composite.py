@@ -49,8 +49,8 @@ def _chained_events(spec, offset, end, lr):
 
 
 def _sequential_checks(spec, start, end, run, first, last):
-    yield from milestone_checks(spec, start, end, run.unit, "the phases after them never run",
-                                "warning", "a phase between them has no length")
+    yield from milestone_checks(spec, start, end, run, "phases-never-run", "warning",
+                                "phase-without-length")
     children = spec.args["schedulers"]
     bounds = [start] + [start + m for m in spec.args["milestones"]] + [end]
     for i, child in enumerate(children):

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import math
 
-from schedlab.spec.catalog.base import (GAMMA, MAX_EVENTS, Event, Finding, calls_reached,
-                                        cycle_momentum_check, onecycle_total, restart_cycle,
-                                        scheduler, unit_mismatch)
+from schedlab.spec.catalog.base import (GAMMA, MAX_EVENTS, Event, calls_reached,
+                                        cycle_momentum_check, finding, onecycle_total,
+                                        restart_cycle, scheduler, unit, unit_mismatch)
 from schedlab.spec.params import Param
 
 
@@ -26,17 +26,11 @@ def _onecycle_checks(spec, start, end, run, first, last):
     span = end - start
     total, calls = onecycle_total(spec.args), calls_reached(span, last)
     if calls > total:
-        yield Finding("error", f"OneCycleLR has total_steps={total} but is stepped "
-                      f"{calls} times in this run: torch raises 'Tried to step {total + 1} "
-                      f"times' at scheduler.step() call {total + 1} and the run stops "
-                      "there.", f"Set total_steps={calls} (or epochs and steps_per_epoch "
-                      "that multiply to it).", min(start + total + 1, end - 1), end,
-                      "onecycle-too-short")
+        yield finding("error", "onecycle-too-short", min(start + total + 1, end - 1), end,
+                      total=total, calls=calls, failing=total + 1)
     elif calls < 0.9 * total and not any(unit_mismatch(spec, start, end, run)):
-        yield Finding("warning", f"OneCycleLR is sized for {total} steps but is stepped "
-                      f"only {calls} times ({calls / total:.1%}), before the lr "
-                      "anneals.", f"Set total_steps={calls} so the cycle ends with "
-                      "the run.", start, end, "onecycle-never-anneals")
+        yield finding("warning", "onecycle-never-anneals", start, end, total=total,
+                      calls=calls, share=calls / total)
     yield from cycle_momentum_check(spec, start, end, run)
 
 
@@ -55,16 +49,14 @@ def _restarts_events(spec, offset, end, lr):
 
 
 def _restarts_checks(spec, start, end, run, first, last):
-    kw, span, unit = spec.args, end - start, run.unit
+    kw, span = spec.args, end - start
     cycle_start, length = restart_cycle(kw["T_0"], kw["T_mult"], span)
     done = span - cycle_start  # steps of the last cycle that run
     if done < length and done / length < 0.75:
         level = (1 + math.cos(math.pi * (done - 1) / length)) / 2
-        yield Finding("warning", f"The run ends {done} {unit} into a {length}-{unit[:-1]} "
-                      f"cycle of CosineAnnealingWarmRestarts, with the lr still at {level:.0%} "
-                      "of its range.", f"End the run after {cycle_start + length} {unit}, or "
-                      "choose T_0 and T_mult so a cycle ends with the run.",
-                      start + cycle_start, end, "restart-cut")
+        yield finding("warning", "restart-cut", start + cycle_start, end, done=done,
+                      unit=unit(run), length=length, one_unit=unit(run, one=True),
+                      level=level, end_at=cycle_start + length)
 
 
 def _t0(steps: int) -> int:

@@ -3,8 +3,8 @@ MultiplicativeLR."""
 
 from __future__ import annotations
 
-from schedlab.spec.catalog.base import (GAMMA, LAMBDA_HELP, Event, Finding, every,
-                                        milestone_checks, scheduler)
+from schedlab.spec.catalog.base import (GAMMA, LAMBDA_HELP, Event, every, finding,
+                                        milestone_checks, scheduler, unit)
 from schedlab.spec.lambdas import Lambda
 from schedlab.spec.params import Param
 
@@ -18,10 +18,8 @@ def _step_events(spec, offset, end, lr):
 def _step_checks(spec, start, end, run, first, last):
     span, size = end - start, spec.args["step_size"]
     if size >= span:
-        yield Finding("warning", f"StepLR's step_size={size} is at least the "
-                      f"{span} {run.unit} it runs: the lr never decays.",
-                      f"Use a step_size below {span} (e.g. {max(1, span // 3)}).",
-                      start, end, "milestone-beyond")
+        yield finding("warning", "milestone-beyond.step-size", start, end, size=size,
+                      span=span, unit=unit(run), example=max(1, span // 3))
 
 
 def _multistep_events(spec, offset, end, lr):
@@ -31,8 +29,8 @@ def _multistep_events(spec, offset, end, lr):
 
 
 def _multistep_checks(spec, start, end, run, first, last):
-    yield from milestone_checks(spec, start, end, run.unit, "those decays never happen",
-                                "info", "gamma is applied several times there")
+    yield from milestone_checks(spec, start, end, run, "decays-never-happen", "info",
+                                "gamma-applied-again")
 
 
 def _ends_at(label: str):
@@ -51,11 +49,8 @@ def _cosine_events(spec, offset, end, lr):
 def _cosine_checks(spec, start, end, run, first, last):
     t, span = spec.args["T_max"], end - start
     if t < span - 1:
-        yield Finding("warning", f"CosineAnnealingLR reaches eta_min after T_max={t} of the "
-                      f"{span} {run.unit} it runs, then the lr rises again.",
-                      f"Set T_max={span} to anneal over the whole run, or use "
-                      "CosineAnnealingWarmRestarts if restarts are intended.",
-                      start + t, end, "cosine-rises")
+        yield finding("warning", "cosine-rises", start + t, end, t=t, span=span,
+                      unit=unit(run))
 
 
 def _length_of(key: str):

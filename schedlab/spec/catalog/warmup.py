@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from schedlab.spec.catalog.base import WARMUP, WARMUP_SHARE, Event, Finding, entry, scheduler
+from schedlab.spec.catalog.base import (WARMUP, WARMUP_SHARE, Event, entry, finding,
+                                        scheduler, unit)
 from schedlab.spec.params import Param
 
 
@@ -25,31 +26,23 @@ def _warmup_checks(spec, start, end, run, first, last):
         return  # a linear decay, not a warmup
     t, span, steps = kw["total_iters"], end - start, run.steps
     if first and t > WARMUP_SHARE * steps:
-        yield Finding("warning", f"The {name} warmup takes {t} of the run's {steps} "
-                      f"{run.unit} ({t / steps:.0%}).", f"Keep warmup to a few percent of the "
-                      f"run (e.g. total_iters={max(1, steps // 20)}).", start,
-                      start + min(t, span), "warmup-long")
+        yield finding("warning", "warmup-long", start, start + min(t, span), name=name, t=t,
+                      steps=steps, unit=unit(run), share=t / steps,
+                      example=max(1, steps // 20))
     if linear and kw["end_factor"] < 1 and first:
-        yield Finding("warning", f"The LinearLR warmup ends at end_factor="
-                      f"{kw['end_factor']:g} of the base lr: it never reaches the "
-                      "base lr.", "Set end_factor=1.0.", start, start + min(t, span),
-                      "warmup-short-of-base")
+        yield finding("warning", "warmup-short-of-base", start, start + min(t, span),
+                      end_factor=kw["end_factor"])
     parent = run.schedule.scheduler
     if first and entry(parent.name).switches and parent.kwargs["schedulers"][0] is spec \
             and parent.kwargs["milestones"]:
         m = parent.kwargs["milestones"][0]
         if m < t:
             reached = _linear_level(kw, m - 1) if linear else kw["factor"]
-            yield Finding("warning", f"{parent.name} switches at milestone {m}, before the "
-                          f"{name} warmup's total_iters={t}: the lr jumps from {reached:.0%} "
-                          "to the next phase's start there.",
-                          f"Set milestones=[{t}] (or total_iters={m}).", start + m - 1,
-                          start + m + 1, "warmup-cut")
+            yield finding("warning", "warmup-cut", start + m - 1, start + m + 1,
+                          parent=parent.name, m=m, name=name, t=t, reached=reached)
         elif m > t + 1:
-            yield Finding("info", f"The lr holds at the warmup's end for {m - t} "
-                          f"{run.unit} before {parent.name}'s milestone {m}.",
-                          f"Set milestones=[{t}] to start the next phase right after.",
-                          start + t, start + m, "warmup-gap")
+            yield finding("info", "warmup-gap", start + t, start + m, gap=m - t,
+                          unit=unit(run), parent=parent.name, m=m, t=t)
 
 
 def _linear_level(kw: dict, k: int) -> float:

@@ -1,0 +1,1 @@
+"""The words of each language schedlab speaks: one keyed file per language."""

@@ -1,0 +1,66 @@
+"""Every sentence schedlab says, rendered from a stable code and its parameters.
+
+Errors and findings carry a code (``"cosine-rises"``) and the values that go into their
+sentence (``{"t": 30, "span": 100, "unit": Text("unit.epochs")}``); the words live in one
+keyed file per language, ``schedlab/locale/<lang>.toml``, and are put together here, in
+one place. A parameter may itself be a ``Text`` (a unit, a clause chosen by the code that
+found the problem), rendered in the same language. Templates are Python format strings:
+``{span:,}`` and ``{share:.0%}`` format numbers as the sentence needs them.
+"""
+
+from __future__ import annotations
+
+import string
+import tomllib
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from typing import Any
+
+LANGUAGES = ("en",)  # the classroom issue adds "zh"
+DEFAULT = "en"
+
+
+@dataclass(frozen=True)
+class Text:
+    """A sentence (or a part of one) to be said in the reader's language."""
+
+    key: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def render(self, lang: str = DEFAULT) -> str:
+        return render(self.key, self.params, lang)
+
+    def __str__(self) -> str:
+        return self.render()
+
+
+@cache
+def catalog(lang: str = DEFAULT) -> dict[str, str]:
+    """Every template of a language, by key (``finding.cosine-rises.fix``)."""
+    if lang not in LANGUAGES:
+        raise KeyError(f"no messages for language {lang!r}; there are {', '.join(LANGUAGES)}")
+    raw = tomllib.loads(resources.files("schedlab.locale").joinpath(f"{lang}.toml")
+                        .read_text(encoding="utf-8"))
+    return dict(_flatten(raw, ""))
+
+
+def _flatten(table: dict[str, Any], prefix: str):
+    for key, value in table.items():
+        if isinstance(value, dict):
+            yield from _flatten(value, f"{prefix}{key}.")
+        else:
+            yield f"{prefix}{key}", value
+
+
+def render(key: str, params: dict[str, Any] | None = None, lang: str = DEFAULT) -> str:
+    """The sentence ``key`` says with ``params``, in ``lang``."""
+    values = {k: v.render(lang) if isinstance(v, Text) else v
+              for k, v in (params or {}).items()}
+    return catalog(lang)[key].format(**values)
+
+
+def placeholders(template: str) -> set[str]:
+    """The parameter names a template uses."""
+    return {name.split(".")[0].split("[")[0]
+            for _, name, _, _ in string.Formatter().parse(template) if name}

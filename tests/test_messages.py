@@ -1,0 +1,128 @@
+"""Messages with codes: every sentence is rendered from a key and its values, in one place."""
+
+from __future__ import annotations
+
+import ast
+import string
+from pathlib import Path
+
+import pytest
+
+from schedlab import ScheduleError, check_schedule, parse_schedule
+from schedlab.messages import Text, catalog, placeholders, render
+from schedlab.present.share import ExplorerState
+from schedlab.spec.horizon import Horizon
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCES = sorted(ROOT.glob("schedlab/**/*.py"))
+ERRORS = {"SchedlabError", "ScheduleError", "ConfigError", "LinkError", "DataError"}
+# raise sites still saying their English sentence itself (code "text.any"): converting one
+# lowers this; a new one must come with a key of its own
+LITERAL_RAISES_AT_MOST = 136
+
+
+def test_every_template_is_a_well_formed_format_string() -> None:
+    for key, template in catalog("en").items():
+        assert isinstance(template, str) and template.strip(), key
+        list(string.Formatter().parse(template))  # raises on a stray brace
+
+
+def _calls():
+    """(file:line, keys, value names) of every message made with a literal key: finding()
+    (its message and fix), Text() and the errors' code=... (the value names None where
+    they are not written out)."""
+    for path in SOURCES:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.Call):
+                continue
+            name = getattr(node.func, "id", getattr(node.func, "attr", ""))
+            where = f"{path.relative_to(ROOT)}:{node.lineno}"
+            if name == "finding" and len(node.args) >= 2 and \
+                    isinstance(node.args[1], ast.Constant):
+                key = f"finding.{node.args[1].value}"  # its message and fix share the values
+                yield where, (f"{key}.message", f"{key}.fix"), {k.arg for k in node.keywords}
+            elif name == "Text" and node.args and isinstance(node.args[0], ast.Constant):
+                given = node.args[1] if len(node.args) > 1 else None
+                yield where, (node.args[0].value,), _names(given)
+            elif name in ERRORS:
+                kw = {k.arg: k.value for k in node.keywords}
+                if isinstance(kw.get("code"), ast.Constant):
+                    yield where, (kw["code"].value,), _names(kw.get("params"))
+
+
+def _names(node: ast.expr | None) -> set[str] | None:
+    if node is None:
+        return set()
+    if isinstance(node, ast.Dict) and all(isinstance(k, ast.Constant) for k in node.keys):
+        return {k.value for k in node.keys}
+    return None  # built elsewhere: not checkable here
+
+
+def test_every_key_the_code_uses_exists_with_exactly_the_values_given() -> None:
+    words, calls, problems = catalog("en"), list(_calls()), []
+    assert len(calls) >= 40  # the walk does find them (finding, Text, code=...)
+    for where, keys, values in calls:
+        missing = [key for key in keys if key not in words]
+        if missing:
+            problems.append(f"{where}: no message {missing[0]!r} in schedlab/locale/en.toml")
+            continue
+        wanted = set().union(*(placeholders(words[key]) for key in keys))
+        if values is not None and wanted != values:
+            problems.append(f"{where}: {keys[0]!r} takes {sorted(wanted)}, given "
+                            f"{sorted(values)}")
+    assert not problems, "\n".join(problems)
+
+
+def test_no_new_error_says_its_sentence_without_a_code() -> None:
+    literal = []
+    for path in SOURCES:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call) and \
+                    getattr(node.exc.func, "id", "") in ERRORS and node.exc.args:
+                literal.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert len(literal) <= LITERAL_RAISES_AT_MOST, (
+        f"{len(literal)} errors raised with an English sentence instead of a code= and its "
+        f"params (at most {LITERAL_RAISES_AT_MOST}): give the new one a key in "
+        "schedlab/locale/en.toml")
+
+
+def test_an_errors_text_is_its_message_with_code_and_values() -> None:
+    with pytest.raises(ScheduleError) as caught:
+        Horizon(100_000, 1_000, "batch")
+    error = caught.value
+    assert error.code == "error.run.too-long" and error.param == "epochs"
+    assert error.params == {"epochs": 100_000, "per_epoch": 1_000, "most": 10_000_000}
+    assert str(error) == error.text.render("en") == (
+        "100,000 epochs x 1,000 steps is more than 10,000,000 optimizer steps")
+    with pytest.raises(ScheduleError) as caught:  # a message not yet given a code
+        parse_schedule("StepLR(optimizer, gamma=0.5)")
+    assert caught.value.code == "text.any" and str(caught.value) == caught.value.params["text"]
+
+
+def test_a_link_error_keeps_the_code_of_what_was_wrong_inside() -> None:
+    from schedlab.errors import LinkError
+
+    with pytest.raises(LinkError) as caught:
+        ExplorerState.decode("not-a-link!")
+    assert caught.value.code.startswith("error.link.") and str(caught.value)
+
+
+def test_a_finding_is_said_from_its_code_and_values() -> None:
+    schedule = parse_schedule("SequentialLR(optimizer, [LinearLR(optimizer, 0.1, "
+                              "total_iters=10), CosineAnnealingLR(optimizer, T_max=20)], "
+                              "milestones=[5])")
+    found = {f.code: f for f in check_schedule(schedule, 100, 10, "epoch")}
+    cut = found["warmup-cut"]
+    assert cut.text("en") == (cut.message, cut.fix)
+    assert cut.params["parent"] == "SequentialLR" and cut.params["m"] == 5
+    assert "milestones=[10]" in cut.fix
+    rises = found["cosine-rises"]
+    assert isinstance(rises.params["unit"], Text) and rises.to_dict()["params"]["unit"] == \
+        "epochs"  # JSON gets the words, in English
+
+
+def test_render_refuses_an_unknown_language_and_key() -> None:
+    with pytest.raises(KeyError):
+        render("finding.lr-constant.message", {"n": 3}, lang="xx")
+    with pytest.raises(KeyError):
+        render("no.such.key")
