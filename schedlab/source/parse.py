@@ -20,7 +20,8 @@ import numpy as np
 
 from schedlab.errors import ScheduleError
 from schedlab.spec.catalog import OPTIMIZERS, SCHEDULERS
-from schedlab.spec.expr import CONSTANTS, FUNCTIONS, Evaluator, as_python, validate_expr
+from schedlab.spec.evaluate import Evaluator, as_python
+from schedlab.spec.expr import CONSTANTS, FUNCTIONS, validate_expr
 from schedlab.spec.lambdas import Lambda, check_lambda_node
 from schedlab.spec.params import MAX_LIST, Param
 from schedlab.spec.schedule import OptimizerSpec, Schedule, SchedulerSpec

@@ -8,13 +8,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from schedlab.errors import ScheduleError, quote
-from schedlab.spec.expr import (
-    MAX_SOURCE_CHARS,
-    Evaluator,
-    as_python,
-    measure_expr,
-    validate_expr,
-)
+from schedlab.spec.evaluate import Evaluator, as_python
+from schedlab.spec.expr import MAX_SOURCE_CHARS, measure_expr, validate_expr
 
 EXAMPLE = "lambda epoch: 0.95 ** epoch"
 

@@ -16,8 +16,8 @@ import pytest
 
 from schedlab.errors import DataError
 from schedlab.training import data
+from schedlab.training import files as cache_files
 from schedlab.training.data import (
-    MAX_DOWNLOAD,
     OFFLINE,
     OFFLINE_TRAIN,
     expected_train_size,
@@ -26,6 +26,7 @@ from schedlab.training.data import (
     load_digits,
     read_idx,
 )
+from schedlab.training.files import MAX_DOWNLOAD
 from tests.training.test_data import NAMES, Server, md5s, sample_files
 
 
@@ -139,7 +140,7 @@ class FullDisk:
 def test_a_full_disk_leaves_no_partial_file_and_auto_falls_back(server, files, tmp_path,
                                                                 monkeypatch) -> None:
     real_fdopen = os.fdopen
-    monkeypatch.setattr(data.os, "fdopen", lambda *a, **k: FullDisk(real_fdopen(*a, **k)))
+    monkeypatch.setattr(cache_files.os, "fdopen", lambda *a, **k: FullDisk(real_fdopen(*a, **k)))
     folder = tmp_path / "c"
     with pytest.raises(DataError, match="no space left on device") as caught:
         fetch(NAMES[0], md5s(files)[NAMES[0]], folder, (server.url, server.url), 5)
@@ -155,7 +156,7 @@ def test_a_valid_cache_in_a_read_only_directory_is_used_as_it_is(files, tmp_path
                                                                  monkeypatch) -> None:
     folder = write_all(tmp_path / "shared", files)
     monkeypatch.setattr(tempfile, "mkstemp", read_only)
-    monkeypatch.setattr(data.os, "unlink", read_only)
+    monkeypatch.setattr(cache_files.os, "unlink", read_only)
     digits = load_digits("auto", directory=folder, urls=(), files=md5s(files))
     assert digits.name == "MNIST" and digits.train_x.shape == (20, 28, 28)
 
@@ -166,7 +167,7 @@ def test_a_damaged_file_that_cannot_be_removed_means_the_offline_subset(files, t
     folder.mkdir()
     (folder / NAMES[1]).write_bytes(b"damaged")
 
-    monkeypatch.setattr(data.os, "unlink", read_only)
+    monkeypatch.setattr(cache_files.os, "unlink", read_only)
     digits = load_digits("auto", directory=folder, urls=("http://127.0.0.1:9/",),
                          files=md5s(files))
     assert digits.name == OFFLINE
@@ -280,7 +281,7 @@ class Trickle(http.server.BaseHTTPRequestHandler):
 
 
 def test_a_mirror_that_trickles_is_given_up_on(tmp_path, monkeypatch) -> None:
-    monkeypatch.setattr(data, "MAX_SECONDS", 1.0)
+    monkeypatch.setattr(cache_files, "MAX_SECONDS", 1.0)
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Trickle)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{httpd.server_address[1]}/mnist/"
