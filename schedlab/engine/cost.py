@@ -86,24 +86,22 @@ def estimate_torch(schedule: Schedule, steps: int) -> Estimate:
                     "torch itself, about a thousand times slower than schedlab's models")
 
 
-def check_budget(estimate: Estimate, what: str = "this curve") -> None:
+def check_budget(estimate: Estimate) -> None:
     """Refuse, with what to reduce, an estimate beyond the budget."""
     if estimate.cells > MAX_CELLS:
         per = estimate.cells / estimate.steps
         fit = int(MAX_CELLS // per)
-        raise ScheduleError(
-            f"{what} needs {estimate.steps:,} steps x {per:.0f} columns = "
-            f"{estimate.cells:,} values, more than the {MAX_CELLS:,} schedlab computes at "
-            f"once; draw at most {fit:,} steps, or use fewer param groups", param="steps")
+        raise ScheduleError(param="steps", code="error.budget.cells", params={
+            "steps": estimate.steps, "columns": round(per), "cells": estimate.cells,
+            "most": MAX_CELLS, "fit": fit})
     if estimate.seconds > BUDGET_SECONDS:
         fit = max(1, int(estimate.steps * BUDGET_SECONDS / estimate.seconds))
-        raise ScheduleError(
-            f"{what} would take about {estimate.seconds:.1f} s to compute "
-            f"({estimate.why}); schedlab computes at most {BUDGET_SECONDS:g} s per request: "
-            f"draw at most about {fit:,} steps, or simplify the schedule", param="steps")
+        raise ScheduleError(param="steps", code="error.budget.seconds", params={
+            "seconds": estimate.seconds, "why": estimate.why, "most": BUDGET_SECONDS,
+            "fit": fit})
 
 
-def check_page(curves: list[Estimate], what: str = "the page") -> None:
+def check_page(curves: list[Estimate]) -> None:
     """Several curves drawn together (a page and its comparisons): each within the budget
     on its own, and all of them together within the same time budget (they are computed
     one after another, so memory is one curve's)."""
@@ -112,10 +110,9 @@ def check_page(curves: list[Estimate], what: str = "the page") -> None:
     total = sum(e.seconds for e in curves)
     if total > BUDGET_SECONDS:
         parts = ", ".join(f"{e.seconds:.1f} s" for e in curves)
-        raise ScheduleError(
-            f"{what} would take about {total:.1f} s to draw ({len(curves)} curves: {parts}); "
-            f"schedlab draws a page in at most {BUDGET_SECONDS:g} s: compare fewer "
-            "schedules, or use shorter runs", param="compare")
+        raise ScheduleError(param="compare", code="error.budget.page", params={
+            "seconds": total, "count": len(curves), "parts": parts,
+            "most": BUDGET_SECONDS})
 
 
 def _needs_torch(spec: SchedulerSpec) -> bool:

@@ -49,10 +49,10 @@ def compute_curve(schedule: Schedule, steps: int, metric: Any = None, *,
     """
     steps = check_steps(steps)
     if not isinstance(schedule, Schedule):
-        raise ScheduleError("compute_curve needs a Schedule (see parse_schedule)")
+        raise ScheduleError(code="error.curve.schedule")
     if not isinstance(engine, str) or engine not in ("auto", "torch", "fast"):
-        raise ScheduleError(f"engine must be 'auto', 'torch' or 'fast', not {engine!r:.40}",
-                            param="engine")
+        raise ScheduleError(param="engine", code="error.curve.engine",
+                            params={"value": f"{engine!r:.40}"})
     estimate = estimate_curve(schedule, steps)
     check_budget(estimate)
     metric = _check_metric(metric, steps) if schedule.scheduler.info.needs_metric else None
@@ -83,19 +83,18 @@ def compute_curve(schedule: Schedule, steps: int, metric: Any = None, *,
 def _check_metric(metric: Any, steps: int) -> np.ndarray:
     if metric is None:
         return synthetic_metric(steps)
-    message = "metric must be a list of numbers, one per scheduler step"
     if isinstance(metric, (str, bytes, dict, set)) or not hasattr(metric, "__len__"):
-        raise ScheduleError(message, param="metric")
+        raise ScheduleError(param="metric", code="error.metric.list")
     try:
         values = np.asarray(metric, dtype=np.float64)
     except (TypeError, ValueError, OverflowError):
-        raise ScheduleError(message, param="metric") from None
+        raise ScheduleError(param="metric", code="error.metric.list") from None
     if values.ndim != 1:
-        raise ScheduleError(message + f" (got an array of shape {values.shape})",
-                            param="metric")
+        raise ScheduleError(param="metric", code="error.metric.shape",
+                            params={"shape": str(values.shape)})
     if len(values) < steps - 1:
-        raise ScheduleError(f"metric has {len(values)} values but {steps} steps need "
-                            f"{steps - 1} (one per scheduler.step())", param="metric")
+        raise ScheduleError(param="metric", code="error.metric.count", params={
+            "count": len(values), "steps": steps, "needed": steps - 1})
     return values
 
 

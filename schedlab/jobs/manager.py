@@ -60,7 +60,7 @@ def max_jobs_setting() -> int:
     except ValueError:
         value = 0
     if not 1 <= value <= 16:
-        raise ConfigError(f"SCHEDLAB_MAX_JOBS must be 1 to 16, not {text!r}")
+        raise ConfigError(code="error.server.max-jobs", params={"value": repr(text)})
     return value
 
 

@@ -57,7 +57,8 @@ def parse_field(p: Param, text: str, owner: str) -> Any:
     if p.kind == "int_list":
         return tuple(numbers)
     if not numbers:
-        raise ScheduleError(f"{owner}: {p.name} needs a value ({p.range_text()})", param=p.name)
+        raise ScheduleError(param=p.name, code="error.form.empty", params={
+            "owner": owner, "name": p.name, "range": p.range_phrase()})
     return numbers[0] if len(numbers) == 1 else tuple(numbers)
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from schedlab.errors import ScheduleError, quote
+from schedlab.messages import Text
 
 MAX_LIST = 10_000  # longest list a parameter may hold (milestones, per-group values)
 MAX_COUNT = 10**12  # largest integer parameter (a length or count): far beyond any curve,
@@ -48,26 +49,34 @@ class Param:
 
     def range_text(self) -> str:
         """What is allowed, in words: 'an integer >= 1', 'a number in (0, 1]'."""
-        base = {"int": "an integer", "float": "a number", "bool": "True or False",
-                "int_list": "a list of integers", "lambda": "a lambda",
-                "schedulers": "a list of schedulers", "optimizer": "the optimizer",
-                "choice": "one of " + ", ".join(repr(c) for c in self.choices)}[self.kind]
-        if self.low is not None and self.high is not None:
-            base += (f" in {'(' if self.low_open else '['}{_fmt(self.low)}, "
-                     f"{_fmt(self.high)}{')' if self.high_open else ']'}")
-        elif self.low is not None:
-            base += f" {'>' if self.low_open else '>='} {_fmt(self.low)}"
-        elif self.high is not None:
-            base += f" {'<' if self.high_open else '<='} {_fmt(self.high)}"
-        if self.kind == "int_list" and self.low is not None:
-            base = f"a list of integers >= {_fmt(self.low)}"
-        if self.kind in ("int", "int_list") and self.high is None:
-            base += " (at most 10**12)"
+        return self.range_phrase().render()
+
+    def range_phrase(self) -> Text:
+        """What is allowed, to be said in any language (``range.*`` in the messages)."""
+        kind = Text(f"range.kind.{self.kind}", {"choices": ", ".join(
+            repr(c) for c in self.choices)} if self.kind == "choice" else {})
+        lo, hi = self.low, self.high
+        if self.kind == "int_list" and lo is not None:
+            phrase = Text("range.int-list-at-least", {"low": _fmt(lo)})
+        elif lo is not None and hi is not None:
+            phrase = Text("range.between", {"kind": kind, "low": _fmt(lo), "high": _fmt(hi),
+                                            "left": "(" if self.low_open else "[",
+                                            "right": ")" if self.high_open else "]"})
+        elif lo is not None:
+            phrase = Text("range.above" if self.low_open else "range.at-least",
+                          {"kind": kind, "low": _fmt(lo)})
+        elif hi is not None:
+            phrase = Text("range.below" if self.high_open else "range.at-most",
+                          {"kind": kind, "high": _fmt(hi)})
+        else:
+            phrase = kind
+        if self.kind in ("int", "int_list") and hi is None:
+            phrase = Text("range.capped", {"range": phrase})
         if self.per_group:
-            base += ", or a list of such with one per param group"
+            phrase = Text("range.per-group", {"range": phrase})
         if self.optional:
-            base += ", or None"
-        return base
+            phrase = Text("range.or-none", {"range": phrase})
+        return phrase
 
     def check(self, value: Any, owner: str, groups: int | None) -> Any:
         """Return the value in canonical form, or raise ScheduleError naming the parameter
@@ -76,8 +85,8 @@ class Param:
             return None
         if self.per_group and isinstance(value, (list, tuple)):
             if groups is not None and len(value) != groups:
-                self._fail(owner, value, f"the list has {len(value)} values but the "
-                                         f"optimizer has {groups} param group(s)")
+                self._fail(owner, value, Text("error.param.group-count", {
+                    "count": len(value), "groups": groups}))
             return tuple(self._check_one(v, owner) for v in value)
         return self._check_one(value, owner)
 
@@ -91,7 +100,7 @@ class Param:
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 self._fail(owner, value)
             if finite_float(value) is None:
-                self._fail(owner, value, "it must be a finite number")
+                self._fail(owner, value, Text("error.param.finite"))
             self._check_range(value, owner)
             if isinstance(value, int) and abs(value) > 2**53:
                 return float(value)  # what torch's float arithmetic makes of it anyway
@@ -103,11 +112,12 @@ class Param:
                 self._fail(owner, value)
         elif kind == "int_list":
             if not isinstance(value, (list, tuple)) or len(value) > MAX_LIST:
-                self._fail(owner, value, f"at most {MAX_LIST} values" if isinstance(
-                    value, (list, tuple)) else "")
+                self._fail(owner, value, Text("error.param.list-long", {"most": MAX_LIST})
+                           if isinstance(value, (list, tuple)) else None)
             for v in value:
                 if isinstance(v, bool) or not isinstance(v, int):
-                    self._fail(owner, value, f"{quote(_short_repr(v), 20)} is not an integer")
+                    self._fail(owner, value, Text("error.param.not-integer",
+                                                  {"value": quote(_short_repr(v), 20)}))
                 self._check_range(v, owner, whole=value)
             return tuple(value)
         return value
@@ -119,13 +129,16 @@ class Param:
         if ((lo is not None and (v < lo or (self.low_open and v == lo)))
                 or (hi is not None and (v > hi or (self.high_open and v == hi)))):
             self._fail(owner, v if whole is None else whole,
-                       f"{_short_repr(v)} is out of range" if whole is not None else "")
+                       Text("error.param.out-of-range", {"value": _short_repr(v)})
+                       if whole is not None else None)
 
-    def _fail(self, owner: str, value: Any, detail: str = "") -> None:
-        shown = quote(_short_repr(value), 40)
-        extra = f" ({detail})" if detail else ""
-        raise ScheduleError(f"{owner}: {self.name}={shown} is not allowed{extra}; "
-                            f"{self.name} must be {self.range_text()}", param=self.name)
+    def _fail(self, owner: str, value: Any, detail: Text | None = None) -> None:
+        values = {"owner": owner, "name": self.name, "shown": quote(_short_repr(value), 40),
+                  "range": self.range_phrase()}
+        if detail is None:
+            raise ScheduleError(param=self.name, code="error.param.not-allowed", params=values)
+        raise ScheduleError(param=self.name, code="error.param.not-allowed-because",
+                            params={**values, "detail": detail})
 
 
 def finite_float(value: Any) -> float | None:

@@ -96,8 +96,8 @@ class SchedulerSpec:
             args[key] = check_argument(known[key], value, self.name, None)
         for p in known.values():
             if p.required and p.name not in args:
-                raise ScheduleError(f"{self.name} needs {p.name} ({p.range_text()})",
-                                    param=p.name)
+                raise ScheduleError(param=p.name, code="error.spec.needs", params={
+                    "owner": self.name, "name": p.name, "range": p.range_phrase()})
         for child in args.get("schedulers", ()):
             if child.info.needs_metric:
                 raise ScheduleError(f"{self.name} cannot contain {child.name}: it needs "
@@ -253,11 +253,11 @@ def check_argument(p: Param, value: Any, owner: str, groups: int | None) -> Any:
             return None
         items = value if isinstance(value, (list, tuple)) and p.per_group else (value,)
         if not items or not all(isinstance(v, Lambda) for v in items):
-            raise ScheduleError(f"{owner}: {p.name} must be {p.range_text()}, e.g. "
-                                f"`lambda epoch: 0.95 ** epoch`", param=p.name)
+            raise ScheduleError(param=p.name, code="error.spec.lambda", params={
+                "owner": owner, "name": p.name, "range": p.range_phrase()})
         if isinstance(value, (list, tuple)) and groups is not None and len(value) != groups:
-            raise ScheduleError(f"{owner}: {p.name} has {len(value)} lambdas but the "
-                                f"optimizer has {groups} param group(s)", param=p.name)
+            raise ScheduleError(param=p.name, code="error.spec.lambda-count", params={
+                "owner": owner, "name": p.name, "count": len(value), "groups": groups})
         return tuple(value) if isinstance(value, (list, tuple)) else value
     return p.check(value, owner, groups)
 

@@ -32,6 +32,7 @@ from torch import nn
 from schedlab.analysis.checks import check_schedule
 from schedlab.engine.oracle import build_optimizer, build_scheduler, read_momenta
 from schedlab.errors import ConfigError, SchedlabError, ScheduleError
+from schedlab.messages import Text
 from schedlab.spec.catalog import OPTIMIZERS, UNTRAINABLE_OPTIONS
 from schedlab.spec.schedule import Schedule
 from schedlab.training.data import Digits, load_digits
@@ -69,15 +70,16 @@ class TrainConfig:
                                 ("log_every", 1, 10**6), ("seed", 0, 2**32 - 1)):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-                raise ConfigError(f"{name} must be a whole number from {low} to {high}, "
-                                    f"not {value!r:.30}", param=name)
+                raise ConfigError(param=name, code="error.train.whole", params={
+                    "name": name, "low": low, "high": high, "value": f"{value!r:.30}"})
         for name, allowed in (("model", ("cnn", "mlp")), ("device", DEVICES),
                               ("step_per", ("batch", "epoch"))):
             if getattr(self, name) not in allowed:
-                raise ConfigError(f"{name} must be one of {', '.join(allowed)}, not "
-                                    f"{getattr(self, name)!r:.30}", param=name)
+                raise ConfigError(param=name, code="error.train.choice", params={
+                    "name": name, "allowed": ", ".join(allowed),
+                    "value": f"{getattr(self, name)!r:.30}"})
         if not isinstance(self.data, str) or not self.data:
-            raise ConfigError("data must be auto, offline or a directory", param="data")
+            raise ConfigError(param="data", code="error.train.data")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -85,7 +87,7 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, data: Any) -> TrainConfig:
         if not isinstance(data, dict) or not set(data) <= set(cls.__dataclass_fields__):
-            raise ConfigError("training settings are malformed")
+            raise ConfigError(code="error.train.fields")
         return cls(**data)
 
 
@@ -135,7 +137,9 @@ def check_run(schedule: Schedule, config: TrainConfig, batches_per_epoch: int) -
                               batches_per_epoch, stepped_per(schedule, config))
     for finding in findings:
         if finding.severity == "error":
-            raise ScheduleError(f"{finding.message} {finding.fix}")
+            raise ScheduleError(code="error.train.finding", params={
+                "message": Text(f"finding.{finding.key}.message", finding.params),
+                "fix": Text(f"finding.{finding.key}.fix", finding.params)})
     return findings
 
 
@@ -146,12 +150,13 @@ def check_trainable(schedule: Schedule) -> None:
     spec = schedule.optimizer
     reason = OPTIMIZERS[spec.name].cannot_train
     if reason:
-        raise ScheduleError(f"{spec.name} cannot be trained here: {reason}", param="optimizer")
+        raise ScheduleError(param="optimizer", code="error.train.optimizer",
+                            params={"name": spec.name, "reason": reason})
     for settings in (spec.kwargs, *(spec.groups or ())):
         for option, why in UNTRAINABLE_OPTIONS.items():
             if settings.get(option):
-                raise ScheduleError(f"{spec.name}({option}=True) cannot be trained here: "
-                                    f"{why}", param="optimizer")
+                raise ScheduleError(param="optimizer", code="error.train.option", params={
+                    "name": spec.name, "option": option, "reason": why})
 
 
 def train(schedule: Schedule, config: TrainConfig,

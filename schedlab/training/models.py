@@ -46,8 +46,8 @@ MODELS = {"cnn": CNN, "mlp": MLP}
 
 def build_model(name: str) -> nn.Module:
     if name not in MODELS:
-        raise ConfigError(f"model must be one of {', '.join(MODELS)}, not {name!r}",
-                            param="model")
+        raise ConfigError(param="model", code="error.train.choice", params={
+            "name": "model", "allowed": ", ".join(MODELS), "value": repr(name)})
     return MODELS[name]()
 
 
@@ -58,9 +58,8 @@ def param_groups(model: nn.Module, count: int) -> list[list[nn.Parameter]]:
     layers = [list(m.parameters(recurse=False)) for m in model.modules()
               if list(m.parameters(recurse=False))]
     if not 1 <= count <= len(layers):
-        raise ConfigError(f"the {type(model).__name__.lower()} model has {len(layers)} "
-                            f"layers, so at most {len(layers)} param groups, not {count}",
-                            param="groups")
+        raise ConfigError(param="groups", code="error.train.groups", params={
+            "model": type(model).__name__.lower(), "layers": len(layers), "count": count})
     cut = len(layers) - (count - 1)
     groups = [[p for layer in layers[:cut] for p in layer]]
     return groups + [layer for layer in layers[cut:]]
