@@ -29,7 +29,7 @@ class Lambda:
 
     def __post_init__(self) -> None:
         if not isinstance(self.source, str):
-            raise ScheduleError(f"a lambda must be given as source text, e.g. `{EXAMPLE}`")
+            raise ScheduleError(code="error.lambda.text", params={"example": EXAMPLE})
         canonical = ast.unparse(_parse_lambda(self.source))
         node = _parse_lambda(canonical)
         object.__setattr__(self, "source", canonical)
@@ -55,18 +55,20 @@ class Lambda:
 
 def _parse_lambda(source: str) -> ast.Lambda:
     if len(source) > MAX_SOURCE_CHARS:
-        raise ScheduleError(f"lambda too long ({len(source)} characters; at most "
-                            f"{MAX_SOURCE_CHARS})")
+        raise ScheduleError(code="error.lambda.long", params={
+            "length": len(source), "most": MAX_SOURCE_CHARS})
     try:
         tree = ast.parse(source.strip(), mode="eval")
     except SyntaxError as exc:
-        raise ScheduleError(f"`{quote(source, 60)}` is not valid Python: {exc.msg}") from None
+        raise ScheduleError(code="error.lambda.syntax", params={
+            "source": quote(source, 60), "detail": exc.msg}) from None
     except (ValueError, RecursionError, MemoryError):  # e.g. nesting beyond the parser
-        raise ScheduleError(f"`{quote(source, 60)}` cannot be read (nested too deeply?)") \
-            from None
+        raise ScheduleError(code="error.lambda.unreadable",
+                            params={"source": quote(source, 60)}) from None
     node = tree.body
     if not isinstance(node, ast.Lambda):
-        raise ScheduleError(f"expected a lambda such as `{EXAMPLE}`, got `{quote(source, 60)}`")
+        raise ScheduleError(code="error.lambda.expected", params={
+            "example": EXAMPLE, "source": quote(source, 60)})
     check_lambda_node(node, source.strip())
     return node
 
@@ -76,11 +78,11 @@ def check_lambda_node(node: ast.Lambda, source: str) -> None:
     a = node.args
     text = ast.get_source_segment(source, node) or ast.unparse(node)
     if a.vararg or a.kwarg:
-        raise ScheduleError(f"`{text[:60]}`: *args and **kwargs are not allowed; write "
-                            f"one argument, e.g. `{EXAMPLE}`")
+        raise ScheduleError(code="error.lambda.star-args", params={
+            "source": text[:60], "example": EXAMPLE})
     if a.defaults or a.kw_defaults:
-        raise ScheduleError(f"`{text[:60]}`: default arguments are not allowed")
+        raise ScheduleError(code="error.lambda.defaults", params={"source": text[:60]})
     if a.kwonlyargs or a.posonlyargs or len(a.args) != 1:
-        raise ScheduleError(f"`{text[:60]}`: a schedule lambda takes exactly one argument "
-                            f"(the epoch), e.g. `{EXAMPLE}`")
+        raise ScheduleError(code="error.lambda.one-argument", params={
+            "source": text[:60], "example": EXAMPLE})
     validate_expr(node.body, source, frozenset({a.args[0].arg}))

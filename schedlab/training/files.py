@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Iterator
 
 from schedlab.errors import DataError
+from schedlab.messages import Text
 
 MAX_DOWNLOAD = 32 * 2**20  # bytes; the largest MNIST file is under 10 MB
 MAX_SECONDS = 600.0  # per file: a mirror that trickles bytes must not hold a run forever
@@ -48,7 +49,7 @@ def fetch(name: str, md5: str, folder: Path, urls: tuple[str, ...], timeout: flo
 def _download_any(name: str, md5: str, folder: Path, urls: tuple[str, ...],
                   timeout: float) -> Path:
     if not urls:
-        raise DataError("no download mirrors are configured")
+        raise DataError(code="error.download.no-mirrors")
     path, problems = folder / name, []
     for base in urls:
         try:
@@ -58,18 +59,18 @@ def _download_any(name: str, md5: str, folder: Path, urls: tuple[str, ...],
             raise  # another mirror would not help
         except DataError as exc:
             problems.append(f"{base}: {exc}")
-    raise DataError(f"could not download {name} ({'; '.join(problems)})")
+    raise DataError(code="error.download.failed", params={
+        "name": name, "problems": "; ".join(problems)})
 
 
 class _Unwritable(DataError):
     """The data directory cannot be written: read-only, full, or not a directory."""
 
     def __init__(self, path: Path, exc: OSError) -> None:
-        fix = ("free some space there or set SCHEDLAB_DATA to a directory on another disk"
-               if exc.errno in (errno.ENOSPC, errno.EDQUOT) else
-               "set SCHEDLAB_DATA to a writable directory")
-        super().__init__(f"cannot write {path} ({os_reason(exc)}): {fix} (MNIST needs about "
-                         "12 MB)")
+        full = exc.errno in (errno.ENOSPC, errno.EDQUOT)
+        super().__init__(code="error.file.unwritable", params={
+            "path": str(path), "reason": os_reason(exc),
+            "fix": Text("error.file.free-space" if full else "error.file.writable-dir")})
 
 
 def _make_dir(folder: Path) -> None:
@@ -112,11 +113,12 @@ def _download(url: str, path: Path, md5: str, timeout: float) -> None:
             for chunk in chunks:
                 size += len(chunk)
                 if size > MAX_DOWNLOAD:
-                    raise DataError("the file is far larger than MNIST's")
+                    raise DataError(code="error.download.too-large")
                 digest.update(chunk)
                 out.write(chunk)
         if digest.hexdigest() != md5:
-            raise DataError(f"checksum mismatch (got md5 {digest.hexdigest()}, expected {md5})")
+            raise DataError(code="error.download.checksum", params={
+                "got": digest.hexdigest(), "expected": md5})
         os.replace(tmp, path)
     except OSError as exc:  # network errors are DataError already: this is the disk
         raise _Unwritable(path, exc) from None
@@ -134,11 +136,11 @@ def _chunks(url: str, timeout: float) -> Iterator[bytes]:
             read = getattr(response, "read1", response.read)  # returns what has come
             while chunk := read(1 << 16):
                 if time.monotonic() > deadline:
-                    raise DataError(f"the download took over {MAX_SECONDS:g} s")
+                    raise DataError(code="error.download.slow", params={"most": MAX_SECONDS})
                 yield chunk
     except (OSError, ValueError, http.client.HTTPException) as exc:
-        raise DataError(str(getattr(exc, "reason", None) or exc) or type(exc).__name__) \
-            from None
+        raise DataError(code="text.any", params={  # the network's own words
+            "text": str(getattr(exc, "reason", None) or exc) or type(exc).__name__}) from None
 
 
 def md5sum(path: Path, *, follow: bool = False) -> str:
@@ -149,13 +151,15 @@ def md5sum(path: Path, *, follow: bool = False) -> str:
     try:
         fd = os.open(path, flags)
     except OSError as exc:
-        raise DataError(f"{path} cannot be read ({os_reason(exc)})") from None
+        raise DataError(code="error.file.unreadable", params={
+            "path": str(path), "reason": os_reason(exc)}) from None
     with os.fdopen(fd, "rb") as f:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
-            raise DataError(f"{path} is {file_kind(info.st_mode)}, not a regular file")
+            raise DataError(code="error.file.not-regular", params={
+                "path": str(path), "kind": file_kind(info.st_mode)})
         if info.st_size > MAX_DOWNLOAD:
-            raise DataError(f"{path} is far larger than MNIST's files")
+            raise DataError(code="error.file.too-large", params={"path": str(path)})
         key = (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
         if key in _DIGESTS:  # the page asks on every rerun: hash 55 MB once
             return _DIGESTS[key]
@@ -164,22 +168,25 @@ def md5sum(path: Path, *, follow: bool = False) -> str:
             digest.update(chunk)
             left -= len(chunk)
     if left <= 0:
-        raise DataError(f"{path} is far larger than MNIST's files")
+        raise DataError(code="error.file.too-large", params={"path": str(path)})
     if len(_DIGESTS) > 64:
         _DIGESTS.clear()
     _DIGESTS[key] = digest.hexdigest()
     return _DIGESTS[key]
 
 
-def file_kind(mode: int) -> str:
-    return {stat.S_IFDIR: "a directory", stat.S_IFIFO: "a FIFO", stat.S_IFCHR: "a device",
-            stat.S_IFBLK: "a device", stat.S_IFSOCK: "a socket",
-            stat.S_IFLNK: "a symbolic link"}.get(stat.S_IFMT(mode), "not a plain file")
+def file_kind(mode: int) -> Text:
+    """What a file that is not a regular file is, in words."""
+    return Text("error.file.kind." + {
+        stat.S_IFDIR: "directory", stat.S_IFIFO: "fifo", stat.S_IFCHR: "device",
+        stat.S_IFBLK: "device", stat.S_IFSOCK: "socket",
+        stat.S_IFLNK: "link"}.get(stat.S_IFMT(mode), "other"))
 
 
-def os_reason(exc: OSError) -> str:
+def os_reason(exc: OSError) -> Text:
+    """Why the system refused, in words (the system's own, for the rarer errors)."""
     if exc.errno == errno.ENOTDIR:
-        return "part of the path is a file, not a directory"
+        return Text("error.file.not-a-folder")
     if exc.errno == errno.EEXIST:
-        return "a file of that name is in the way"
-    return (exc.strerror or str(exc)).lower()
+        return Text("error.file.in-the-way")
+    return Text("text.any", {"text": (exc.strerror or str(exc)).lower()})

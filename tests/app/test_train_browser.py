@@ -79,6 +79,11 @@ def test_the_pasted_code_and_the_epochs_survive_a_reload(server, page) -> None:
     epochs.fill("12")
     epochs.press("Enter")
     settle(page)
+    # the settings live in the address bar: reload once they are there (on a loaded machine
+    # a rerun can start after settle() has already seen the app idle)
+    page.wait_for_function("() => { const q = new URLSearchParams(location.search); "
+                           "return q.get('epochs') === '12' && "
+                           "(q.get('code') || '').includes('gamma=0.97'); }", timeout=30_000)
     page.reload(wait_until="domcontentloaded")
     code = page.get_by_role("textbox", name="Optimizer and scheduler lines")
     code.wait_for(timeout=60_000)
