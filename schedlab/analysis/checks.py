@@ -38,22 +38,21 @@ def check_schedule(schedule: Schedule, steps: int, steps_per_epoch: int | None =
     otherwise, with ``synthetic_metric`` for ReduceLROnPlateau)."""
     steps = check_steps(steps)
     if not isinstance(step_per, str) or step_per not in ("epoch", "batch"):
-        raise ScheduleError("step_per must be 'epoch' or 'batch'", param="step_per")
+        raise ScheduleError(param="step_per", code="error.check.step-per")
     if steps_per_epoch is not None and (not isinstance(steps_per_epoch, int) or
                                         isinstance(steps_per_epoch, bool) or
                                         not 1 <= steps_per_epoch <= MAX_COUNT):
-        raise ScheduleError("steps_per_epoch must be a whole number from 1 to 10**12",
-                            param="steps_per_epoch")
+        raise ScheduleError(param="steps_per_epoch", code="error.check.steps-per-epoch")
     if not isinstance(schedule, Schedule):
-        raise ScheduleError("check_schedule needs a Schedule (see parse_schedule)")
+        raise ScheduleError(code="error.check.schedule")
     if lr is not None:
         try:
             lr = np.asarray(lr, dtype=np.float64)
         except (TypeError, ValueError, OverflowError):
-            raise ScheduleError("lr must be the curve's lr values", param="lr") from None
+            raise ScheduleError(param="lr", code="error.check.lr") from None
         if lr.shape != (steps,):
-            raise ScheduleError(f"lr has shape {lr.shape}; {steps} steps need {steps} values",
-                                param="lr")
+            raise ScheduleError(param="lr", code="error.check.lr-shape", params={
+                "shape": str(lr.shape), "steps": steps})
     if lr is None:  # a request too costly to compute is refused, not reported as a finding
         check_budget(estimate_curve(schedule, steps))
     run = Run(schedule, steps, steps_per_epoch, step_per)

@@ -11,6 +11,7 @@ import math
 from typing import Any
 
 from schedlab.errors import ScheduleError
+from schedlab.messages import Text
 from schedlab.spec.lambdas import Lambda
 from schedlab.spec.params import MAX_LIST, Param
 
@@ -41,18 +42,19 @@ def parse_field(p: Param, text: str, owner: str) -> Any:
         if not text:
             if p.optional:
                 return None
-            raise ScheduleError(f"{owner}: {p.name} needs a lambda, e.g. "
-                                "lambda epoch: 0.95 ** epoch", param=p.name)
+            raise ScheduleError(param=p.name, code="error.form.no-lambda",
+                                params={"owner": owner, "name": p.name})
         parts = [t for t in text.split(";") if t.strip()]
         try:
             lambdas = tuple(Lambda(t.strip()) for t in parts)
         except ScheduleError as exc:
-            raise ScheduleError(f"{owner}: {p.name}: {exc}", param=p.name) from None
+            raise ScheduleError(param=p.name, code="error.parse.argument", params={
+                "owner": owner, "name": p.name, "error": exc.text}) from None
         return lambdas[0] if len(lambdas) == 1 else lambdas
     items = [t.strip() for t in text.replace(";", ",").split(",") if t.strip()]
     if len(items) > MAX_LIST:
-        raise ScheduleError(f"{owner}: {p.name} has more than {MAX_LIST:,} values",
-                            param=p.name)
+        raise ScheduleError(param=p.name, code="error.form.too-many", params={
+            "owner": owner, "name": p.name, "most": MAX_LIST})
     numbers = [_number(t, p, owner) for t in items]
     if p.kind == "int_list":
         return tuple(numbers)
@@ -66,27 +68,29 @@ def _number(text: str, p: Param, owner: str) -> int | float:
     try:
         value = int(text) if p.kind == "int_list" else float(text)
     except ValueError:
-        want = "whole numbers separated by commas, e.g. 30, 60, 90" if p.kind == "int_list" \
-            else "a number, or one per param group separated by commas"
-        raise ScheduleError(f"{owner}: '{text[:20]}' in {p.name} is not a number; write "
-                            f"{want}", param=p.name) from None
+        want = Text("error.form.want-list" if p.kind == "int_list" else "error.form.want-number")
+        raise ScheduleError(param=p.name, code="error.form.not-a-number", params={
+            "owner": owner, "text": text[:20], "name": p.name, "want": want}) from None
     if isinstance(value, float) and not math.isfinite(value):
-        raise ScheduleError(f"{owner}: {p.name} must be finite", param=p.name)
+        raise ScheduleError(param=p.name, code="error.form.finite",
+                            params={"owner": owner, "name": p.name})
     return value
 
 
 def whole_number(value: Any, name: str, low: int, high: int) -> int:
     """A number box's value as the whole number it must be, or a ScheduleError that says
     what was typed and what is allowed (a box never silently uses another value)."""
-    allowed = f"{name} must be a whole number from {low:,} to {high:,}"
+    allowed = {"name": name, "low": low, "high": high}
     if value is None:
-        raise ScheduleError(f"{allowed}; the box is empty", param=name)
+        raise ScheduleError(param=name, code="error.form.whole-empty", params=allowed)
     if isinstance(value, bool) or not isinstance(value, (int, float)) or \
             not math.isfinite(value):
-        raise ScheduleError(allowed, param=name)
+        raise ScheduleError(param=name, code="error.form.whole", params=allowed)
     if isinstance(value, float) and not value.is_integer():
-        raise ScheduleError(f"{allowed}; {value!r} is not whole", param=name)
+        raise ScheduleError(param=name, code="error.form.whole-fraction",
+                            params={**allowed, "value": repr(value)})
     if not low <= value <= high:
         shown = f"{int(value):,}" if abs(value) < 1e21 else f"{value:.3g}"
-        raise ScheduleError(f"{allowed}; {shown} is out of range", param=name)
+        raise ScheduleError(param=name, code="error.form.whole-range",
+                            params={**allowed, "value": shown})
     return int(value)

@@ -19,6 +19,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from schedlab.errors import ScheduleError
+from schedlab.messages import Text
 from schedlab.spec.catalog import OPTIMIZERS, SCHEDULERS
 from schedlab.spec.evaluate import Evaluator, as_python
 from schedlab.spec.expr import CONSTANTS, FUNCTIONS, validate_expr
@@ -71,16 +72,14 @@ def parse_schedule(scheduler: str, optimizer: str = DEFAULT_OPTIMIZER, *,
     _read(scheduler, "scheduler", names)
     opt = names.optimizer or from_optimizer_box
     if opt is None:
-        raise ScheduleError(f"no optimizer found; write one such as `{DEFAULT_OPTIMIZER}`",
-                            param="optimizer")
+        raise ScheduleError(param="optimizer", code="error.parse.no-optimizer",
+                            params={"example": DEFAULT_OPTIMIZER})
     top = [s for s in names.made if id(s) not in names.used]
     if not top:
-        raise ScheduleError("no scheduler found; paste a line such as "
-                            "`StepLR(optimizer, step_size=30, gamma=0.1)`", param="scheduler")
+        raise ScheduleError(param="scheduler", code="error.parse.no-scheduler")
     if len(top) > 1:
-        raise ScheduleError(f"{len(top)} separate schedulers were given "
-                            f"({', '.join(s.name for s in top)}); combine them with "
-                            "SequentialLR or ChainedScheduler, or paste one", param="scheduler")
+        raise ScheduleError(param="scheduler", code="error.parse.separate", params={
+            "count": len(top), "names": ", ".join(s.name for s in top)})
     schedule = Schedule(opt, top[0])
     from schedlab.engine.oracle import (
         check_with_torch,  # torch is the judge of the rest
@@ -92,18 +91,18 @@ def parse_schedule(scheduler: str, optimizer: str = DEFAULT_OPTIMIZER, *,
 
 def _read(text: str, box: str, names: _Names) -> None:
     if not isinstance(text, str):
-        raise ScheduleError(f"{box} code must be text", param=box)
+        raise ScheduleError(param=box, code="error.parse.not-text", params={"box": _box(box)})
     if len(text) > MAX_CODE_CHARS:
-        raise ScheduleError(f"{box} code is too long ({len(text):,} characters; at most "
-                            f"{MAX_CODE_CHARS:,})", param=box)
+        raise ScheduleError(param=box, code="error.parse.too-long", params={
+            "box": _box(box), "length": len(text), "most": MAX_CODE_CHARS})
     try:
         tree = ast.parse(textwrap.dedent(text))
     except SyntaxError as exc:
-        raise ScheduleError(f"{box} line {exc.lineno}: not valid Python ({exc.msg})",
-                            param=box) from None
+        raise ScheduleError(param=box, code="error.parse.syntax", params={
+            "box": _box(box), "line": exc.lineno, "detail": exc.msg}) from None
     except (ValueError, RecursionError, MemoryError):
-        raise ScheduleError(f"{box} code cannot be read (nested too deeply?)",
-                            param=box) from None
+        raise ScheduleError(param=box, code="error.parse.unreadable",
+                            params={"box": _box(box)}) from None
     src = textwrap.dedent(text)
     for stmt in tree.body:
         try:
@@ -112,8 +111,8 @@ def _read(text: str, box: str, names: _Names) -> None:
             value = getattr(stmt, "value", None)
             what = "optimizer" if isinstance(value, ast.Call) and \
                 _class_of(value.func) in OPTIMIZERS else box
-            raise ScheduleError(f"{what} line {stmt.lineno}: {exc}",
-                                param=exc.param or what) from None
+            raise ScheduleError(param=exc.param or what, code="error.parse.at-line", params={
+                "box": _box(what), "line": stmt.lineno, "error": exc.text}) from None
 
 
 def _statement(stmt: ast.stmt, src: str, names: _Names) -> None:
@@ -129,12 +128,11 @@ def _statement(stmt: ast.stmt, src: str, names: _Names) -> None:
                 return
             if isinstance(value.func, ast.Attribute) and value.func.attr in _SKIPPED_METHODS:
                 return
-        raise ScheduleError(f"`{_seg(src, value)}` is not an optimizer or scheduler; only "
-                            "those lines (and simple assignments) are read")
+        raise ScheduleError(code="error.parse.not-a-call", params={"code": _seg(src, value)})
     if isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None:
         targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
         if len(targets) != 1 or not isinstance(targets[0], (ast.Name, ast.Attribute)):
-            raise ScheduleError("only single assignments such as `scheduler = ...` are read")
+            raise ScheduleError(code="error.parse.assignment")
         key = ast.unparse(targets[0])
         value = stmt.value
         if isinstance(value, ast.Call) and _class_of(value.func) is not None:
@@ -147,9 +145,7 @@ def _statement(stmt: ast.stmt, src: str, names: _Names) -> None:
         else:
             names.consts[key] = _literal(value, src, names)
         return
-    raise ScheduleError(f"`{_seg(src, stmt)}`: only assignments and the optimizer and "
-                        "scheduler calls are read (imports, comments and .step() are "
-                        "ignored)")
+    raise ScheduleError(code="error.parse.statement", params={"code": _seg(src, stmt)})
 
 
 def _class_of(func: ast.expr) -> str | None:
@@ -164,16 +160,21 @@ def _seg(src: str, node: ast.AST) -> str:
     return text if len(text) <= 70 else text[:67] + "..."
 
 
+def _box(name: str) -> Text:
+    """The text box (or line) a message is about, in words: optimizer or scheduler."""
+    return Text(f"error.parse.box.{name}")
+
+
 def _bind(sig: inspect.Signature, call: ast.Call, src: str, name: str) -> dict[str, ast.expr]:
     if any(isinstance(a, ast.Starred) for a in call.args) or any(
             k.arg is None for k in call.keywords):
-        raise ScheduleError(f"`{_seg(src, call)}`: *args and **kwargs cannot be read; write "
-                            "the arguments out")
+        raise ScheduleError(code="error.parse.star-args", params={"code": _seg(src, call)})
     try:
         bound = sig.bind(*call.args, **{k.arg: k.value for k in call.keywords})
     except TypeError as exc:
         allowed = ", ".join(p for p in sig.parameters if p not in ("optimizer", "params"))
-        raise ScheduleError(f"{name}: {exc}; it takes {allowed}") from None
+        raise ScheduleError(code="error.parse.binding", params={
+            "owner": name, "detail": str(exc), "known": allowed}) from None
     return dict(bound.arguments)
 
 
@@ -200,7 +201,8 @@ def _make(call: ast.Call, src: str, names: _Names) -> OptimizerSpec | SchedulerS
                 names.optimizer = _optimizer(node, src, names, _class_of(node.func))
             elif not isinstance(node, (ast.Name, ast.Attribute)) and not (
                     isinstance(node, ast.Constant) and node.value is None):
-                raise ScheduleError(f"{name}: `{_seg(src, node)}` should be the optimizer")
+                raise ScheduleError(code="error.parse.optimizer-first", params={
+                    "owner": name, "code": _seg(src, node)})
             continue
         with _naming(name, key):
             kwargs[key] = _argument(p, node, src, names, name)
@@ -220,8 +222,7 @@ def _optimizer(call: ast.Call, src: str, names: _Names, name: str) -> OptimizerS
         groups = tuple(_group(d, src, names) for d in params.elts)
     elif isinstance(params, (ast.List, ast.Tuple)) and any(
             isinstance(e, ast.Dict) for e in params.elts):
-        raise ScheduleError(f"{name}: param groups must all be dicts like "
-                            "{'params': ..., 'lr': 0.01}")
+        raise ScheduleError(code="error.parse.groups", params={"owner": name})
     kwargs = {}
     for k, v in args.items():
         with _naming(name, k):
@@ -233,12 +234,12 @@ def _group(node: ast.Dict, src: str, names: _Names) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for k, v in zip(node.keys, node.values):
         if not (isinstance(k, ast.Constant) and isinstance(k.value, str)):
-            raise ScheduleError(f"`{_seg(src, node)}`: param group keys must be strings")
+            raise ScheduleError(code="error.parse.group-keys", params={"code": _seg(src, node)})
         if k.value != "params":
             with _naming("param group", k.value):
                 out[k.value] = _literal(v, src, names)
     if not any(isinstance(k, ast.Constant) and k.value == "params" for k in node.keys):
-        raise ScheduleError(f"`{_seg(src, node)}`: each param group needs a 'params' entry")
+        raise ScheduleError(code="error.parse.group-params", params={"code": _seg(src, node)})
     return out
 
 
@@ -250,14 +251,14 @@ def _naming(owner: str, key: str) -> Iterator[None]:
     except ScheduleError as exc:
         if str(exc).startswith(f"{owner}:") or f"{key}=" in str(exc):
             raise
-        raise ScheduleError(f"{owner}: {key}: {exc}", param=exc.param or key) from None
+        raise ScheduleError(param=exc.param or key, code="error.parse.argument", params={
+            "owner": owner, "name": key, "error": exc.text}) from None
 
 
 def _argument(p: Param, node: ast.expr, src: str, names: _Names, owner: str) -> Any:
     if p.kind == "schedulers":
         if not isinstance(node, (ast.List, ast.Tuple)):
-            raise ScheduleError(f"{owner}: schedulers must be a list, e.g. "
-                                "[LinearLR(optimizer, ...), CosineAnnealingLR(optimizer, ...)]")
+            raise ScheduleError(code="error.parse.schedulers-list", params={"owner": owner})
         return tuple(_nested(e, src, names, owner) for e in node.elts)
     if p.kind == "lambda":
         if isinstance(node, ast.Constant) and node.value is None:
@@ -274,10 +275,11 @@ def _nested(node: ast.expr, src: str, names: _Names, owner: str) -> SchedulerSpe
     elif isinstance(node, (ast.Name, ast.Attribute)) and ast.unparse(node) in names.schedulers:
         spec = names.schedulers[ast.unparse(node)]
     else:
-        raise ScheduleError(f"{owner}: `{_seg(src, node)}` is not a scheduler defined above")
+        raise ScheduleError(code="error.parse.undefined-scheduler", params={
+            "owner": owner, "code": _seg(src, node)})
     if id(spec) in names.used:
-        raise ScheduleError(f"{owner}: `{_seg(src, node)}` is used twice; each scheduler "
-                            "object can only be in one place")
+        raise ScheduleError(code="error.parse.used-twice", params={
+            "owner": owner, "code": _seg(src, node)})
     names.used.add(id(spec))
     return spec
 
@@ -289,9 +291,8 @@ def _lambda(node: ast.expr, src: str, names: _Names, param: str) -> Lambda:
     key = ast.unparse(node)
     if key in names.lambdas:
         return names.lambdas[key]
-    raise ScheduleError(f"{param}: `{_seg(src, node)}` is not a lambda; write one inline, "
-                        "e.g. lambda epoch: 0.95 ** epoch (functions defined with def "
-                        "cannot be read)", param=param)
+    raise ScheduleError(param=param, code="error.parse.not-lambda", params={
+        "name": param, "code": _seg(src, node)})
 
 
 def is_loader_length(node: ast.AST) -> bool:
@@ -310,8 +311,8 @@ class _LoaderLength(ast.NodeTransformer):
     def visit_Call(self, call: ast.Call) -> ast.AST:
         if is_loader_length(call):
             if self.value is None:
-                raise ScheduleError(f"`{_seg(self.src, call)}` is the run's steps per epoch, "
-                                    "unknown here; write the number (e.g. 391)")
+                raise ScheduleError(code="error.parse.loader-length",
+                                    params={"code": _seg(self.src, call)})
             return ast.copy_location(ast.Constant(self.value), call)
         return self.generic_visit(call)
 
@@ -322,10 +323,10 @@ def _literal(node: ast.expr, src: str, names: _Names, depth: int = 0) -> Any:
     if isinstance(node, ast.Constant):
         if isinstance(node.value, (bool, int, float, str, type(None))):
             return node.value
-        raise ScheduleError(f"`{_seg(src, node)}`: this kind of constant is not allowed")
+        raise ScheduleError(code="error.parse.constant", params={"code": _seg(src, node)})
     if isinstance(node, (ast.List, ast.Tuple)):
         if depth >= 3 or len(node.elts) > MAX_LIST:
-            raise ScheduleError(f"`{_seg(src, node)}`: list too long or nested too deeply")
+            raise ScheduleError(code="error.parse.list", params={"code": _seg(src, node)})
         return tuple(_literal(e, src, names, depth + 1) for e in node.elts)
     if isinstance(node, (ast.Name, ast.Attribute)) and ast.unparse(node) in names.consts:
         return names.consts[ast.unparse(node)]
@@ -333,17 +334,16 @@ def _literal(node: ast.expr, src: str, names: _Names, depth: int = 0) -> Any:
                and isinstance(v, (int, float)) and not isinstance(v, bool)}
     for sub in ast.walk(node):
         if isinstance(sub, (ast.List, ast.Tuple)):
-            raise ScheduleError(f"`{_seg(src, node)}`: lists must be written out element by "
-                                "element")
+            raise ScheduleError(code="error.parse.list-written", params={
+                "code": _seg(src, node)})
         if isinstance(sub, ast.Name) and sub.id not in numbers and sub.id not in CONSTANTS \
                 and sub.id not in FUNCTIONS and sub.id != "math":
-            raise ScheduleError(f"`{_seg(src, node)}`: '{sub.id}' is not defined here; write "
-                                f"its value, or define it above (e.g. {sub.id} = 100)")
+            raise ScheduleError(code="error.parse.undefined-name", params={
+                "code": _seg(src, node), "name": sub.id})
         if isinstance(sub, ast.Call) and not (
                 isinstance(sub.func, ast.Name) and sub.func.id in FUNCTIONS) and not (
                 isinstance(sub.func, ast.Attribute) and sub.func.attr in FUNCTIONS):
-            raise ScheduleError(f"`{_seg(src, sub)}` cannot be evaluated here; replace it "
-                                "with its value (e.g. steps_per_epoch=391)")
+            raise ScheduleError(code="error.parse.call", params={"code": _seg(src, sub)})
     validate_expr(node, src, frozenset(numbers))
     value, kind = Evaluator(src, None, numbers).run(node, np.zeros(1))
     return as_python(value, kind)
