@@ -62,8 +62,8 @@ def fit_horizon(spec: SchedulerSpec, horizon: Horizon, in_batches: bool = False
     if in_batches:  # whole epochs of len(train_loader) batches
         epochs, left = max(1, length // per_epoch), length % per_epoch
         per_epoch = min(per_epoch, length)
-    elif _own_epochs(spec):  # OneCycleLR sized by its own epochs and steps_per_epoch
-        epochs, per_epoch = _own_epochs(spec)
+    elif own := _own_epochs(spec):  # OneCycleLR sized by its own epochs and steps_per_epoch
+        epochs, per_epoch = own
     else:
         per_epoch = _nearest_divisor(length, per_epoch)
         epochs = length // per_epoch

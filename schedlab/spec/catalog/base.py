@@ -87,13 +87,14 @@ class Run:
     def unit(self) -> str:
         return "epochs" if self.step_per == "epoch" else "steps"
 
-    def other_unit(self) -> tuple[int, str] | None:
-        """The run's length in the unit it is *not* stepped in: (length, unit)."""
+    def other_length(self) -> int | None:
+        """The run's length in the unit it is *not* stepped in (batches when stepped per
+        epoch, epochs when per batch); None when the two are the same."""
         if not self.per_epoch or self.per_epoch == 1:
             return None
         if self.step_per == "epoch":
-            return self.steps * self.per_epoch, "batches"
-        return max(1, self.steps // self.per_epoch), "epochs"
+            return self.steps * self.per_epoch
+        return max(1, self.steps // self.per_epoch)
 
 
 class _Warmup:
@@ -207,6 +208,25 @@ def scheduler(name: str, family: str, summary: str, *params: Param, opt: bool = 
 
 
 # --- shared rules ------------------------------------------------------------------------
+def length_param(key: str) -> Callable[[SchedulerSpec, int], int]:
+    """An entry's ``length``: the parameter that is the schedule's length."""
+    return lambda spec, run: spec.args[key]
+
+
+def unit_param(key: str, compared: int = 1) -> Callable[[dict], tuple[str, int, int]]:
+    """An entry's ``unit_length``: the parameter a run's unit is judged by, compared with
+    the run's length ``compared`` times over (a CyclicLR cycle is two step_size_up)."""
+    return lambda args: (key, args[key], compared * args[key])
+
+
+def ends_at(label: str) -> Callable[..., list[Event]]:
+    """An entry's ``events``: one mark where total_iters ends."""
+    def events(spec: SchedulerSpec, offset: int, end: int, lr: Any) -> list[Event]:
+        t = spec.args["total_iters"]
+        return [Event(offset + t, "end", f"{label} (total_iters={t})")]
+    return events
+
+
 def every(offset: int, end: int, period: int, first: int, kind: str, label: str
           ) -> list[Event]:
     """An event every ``period`` rows from ``first`` on, within offset..end."""
@@ -257,13 +277,13 @@ def check_spec(spec: SchedulerSpec, start: int, end: int, run: Run, first: bool,
 
 def unit_mismatch(spec: SchedulerSpec, start: int, end: int, run: Run) -> Iterator[Finding]:
     """A length counted in batches but stepped per epoch, or the other way round."""
-    other = run.other_unit()
+    other = run.other_length()
     own = entry(spec.name).unit_length(spec.args)
     if other is None or own is None:
         return
     key, value, compared = own
     span = end - start
-    run_other = other[0] * span // run.steps
+    run_other = other * span // run.steps
     shown = Text("finding.horizon-unit.shown.named", {"key": key, "value": value}) \
         if key in spec.kwargs else Text("finding.horizon-unit.shown.length", {"value": value})
     looks_other = 0.5 * run_other <= compared <= 2 * run_other

@@ -7,7 +7,8 @@ import math
 
 from schedlab.spec.catalog.base import (GAMMA, MAX_EVENTS, Event, calls_reached,
                                         cycle_momentum_check, finding, onecycle_total,
-                                        restart_cycle, scheduler, unit, unit_mismatch)
+                                        restart_cycle, scheduler, unit, unit_mismatch,
+                                        unit_param)
 from schedlab.spec.params import Param
 
 
@@ -88,7 +89,7 @@ ENTRIES = (
         Param("max_momentum", "float", "highest momentum", default=0.9, low=0, high=1,
               per_group=True),
         per_batch=True, checks=_cyclic_checks,  # a whole cycle, up and down, against the run
-        unit_length=lambda a: ("step_size_up", a["step_size_up"], 2 * a["step_size_up"]),
+        unit_length=unit_param("step_size_up", compared=2),
         fit=lambda kw, f: {**kw, "step_size_up": max(1, f.steps // 8)}),
     scheduler(
         "OneCycleLR", "cyclic", "Warm up to max_lr, then anneal far below the start, over "
@@ -126,6 +127,6 @@ ENTRIES = (
         Param("T_mult", "int", "growth of each cycle's length", default=1, low=1),
         Param("eta_min", "float", "lowest lr", default=0.0, low=0),
         restarts=True, length=_restarts_length, events=_restarts_events,
-        checks=_restarts_checks, unit_length=lambda a: ("T_0", a["T_0"], a["T_0"]),
+        checks=_restarts_checks, unit_length=unit_param("T_0"),
         fit=lambda kw, f: {**kw, "T_0": _t0(f.steps)}),
 )

@@ -3,8 +3,9 @@ MultiplicativeLR."""
 
 from __future__ import annotations
 
-from schedlab.spec.catalog.base import (GAMMA, LAMBDA_HELP, Event, every, finding,
-                                        milestone_checks, scheduler, unit)
+from schedlab.spec.catalog.base import (GAMMA, LAMBDA_HELP, Event, ends_at, every, finding,
+                                        length_param, milestone_checks, scheduler, unit,
+                                        unit_param)
 from schedlab.spec.lambdas import Lambda
 from schedlab.spec.params import Param
 
@@ -33,14 +34,6 @@ def _multistep_checks(spec, start, end, run, first, last):
                                 "gamma-applied-again")
 
 
-def _ends_at(label: str):
-    """Events: one mark where total_iters ends."""
-    def events(spec, offset, end, lr):
-        t = spec.args["total_iters"]
-        return [Event(offset + t, "end", f"{label} (total_iters={t})")]
-    return events
-
-
 def _cosine_events(spec, offset, end, lr):
     t = spec.args["T_max"]
     return every(offset, end, 2 * t, t, "end", f"eta_min reached (T_max={t}); rises after")
@@ -53,20 +46,12 @@ def _cosine_checks(spec, start, end, run, first, last):
                       unit=unit(run))
 
 
-def _length_of(key: str):
-    """The parameter that is the schedule's length (and the unit it is judged in)."""
-    return (lambda spec, run: spec.args[key]), (lambda a: (key, a[key], a[key]))
-
-
-_POLY_LENGTH, _POLY_UNIT = _length_of("total_iters")
-_COSINE_LENGTH, _COSINE_UNIT = _length_of("T_max")
-
 ENTRIES = (
     scheduler("StepLR", "decay", "Multiply the lr by gamma every step_size steps.",
               Param("step_size", "int", "steps between two decays", example=30, low=1),
               Param("gamma", "float", "factor applied at each decay", default=0.1, **GAMMA),
               events=_step_events, checks=_step_checks,
-              unit_length=lambda a: ("step_size", a["step_size"], a["step_size"]),
+              unit_length=unit_param("step_size"),
               fit=lambda kw, f: {**kw, "step_size": max(1, f.steps * 3 // 10)}),
     scheduler("MultiStepLR", "decay", "Multiply the lr by gamma at each milestone.",
               Param("milestones", "int_list", "steps at which the lr is multiplied by gamma",
@@ -85,13 +70,15 @@ ENTRIES = (
                     low=0),
               Param("power", "float", "power of the polynomial (1 is linear)", default=1.0,
                     low=0),
-              length=_POLY_LENGTH, unit_length=_POLY_UNIT, events=_ends_at("reaches 0"),
+              length=length_param("total_iters"), unit_length=unit_param("total_iters"),
+              events=ends_at("reaches 0"),
               fit=lambda kw, f: {**kw, "total_iters": f.steps}),
     scheduler("CosineAnnealingLR", "decay", "Follow a half cosine from the base lr down to "
               "eta_min over T_max steps (and back up after that).",
               Param("T_max", "int", "steps of the half cosine", example=100, low=1),
               Param("eta_min", "float", "lowest lr", default=0.0, low=0),
-              length=_COSINE_LENGTH, unit_length=_COSINE_UNIT, events=_cosine_events,
+              length=length_param("T_max"), unit_length=unit_param("T_max"),
+              events=_cosine_events,
               checks=_cosine_checks, fit=lambda kw, f: {**kw, "T_max": f.steps}),
     scheduler("LambdaLR", "decay", "Set the lr to base lr times a function of the step.",
               Param("lr_lambda", "lambda", LAMBDA_HELP, example="lambda epoch: 0.95 ** epoch",

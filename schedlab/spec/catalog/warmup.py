@@ -2,16 +2,9 @@
 
 from __future__ import annotations
 
-from schedlab.spec.catalog.base import (WARMUP, WARMUP_SHARE, Event, entry, finding,
+from schedlab.spec.catalog.base import (WARMUP, WARMUP_SHARE, ends_at, entry, finding,
                                         scheduler, unit)
 from schedlab.spec.params import Param
-
-
-def _ends(label: str):
-    def events(spec, offset, end, lr):
-        t = spec.args["total_iters"]
-        return [Event(offset + t, "end", f"{label} (total_iters={t})")]
-    return events
 
 
 def _linear_length(spec, run):  # a decay has a length; a warmup leads into the run
@@ -56,7 +49,7 @@ ENTRIES = (
               Param("factor", "float", "multiplier during the first total_iters steps",
                     default=1.0 / 3, low=0, high=1),
               Param("total_iters", "int", "steps the factor applies", default=5, low=0),
-              length=lambda spec, run: WARMUP, events=_ends("factor ends"),
+              length=lambda spec, run: WARMUP, events=ends_at("factor ends"),
               checks=_warmup_checks, fit=lambda kw, f: {**kw, "total_iters": f.warmup}),
     scheduler("LinearLR", "warmup/composite", "Change the lr linearly from start_factor to "
               "end_factor times the base lr over total_iters steps.",
@@ -65,6 +58,6 @@ ENTRIES = (
               Param("end_factor", "float", "multiplier after total_iters steps", default=1.0,
                     low=0, high=1),
               Param("total_iters", "int", "steps of the linear change", default=5, low=0),
-              length=_linear_length, events=_ends("linear ramp ends"), checks=_warmup_checks,
+              length=_linear_length, events=ends_at("linear ramp ends"), checks=_warmup_checks,
               fit=lambda kw, f: {**kw, "total_iters": f.warmup}),
 )
