@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -234,24 +235,28 @@ class JobManager:
         return self.store
 
     def release(self) -> None:
-        """Let this manager go (the page's cache dropped it): the idle workers it started
-        stop; one that is training finishes its run, and the next manager counts it
-        among the live workers, so clearing a cache never interrupts a run."""
+        """Let this manager go (the page's cache dropped it): every worker it started is
+        told to retire (claim no other run); the idle ones exit, one that is training
+        finishes its run first, and the next manager counts it among the live workers
+        meanwhile, so clearing a cache never interrupts a run."""
         with self._lock:
-            busy: set[int] = set()
-            if self.store is not None:
-                try:
-                    busy = {w["pid"] for w in self.store.workers() if w["run_id"] is not None}
-                except StoreError:
-                    pass  # no store to ask: none of them can be training
+            for child in self._children.values():
+                child.proc.send_signal(signal.SIGUSR1)  # a no-op for one that has exited
+            deadline = time.monotonic() + 10
             for pid, child in list(self._children.items()):
-                if pid not in busy:
-                    child.proc.terminate()
-                    try:
-                        child.proc.wait(10)
-                    except subprocess.TimeoutExpired:
-                        self._kill(child)
+                while child.proc.poll() is None and time.monotonic() < deadline \
+                        and pid not in self._training():
+                    time.sleep(0.05)
+                if child.proc.poll() is not None:
                     self._children.pop(pid, None)
+                # else training (it exits after its run), or slow to notice: it still will
+
+    def _training(self) -> set[int]:
+        """The pids of the workers with a run in hand (none when the store cannot say)."""
+        try:
+            return self.store.training_pids() if self.store is not None else set()
+        except StoreError:
+            return set()
 
     def shutdown(self) -> None:
         """Stop the workers started here (tests, and a clean server exit): each ends its

@@ -300,6 +300,14 @@ class RunStore:
         return self.db.execute("SELECT * FROM workers").fetchall()
 
     @translated
+    def training_pids(self) -> set[int]:
+        """The workers with a run in hand: a claim names its worker at once, before the
+        worker's next heartbeat says so."""
+        rows = self.db.execute("SELECT worker_pid AS pid FROM runs WHERE status = 'running' "
+                               "UNION SELECT pid FROM workers WHERE run_id IS NOT NULL")
+        return {r["pid"] for r in rows.fetchall() if r["pid"] is not None}
+
+    @translated
     def forget_worker(self, pid: int) -> None:
         """Remove a worker's row (it has ended)."""
         self.db.execute("DELETE FROM workers WHERE pid = ?", (pid,))

@@ -75,6 +75,13 @@ class Worker:
         self.reason: str | None = None  # why the worker is ending, once it is
         self.ending_since = 0.0
         self.heart: threading.Thread | None = None
+        self.retiring = False  # claim no other run: exit once the current one ends
+
+    def retire(self) -> None:
+        """The app let this worker go: finish the run in hand, if any, then exit."""
+        if not self.retiring:
+            self.retiring = True
+            log.info("retiring: %s", f"after run {self.run}" if self.run else "idle")
 
     def end(self, reason: str) -> None:
         """End the worker: the current run stops within a batch, then the process exits."""
@@ -98,6 +105,7 @@ def serve(db_path: str | Path, parent: int | None = None) -> None:
     threads = limit_threads()
     worker = Worker(db_path, parent)
     signal.signal(signal.SIGTERM, lambda *_: worker.end("asked to shut down"))
+    signal.signal(signal.SIGUSR1, lambda *_: worker.retire())
     try:
         store = RunStore(db_path, timeout=WRITE_WAIT)
     except StoreError:  # the command line says so in one line (into the worker's log when
@@ -111,7 +119,7 @@ def serve(db_path: str | Path, parent: int | None = None) -> None:
     log.info("serving %s with %d torch threads", db_path, threads)
     delay = IDLE_POLL
     try:
-        while not worker.ending():
+        while not worker.ending() and not worker.retiring:
             try:
                 job = store.claim_next(worker.pid)
             except StoreError as exc:  # the heartbeat decides when the store is hopeless
@@ -132,7 +140,7 @@ def serve(db_path: str | Path, parent: int | None = None) -> None:
             store.forget_worker(worker.pid)
         except StoreError:
             pass  # the app forgets a worker whose heartbeat stopped
-    log.info("exiting: %s", worker.reason)
+    log.info("exiting: %s", worker.reason or "retired")
 
 
 def run_job(store: RunStore, job, ending: Callable[[], str | None] = lambda: None) -> bool:

@@ -161,6 +161,18 @@ def test_releasing_the_manager_stops_idle_workers_but_never_a_run(tmp_path) -> N
         jobs.shutdown()  # the training worker is still its child
 
 
+def test_a_run_claimed_just_before_the_release_is_not_interrupted(jobs) -> None:
+    """A worker names its run in its heartbeat only every half second; the claim itself
+    must already keep the run from being taken for an idle worker's."""
+    jobs.supervise()
+    wait(lambda: jobs.store.workers(), what="a warm worker")
+    run_id = jobs.submit(SCHEDULE, LONG, "just claimed")
+    pid = wait(lambda: jobs.store.run(run_id)["worker_pid"], what="the claim", every=0.002)
+    jobs.release()
+    wait(lambda: len(jobs.store.steps(run_id)) >= 3, what="metrics")
+    assert jobs.store.run(run_id)["status"] == "running" and not exited(pid)
+
+
 def test_a_run_failing_part_way_keeps_its_metrics_and_names_the_step(tmp_path) -> None:
     """Any exception after training began (here from the worker's own stop check, in the
     worker's real loop, on a real store) fails the run at a named step, metrics kept."""
