@@ -30,15 +30,22 @@ RUN --mount=type=bind,source=requirements.txt,target=/tmp/requirements.txt \
 # 1000 by number: Kubernetes' runAsNonRoot can only verify a numeric user
 RUN useradd --uid 1000 --user-group --create-home --shell /bin/sh schedlab \
  && mkdir /data && chown 1000:1000 /data
-WORKDIR /app
-COPY app.py ./
-COPY .streamlit ./.streamlit
-COPY pages ./pages
-COPY ui ./ui
-COPY schedlab ./schedlab
-# Compiled now, as root: the app's files are read-only to the user that runs it
-RUN /opt/venv/bin/python -m compileall -q /app
-
+# schedlab itself, as a package (the app's scripts are in it: `schedlab app` runs them); its
+# build backend (setuptools) comes from the wheels too when they are given
+RUN --mount=type=bind,source=pyproject.toml,target=/tmp/src/pyproject.toml \
+    --mount=type=bind,source=requirements.txt,target=/tmp/src/requirements.txt \
+    --mount=type=bind,source=schedlab,target=/tmp/src/schedlab \
+    --mount=type=bind,from=wheels,target=/tmp/wheels \
+    set -e; \
+    if ls /tmp/wheels/*.whl >/dev/null 2>&1; then \
+        pip_from="--no-index --find-links /tmp/wheels"; \
+    else \
+        pip_from=""; \
+    fi; \
+    cp -r /tmp/src /tmp/build; \
+    /opt/venv/bin/pip install --no-cache-dir --no-deps $pip_from /tmp/build; \
+    rm -rf /tmp/build
+WORKDIR /data
 # Streamlit reads its settings from STREAMLIT_* variables, so `-e` overrides any of them.
 # No file watcher: the code in an image never changes.
 ENV PATH=/opt/venv/bin:$PATH \
@@ -56,4 +63,4 @@ EXPOSE 8501
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 CMD ["python", "-c", \
     "import os, sys, urllib.request as u; port = os.environ.get('STREAMLIT_SERVER_PORT', '8501'); \
 sys.exit(u.urlopen(f'http://127.0.0.1:{port}/_stcore/health', timeout=4).read() != b'ok')"]
-CMD ["streamlit", "run", "app.py"]
+CMD ["schedlab", "app"]

@@ -1,6 +1,6 @@
 """The explorer's speed as a user sees it: measured in Chromium, against a baseline ref.
 
-Starts two `streamlit run app.py` servers on free localhost ports: one from a baseline git
+Starts two app servers on free localhost ports: one from a baseline git
 ref (checked out with `git worktree add` into a temporary directory, removed after) and
 one from this working tree. Each is warmed (one page drawn), then both are measured in
 one Chromium, the measurements alternating between the two so that noise hits both:
@@ -17,7 +17,7 @@ one Chromium, the measurements alternating between the two so that noise hits bo
 - *ten sessions*: ten contexts in one Chromium, each on its own 1M link; in each round all
   ten type a new gamma at once (as above), four rounds: 40 changes, p95 and max.
 
-    python bench/browser_bench.py [--baseline 53b43ce] [--quick]
+    python -m bench.browser_bench [--baseline 53b43ce] [--quick]
 """
 
 from __future__ import annotations
@@ -25,13 +25,11 @@ from __future__ import annotations
 import argparse
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 from bench.results import machine, write_section
 from bench.server_bench import ARGS, CHROMIUM, start_app
@@ -81,7 +79,7 @@ def link(steps: int, gamma: float, i: int = 0) -> str:
 
 
 class Server:
-    """`streamlit run app.py` from ``root`` on a free port."""
+    """The app of the checkout at ``root`` on a free port."""
 
     def __init__(self, root: Path, name: str) -> None:
         self.name = name
@@ -239,7 +237,7 @@ def main() -> None:
     write_section("browser_bench", "\n".join([
         "## Explorer speed in Chromium (`bench/browser_bench.py`)",
         "",
-        (f"Measured {machine()}. Two `streamlit run app.py` servers, *baseline* "
+        (f"Measured {machine()}. Two app servers, *baseline* "
          f"(`{args.baseline}`) and *new* (this tree, at `{head}` plus its changes), driven "
          "in one headless Chromium, the measurements alternating between them. A share "
          "link opens StepLR (ten decays) over N optimizer steps stepped per batch. "

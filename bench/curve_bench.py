@@ -6,25 +6,21 @@ lr), their ratio, and a check that the two agree. Configurations scale with the 
 way people use them (a cosine over the whole run, warmup for 5%, ...); the last rows are
 deliberately hard cases. Writes its table into bench/RESULTS.md.
 
-    python bench/curve_bench.py [--quick]    (--quick: no 1M torch baseline)
+    python -m bench.curve_bench [--quick]    (--quick: no 1M torch baseline)
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
 import warnings
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from bench.results import machine, write_section  # noqa: E402
-from schedlab import compute_curve, parse_schedule, synthetic_metric  # noqa: E402
-from schedlab.engine.oracle import build_torch  # noqa: E402
+from bench.results import machine, write_section
+from schedlab import compute_curve, parse_schedule, synthetic_metric
+from schedlab.engine.oracle import build_torch
 
 SIZES = (1_000, 100_000, 1_000_000)
 OPT = "SGD(model.parameters(), lr=0.1, momentum=0.9)"

@@ -9,7 +9,7 @@ accepts is found from the estimate, then computed in a fresh process: wall time 
 refuse hostile requests (target 50 ms), and the server's health endpoint while a worst
 case computes. Writes its tables into bench/RESULTS.md.
 
-    python bench/limits_bench.py [--quick]
+    python -m bench.limits_bench [--quick]
 """
 
 from __future__ import annotations
@@ -20,12 +20,8 @@ import statistics
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from bench.results import machine, write_section  # noqa: E402
+from bench.results import machine, write_section
 
 SGD = "SGD(params, lr=0.1, momentum=0.9)"
 G16 = "SGD([" + ", ".join(["{'params': p}"] * 16) + "], lr=0.1, momentum=0.9)"
@@ -86,7 +82,6 @@ REFUSALS = [
 
 _CHILD = r'''
 import json, resource, statistics, sys, time
-sys.path.insert(0, {root!r})
 from schedlab import parse_schedule, compute_curve
 from schedlab.spec.schedule import Schedule
 from schedlab.engine.cost import estimate_curve
@@ -138,7 +133,7 @@ def schedule_for(code: str, optimizer: str):
 
 def measure(schedule, steps: int, repeats: int) -> dict:
     payload = json.dumps({"schedule": schedule.to_json(), "steps": steps, "repeats": repeats})
-    out = subprocess.run([sys.executable, "-c", _CHILD.format(root=str(ROOT)), payload],
+    out = subprocess.run([sys.executable, "-c", _CHILD.format(), payload],
                          capture_output=True, text=True, timeout=600, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -163,7 +158,7 @@ def refusal_table() -> list[str]:
 
     from schedlab import ScheduleError, compute_curve, parse_schedule
 
-    gc.freeze()  # as the server does once its libraries are loaded (ui/memory.py)
+    gc.freeze()  # as the server does once its libraries are loaded (schedlab/ui/memory.py)
     rows = []
     for label, code, optimizer, steps in REFUSALS:
         times = []

@@ -1,6 +1,6 @@
 """A classroom on one server: memory and responsiveness with thirty sessions at the caps.
 
-Starts `streamlit run app.py` on a free localhost port and opens thirty sessions in
+Starts the app (`python -m schedlab app`) on a free localhost port and opens thirty sessions in
 Debian's Chromium (one browser, a context each, five loading at a time). Each session
 opens its own share link at the page budget: a 10-million-step curve and six compared
 schedules, all different, so nothing is shared between sessions through the cache. While
@@ -10,7 +10,7 @@ at its peak (VmHWM) and once the sessions have closed and Streamlit has let them
 health endpoint's latency. Targets: peak under 1 GB, under 500 MB after; the health
 endpoint answers throughout. Writes its table into bench/RESULTS.md.
 
-    python bench/server_bench.py [--sessions 30] [--ttl 20]
+    python -m bench.server_bench [--sessions 30] [--ttl 20]
 """
 
 from __future__ import annotations
@@ -28,9 +28,8 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from bench.results import machine, write_section  # noqa: E402
+from bench.results import machine, write_section
 
 CHROMIUM = os.environ.get("SCHEDLAB_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
@@ -49,13 +48,16 @@ def free_port() -> int:
 
 
 def start_app(root: Path, *options: str) -> tuple[subprocess.Popen, str]:
-    """`streamlit run app.py` from ``root`` on a free port, with a data directory of its
-    own and any further ``--server.*`` options; returns it and its base URL once its
-    health endpoint answers (SystemExit if it does not within 90 s)."""
+    """The app of the checkout at ``root`` (`python -m schedlab app` run there, so that
+    its own copy loads; `streamlit run app.py` for a baseline from before the app moved into
+    the package) on a free port, with a data directory of its own and any further
+    ``--server.*`` options; returns it and its base URL once its health endpoint answers
+    (SystemExit if it does not within 90 s)."""
     port = free_port()
     env = {**os.environ, "SCHEDLAB_DATA": tempfile.mkdtemp(prefix="schedlab-bench-")}
+    app = ["streamlit", "run", "app.py"] if (root / "app.py").exists() else ["schedlab", "app"]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+        [sys.executable, "-m", *app, "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true", *options],
         cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
@@ -187,7 +189,7 @@ def main() -> None:
     body = [
         "## A classroom on one server: memory and the health endpoint (`bench/server_bench.py`)",
         "",
-        f"Measured {machine()}. `streamlit run app.py` and Debian's Chromium, "
+        f"Measured {machine()}. `python -m schedlab app` and Debian's Chromium, "
         f"{args.sessions} sessions (a browser context each, {args.batch} loading at once), each "
         "opening its own link at the page budget: a 10,000,000-step StepLR per batch and six "
         "compared cosines (all different, so nothing is shared through the cache). The health "

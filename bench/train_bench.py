@@ -17,7 +17,7 @@
 Measurements alternate between the loops (one epoch each, several rounds) and report
 medians, on the CPU and, where there is one, on CUDA. Writes into bench/RESULTS.md.
 
-    python bench/train_bench.py [--rounds N] [--threads] [--only-threads]
+    python -m bench.train_bench [--rounds N] [--threads] [--only-threads]
 """
 
 from __future__ import annotations
@@ -35,16 +35,14 @@ from pathlib import Path
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from bench.results import machine, write_section  # noqa: E402
-from schedlab import parse_schedule  # noqa: E402
-from schedlab.engine.oracle import build_optimizer, build_scheduler  # noqa: E402
-from schedlab.jobs.manager import JobManager, worker_env  # noqa: E402
-from schedlab.jobs.store import RunStore  # noqa: E402
-from schedlab.training.data import load_digits  # noqa: E402
-from schedlab.training.loop import MEAN, STD, TrainConfig, train  # noqa: E402
-from schedlab.training.models import CNN  # noqa: E402
+from bench.results import machine, write_section
+from schedlab import parse_schedule
+from schedlab.engine.oracle import build_optimizer, build_scheduler
+from schedlab.jobs.manager import JobManager, worker_env
+from schedlab.jobs.store import RunStore
+from schedlab.training.data import load_digits
+from schedlab.training.loop import MEAN, STD, TrainConfig, train
+from schedlab.training.models import CNN
 
 BATCH = 64
 OPT = "SGD(params, lr=0.05, momentum=0.9)"

@@ -6,25 +6,21 @@ parameter change (a new value each time, so no cached curve is reused), the medi
 of a rerun after a view-only change (log scale: nothing recomputed; the baseline), and the
 size of the chart's figure JSON. Writes its table into bench/RESULTS.md.
 
-    python bench/ui_bench.py
+    python -m bench.ui_bench
 """
 
 from __future__ import annotations
 
 import statistics
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from streamlit.testing.v1 import AppTest
 
-from streamlit.testing.v1 import AppTest  # noqa: E402
-
-from bench.results import machine, write_section  # noqa: E402
-from schedlab import parse_schedule  # noqa: E402
-from schedlab.present.share import ExplorerState  # noqa: E402
-from schedlab.spec.horizon import Horizon  # noqa: E402
+from bench.results import machine, write_section
+from schedlab import parse_schedule
+from schedlab.app import HOME
+from schedlab.present.share import ExplorerState
+from schedlab.spec.horizon import Horizon
 
 SIZES = (1_000, 100_000, 1_000_000)
 REPEATS = 7
@@ -48,7 +44,7 @@ def cases(n: int) -> list[tuple[str, str, str, float]]:
 
 
 def explorer(state: ExplorerState) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at = AppTest.from_file(str(HOME), default_timeout=120)
     at.query_params["s"] = state.encode()
     at.switch_page("pages/explorer.py").run()
     assert not at.exception, at.exception
@@ -85,7 +81,7 @@ def main() -> None:
     lines = [
         "## Explorer page: rerun time and chart size (`bench/ui_bench.py`)",
         "",
-        f"Measured {machine()}. Streamlit AppTest drives the real page (`app.py`, then the "
+        f"Measured {machine()}. Streamlit AppTest drives the real page (`home.py`, then the "
         f"explorer). *change*: median of {REPEATS} reruns, each after setting a parameter to a "
         "new value (the curve is recomputed); *view-only*: median rerun after toggling the "
         "log scale (nothing recomputed: the page's own overhead, the baseline). *chart*: the "

@@ -1,4 +1,4 @@
-"""Command line: ``python -m schedlab curve|check|train ...``.
+"""Command line: ``python -m schedlab app|curve|check|train ...``.
 
 Bad input exits with status 2 and one line on stderr naming the problem; never a traceback.
 ``worker`` (the training process the app starts itself) is internal: it is answered before
@@ -37,7 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m schedlab",
                      description="See exactly what a PyTorch lr schedule does.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser,
-                                metavar="{curve,train,check}")
+                                metavar="{app,curve,train,check}")
+    sub.add_parser("app", help="start the web app; further options go to `streamlit run`, "
+                   "e.g. --server.port 8502", add_help=False)
     curve = sub.add_parser("curve", help="print the lr (and momentum) at every step")
     curve.add_argument("--scheduler", required=True,
                        help='scheduler code, e.g. "StepLR(optimizer, step_size=30)"')
@@ -117,6 +119,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     input). Nothing escapes as a traceback, not even a bug: it is one line too."""
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
+        if argv[:1] == ["app"]:  # everything after it is Streamlit's
+            from schedlab.app import launch
+
+            launch(argv[1:])
         if argv[:1] == ["worker"]:
             return _worker(build_worker_parser().parse_args(argv[1:]))
         args = build_parser().parse_args(argv)

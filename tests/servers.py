@@ -40,11 +40,11 @@ def wait_until_healthy(base: str, proc: subprocess.Popen, output: Callable[[], s
 
 @contextmanager
 def streamlit_app(root: Path, env: dict[str, str] | None = None) -> Iterator[str]:
-    """`streamlit run app.py` from ``root`` on a free localhost port; yields its base URL
+    """`python -m schedlab app` from ``root`` on a free localhost port; yields its base URL
     once /_stcore/health says ok, and stops the server after."""
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+        [sys.executable, "-m", "schedlab", "app", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true"],
         cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
     base = f"http://127.0.0.1:{port}"

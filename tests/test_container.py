@@ -118,7 +118,8 @@ def image(buildah) -> dict:
     # the other wheels come over the network (or pip's cache) meanwhile
     with ThreadPoolExecutor(1) as pool:
         download = pool.submit(_run, _pip_download(wheels, f"--find-links={wheels}", TORCH,
-                                                   f"--requirement={ROOT / 'requirements.txt'}"))
+                                                   f"--requirement={ROOT / 'requirements.txt'}",
+                                                   "setuptools>=68"))
         _make_base(buildah)
         download.result()
     # docker format: the OCI format has no HEALTHCHECK

@@ -16,7 +16,7 @@ def _setup_commands() -> list[str]:
 
 def test_readme_has_exactly_two_setup_commands_and_ci_runs_the_test_one() -> None:
     start, test = _setup_commands()
-    assert start.endswith("streamlit run app.py") and "requirements.txt" in start
+    assert start.endswith("python -m schedlab app") and "requirements.txt" in start
     assert test.endswith("python -m pytest")
     assert test in (ROOT / ".ci" / "run").read_text().splitlines()
-    assert (ROOT / "app.py").exists() and (ROOT / "requirements-dev.txt").exists()
+    assert (ROOT / "requirements-dev.txt").exists()

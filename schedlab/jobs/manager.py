@@ -34,9 +34,6 @@ STALE = 5.0  # seconds without a heartbeat after which a worker not started here
 HUNG = 15.0  # seconds without a heartbeat after which a worker of ours is killed as hung
 STARTUP = 120.0  # seconds a new worker may take to warm up before it counts as hung
 RESPAWN_CAP = 30.0  # longest wait before starting again workers that keep dying at start
-# the folder that holds the schedlab package (a checkout, or site-packages when installed):
-# workers run `python -m schedlab` from there, so they load this very copy of it
-HOME = Path(__file__).resolve().parents[2]
 
 
 @dataclass
@@ -198,11 +195,11 @@ class JobManager:
                 log = files.enter_context(open(self.db_path.with_suffix(".worker.log"), "ab"))
             except OSError:
                 log = subprocess.DEVNULL  # a read-only folder: the worker's log is dropped
-            try:
+            try:  # the app's interpreter, environment and folder: the schedlab it imports
                 proc = subprocess.Popen(
                     [sys.executable, "-m", "schedlab", "worker", "--db", str(self.db_path),
                      "--parent", str(os.getpid())],
-                    cwd=HOME, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                     env=env, start_new_session=True)  # a Ctrl-C in the app's terminal is its own
             except OSError:
                 self._back_off()

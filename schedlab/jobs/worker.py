@@ -116,7 +116,8 @@ def serve(db_path: str | Path, parent: int | None = None) -> None:
     worker.heart = threading.Thread(target=_heartbeat, args=(worker,), daemon=True,
                                     name="heartbeat")
     worker.heart.start()
-    log.info("serving %s with %d torch threads", db_path, threads)
+    log.info("serving %s with %d torch threads (schedlab from %s)", db_path, threads,
+             Path(__file__).resolve().parents[1])
     delay = IDLE_POLL
     try:
         while not worker.ending() and not worker.retiring:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from streamlit.testing.v1 import AppTest
 
-APP = str(Path(__file__).resolve().parents[2] / "app.py")
+from schedlab.app import HOME
+
+APP = str(HOME)
 
 
 def test_landing_page_renders_and_leads_to_the_explorer() -> None:

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def server():
-    """`streamlit run app.py` on a free localhost port, once /_stcore/health says ok."""
+    """`python -m schedlab app` on a free localhost port, once /_stcore/health says ok."""
     with streamlit_app(ROOT) as base:
         yield base
 

@@ -10,7 +10,7 @@ import pytest
 
 from schedlab.jobs.manager import default_store_path
 from schedlab.jobs.store import RunStore
-from tests.app.test_browser import server  # noqa: F401  (the fixture: `streamlit run app.py`)
+from tests.app.test_browser import server  # noqa: F401  (the fixture: `python -m schedlab app`)
 from tests.faults import LONG, QUICK, SCHEDULE, wait
 
 pytestmark = pytest.mark.slow

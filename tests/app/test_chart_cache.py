@@ -9,8 +9,8 @@ import numpy as np
 
 from schedlab import compute_curve, parse_schedule
 from schedlab.spec.horizon import Horizon, MetricSettings
-from ui import memory
-from ui.chart import DRAW_POINTS, _Cache, _draw, _Gate
+from schedlab.ui import memory
+from schedlab.ui.chart import DRAW_POINTS, _Cache, _draw, _Gate
 
 CYCLIC = parse_schedule("CyclicLR(optimizer, base_lr=0.001, max_lr=0.1, step_size_up=250)",
                         "SGD(params, lr=0.1, momentum=0.9)")

@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import base64
 import json
-from pathlib import Path
 
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
 from schedlab import compute_curve, parse_schedule
+from schedlab.app import HOME
 from schedlab.present.share import ExplorerState
 from schedlab.spec.horizon import Horizon
 
-APP = str(Path(__file__).resolve().parents[2] / "app.py")
+APP = str(HOME)
 OPT = "SGD(params, lr=0.1, momentum=0.9)"
 MILLION = Horizon(1000, 1000, "batch")  # a million optimizer steps, stepped per batch
 WIDTH = 1000  # pixel columns of a wide plot: each line is at most two points per column

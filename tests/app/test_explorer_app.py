@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import base64
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from schedlab import compute_curve, parse_schedule
+from schedlab.app import HOME
 from schedlab.present.share import MAX_PINNED, ExplorerState
 from schedlab.spec.catalog import SCHEDULERS
 from schedlab.spec.horizon import Horizon
 from tests.markdown import shown
 
-APP = str(Path(__file__).resolve().parents[2] / "app.py")
+APP = str(HOME)
 
 
 def page(query: str | None = None) -> AppTest:
@@ -238,12 +238,12 @@ def test_per_batch_versus_per_epoch_and_epoch_axis() -> None:
 
 
 def test_an_unexpected_failure_shows_an_apology_not_a_traceback(monkeypatch) -> None:
-    import ui.chart
+    import schedlab.ui.chart
 
     def boom(*args, **kwargs):
         raise RuntimeError("simulated bug")
 
-    monkeypatch.setattr(ui.chart, "drawn", boom)
+    monkeypatch.setattr(schedlab.ui.chart, "drawn", boom)
     at = page()
     assert not at.exception
     assert "Sorry, something unexpected went wrong" in shown(at.error[0].value)

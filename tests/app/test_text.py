@@ -7,8 +7,8 @@ import string
 from hypothesis import given
 from hypothesis import strategies as st
 
+from schedlab.ui.text import LABEL_LIMIT, MESSAGE_LIMIT, ZWSP, plain
 from tests.markdown import shown
-from ui.text import LABEL_LIMIT, MESSAGE_LIMIT, ZWSP, plain
 
 CRAFTED = ["![x](http://h/i.png)", "[Sign in](https://h)", "<img src=x>", "<b>b</b>",
            "**bold** _it_", "$x^2$", ":red[red]", ":material/home:", "# head", "> quote",

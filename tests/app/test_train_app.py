@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from schedlab.app import HOME
 from tests.markdown import shown
 
-APP = str(Path(__file__).resolve().parents[2] / "app.py")
+APP = str(HOME)
 pytestmark = pytest.mark.slow
 
 

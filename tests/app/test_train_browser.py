@@ -26,7 +26,7 @@ LAST = 62  # 63 batches of 64 in the 4,000 digits: steps 0..62, logged every 10 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    """`streamlit run app.py` with a data directory (so a run store) of its own."""
+    """`python -m schedlab app` with a data directory (so a run store) of its own."""
     data = tmp_path_factory.mktemp("train-browser")
     with streamlit_app(ROOT, {**os.environ, "SCHEDLAB_DATA": str(data)}) as base:
         yield base, data

@@ -10,10 +10,11 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from schedlab.app import HOME
 from tests.faults import DAMAGE, make_sqlite_read_only, real_store
 from tests.markdown import shown
 
-APP = str(Path(__file__).resolve().parents[2] / "app.py")
+APP = str(HOME)
 pytestmark = pytest.mark.slow
 
 

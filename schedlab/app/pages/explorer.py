@@ -10,12 +10,12 @@ from schedlab import ScheduleError
 from schedlab.present.plot import COLORS, Series, build_figure
 from schedlab.present.share import MAX_PINNED, ExplorerState, View, pin_label
 from schedlab.spec.horizon import MAX_STEPS, Horizon, MetricSettings
-from ui import state as session
-from ui.chart import CSV_ROWS, csv_maker, csv_rows, drawn
-from ui.editor import Errors, edit_schedule, whole_box
-from ui.page import guarded, setup
-from ui.pastebox import paste_box
-from ui.text import LABEL_LIMIT, plain
+from schedlab.ui import state as session
+from schedlab.ui.chart import CSV_ROWS, csv_maker, csv_rows, drawn
+from schedlab.ui.editor import Errors, edit_schedule, whole_box
+from schedlab.ui.page import guarded, setup
+from schedlab.ui.pastebox import paste_box
+from schedlab.ui.text import LABEL_LIMIT, plain
 
 PIN_ERROR, PIN_NOTE = "explorer.pin_error", "explorer.pin_note"
 

@@ -28,7 +28,7 @@ from schedlab.errors import ScheduleError
 from schedlab.present.plot import LINE_POINTS, decimate, outline
 from schedlab.spec.horizon import Horizon, MetricSettings
 from schedlab.spec.schedule import Schedule
-from ui.memory import give_back
+from schedlab.ui.memory import give_back
 
 DRAW_POINTS = LINE_POINTS  # points kept per line: about twice a wide chart's pixels
 CACHE_BYTES = 256 * 2**20  # drawn curves kept, server-wide

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from schedlab.spec.catalog import SCHEDULERS
-from ui.page import setup
+from schedlab.ui.page import setup
 
 setup("Home")
 st.title("schedlab")

@@ -17,8 +17,8 @@ from schedlab.present.forms import whole_number
 from schedlab.present.share import ExplorerState
 from schedlab.source.paste import parse_paste, uses_loader_length
 from schedlab.spec.horizon import MAX_STEPS, Horizon
-from ui import state as session
-from ui.text import plain
+from schedlab.ui import state as session
+from schedlab.ui.text import plain
 
 PASTE_ERROR, PASTE_NOTE = "explorer.paste_error", "explorer.paste_note"
 

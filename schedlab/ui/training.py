@@ -12,7 +12,7 @@ import streamlit as st
 from schedlab.errors import StoreError
 from schedlab.jobs.manager import JobManager, default_store_path
 from schedlab.present.runs import progress, training_figure
-from ui.text import plain
+from schedlab.ui.text import plain
 
 SEEN = "train.seen"  # run id -> (step rows, epoch rows) already read
 ALERT = "train.store_alert"

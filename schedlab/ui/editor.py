@@ -26,8 +26,8 @@ from schedlab.spec.schedule import (
     SchedulerSpec,
     check_argument,
 )
-from ui.numbers import number_box, spin_step
-from ui.text import plain
+from schedlab.ui.numbers import number_box, spin_step
+from schedlab.ui.text import plain
 
 ORDER = [n for f in FAMILIES for n, i in SCHEDULERS.items() if i.family == f]
 PHASE_CHOICES = [n for n in ORDER if SCHEDULERS[n].can_be_phase]

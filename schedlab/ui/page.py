@@ -7,9 +7,9 @@ from typing import Callable
 
 import streamlit as st
 
-from ui.memory import tune_process
+from schedlab.ui.memory import tune_process
 
-PAGES = (("app.py", "Home", ":material/home:"),
+PAGES = (("home.py", "Home", ":material/home:"),
          ("pages/explorer.py", "Schedule explorer", ":material/show_chart:"),
          ("pages/train.py", "Train on MNIST", ":material/model_training:"))
 

@@ -21,10 +21,10 @@ from schedlab.training.loop import (
     check_run,
     check_trainable,
 )
-from ui.editor import Errors, whole_box
-from ui.page import guarded, setup
-from ui.text import plain
-from ui.training import (
+from schedlab.ui.editor import Errors, whole_box
+from schedlab.ui.page import guarded, setup
+from schedlab.ui.text import plain
+from schedlab.ui.training import (
     ALERT,
     DASH,
     SEEN,
@@ -35,7 +35,7 @@ from ui.training import (
     number,
     store_problem,
 )
-from ui.trainsettings import BATCHES, remember, restore
+from schedlab.ui.trainsettings import BATCHES, remember, restore
 
 SELECTED, ACTIVE = "train.selected", "train.active"
 STORE_SEEN = "train.store_generation"  # the store file the session's runs and rows are from

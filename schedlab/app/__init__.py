@@ -1,0 +1,27 @@
+"""The Streamlit app's scripts: ``home.py`` (the entry point) and ``pages/`` (one script per
+page, found by Streamlit next to the entry point). ``python -m schedlab app`` runs it; the
+widgets the pages share are in ``schedlab.ui``."""
+
+import os
+import sys
+from pathlib import Path
+
+HOME = Path(__file__).with_name("home.py")
+
+# Streamlit's settings for this app (as environment variables, so that the user's own
+# variable or a command-line flag still wins): the pages draw their own navigation
+# (schedlab/ui/page.py) with readable names, and nothing is reported anywhere.
+SETTINGS = {
+    "STREAMLIT_CLIENT_SHOW_SIDEBAR_NAVIGATION": "false",
+    "STREAMLIT_CLIENT_TOOLBAR_MODE": "minimal",
+    "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
+}
+
+
+def launch(options: list[str]) -> None:
+    """Become ``streamlit run home.py`` with these further options (``--server.port 8502``
+    and the like): the same process, so a signal or Ctrl-C reaches the server itself."""
+    for name, value in SETTINGS.items():
+        os.environ.setdefault(name, value)
+    sys.stdout.flush()
+    os.execv(sys.executable, [sys.executable, "-m", "streamlit", "run", str(HOME), *options])
