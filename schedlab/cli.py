@@ -1,4 +1,4 @@
-"""Command line: ``python -m schedlab app|curve|check|train ...``.
+"""Command line: ``python -m schedlab app|curve|check|train|lr-find ...``.
 
 Bad input exits with status 2 and one line on stderr naming the problem; never a traceback.
 ``worker`` (the training process the app starts itself) is internal: it is answered before
@@ -13,19 +13,17 @@ import json
 import math
 import os
 import sqlite3
-import stat
 import sys
-from pathlib import Path
-from typing import Sequence, TextIO
+from typing import Iterator, Sequence
 
-import numpy as np
-import pandas as pd
-
+from schedlab.analysis.rangetest import MODES
 from schedlab.engine.curve import compute_curve
 from schedlab.errors import SchedlabError, StoreError, quote
-from schedlab.source.parse import DEFAULT_OPTIMIZER, parse_schedule
+from schedlab.present.table import write_table
+from schedlab.source.parse import DEFAULT_OPTIMIZER, parse_optimizer, parse_schedule
 from schedlab.spec.horizon import MAX_STEPS
 from schedlab.training.loop import DEVICES, TrainConfig, describe_error, train
+from schedlab.training.lrfind import MAX_SWEEP_STEPS, RangeTest, lr_find
 
 
 class _Parser(argparse.ArgumentParser):
@@ -37,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m schedlab",
                      description="See exactly what a PyTorch lr schedule does.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser,
-                                metavar="{app,curve,train,check}")
+                                metavar="{app,curve,train,check,lr-find}")
     sub.add_parser("app", help="start the web app; further options go to `streamlit run`, "
                    "e.g. --server.port 8502", add_help=False)
     curve = sub.add_parser("curve", help="print the lr (and momentum) at every step")
@@ -76,6 +74,22 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--step-per", choices=("epoch", "batch"), default="epoch",
                        help="scheduler.step() is called once per epoch (default) or batch")
     check.add_argument("--format", choices=("text", "json"), default="text")
+    find = sub.add_parser("lr-find", help="the LR range test: sweep the lr over a short "
+                          "MNIST run, printing JSON lines and two suggestions")
+    find.add_argument("--optimizer", required=True,
+                      help='optimizer code, e.g. "Adam(model.parameters(), lr=1e-3)"')
+    find.add_argument("--start-lr", type=_positive, default=RangeTest.start_lr)
+    find.add_argument("--end-lr", type=_positive, default=RangeTest.end_lr)
+    find.add_argument("--steps", type=_whole, default=RangeTest.steps,
+                      help=f"optimizer steps of the sweep, 2 to {MAX_SWEEP_STEPS:,} (it stops "
+                           "early once the smoothed loss exceeds 4x its best)")
+    find.add_argument("--mode", choices=MODES, default=RangeTest.mode,
+                      help="the lr rises exponentially (default) or linearly")
+    find.add_argument("--data", default=RangeTest.data, help="as for train")
+    find.add_argument("--model", choices=("cnn", "mlp"), default=RangeTest.model)
+    find.add_argument("--batch-size", type=_whole, default=RangeTest.batch_size)
+    find.add_argument("--seed", type=_whole, default=RangeTest.seed)
+    find.add_argument("--device", choices=DEVICES, default=RangeTest.device)
     return parser
 
 
@@ -107,6 +121,17 @@ def _steps(text: str) -> int:
     return value
 
 
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number such as 1e-7, not "
+                                         f"'{quote(text, 30)}'") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, not {quote(text, 30)}")
+    return value
+
+
 def _process_id(text: str) -> int:
     value = _whole(text)
     if value < 1:
@@ -126,7 +151,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if argv[:1] == ["worker"]:
             return _worker(build_worker_parser().parse_args(argv[1:]))
         args = build_parser().parse_args(argv)
-        return {"train": _train, "check": _check, "curve": _curve}[args.command](args)
+        return {"train": _train, "check": _check, "curve": _curve,
+                "lr-find": _lr_find}[args.command](args)
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # e.g. piped into head: stop writing, quietly
@@ -155,36 +181,10 @@ def _drop_stdout() -> None:
     os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
-CHUNK_ROWS = 65_536  # rows formatted at a time: memory stays bounded at 10M steps
-
-
-def write_table(table: pd.DataFrame, fmt: str, out: TextIO) -> None:
-    """Write a curve as CSV, or as JSON (a list of row objects, NaN and infinity as null),
-    a chunk of rows at a time, exactly as formatting the whole table at once would."""
-    if fmt == "csv":
-        for start in range(0, len(table), CHUNK_ROWS):
-            table.iloc[start:start + CHUNK_ROWS].to_csv(out, index=False, header=start == 0)
-        return
-    names = list(table.columns)
-    out.write("[")
-    for start in range(0, len(table), CHUNK_ROWS):
-        part = table.iloc[start:start + CHUNK_ROWS]
-        columns = [_json_column(part[name].to_numpy()) for name in names]
-        rows = [dict(zip(names, values)) for values in zip(*columns)]
-        out.write((", " if start else "") + json.dumps(rows)[1:-1])
-    out.write("]\n")
-
-
-def _json_column(values: np.ndarray) -> list:
-    if values.dtype.kind != "f":
-        return values.tolist()
-    shown = values.astype(object)  # Python floats, so JSON writes them as json.dump would
-    shown[~np.isfinite(values)] = None
-    return shown.tolist()
-
-
 def _worker(args: argparse.Namespace) -> int:
-    problem = _store_problem(args.db)
+    from schedlab.jobs.storefile import store_problem
+
+    problem = store_problem(args.db)
     if problem:
         shown = quote(args.db) or "''"
         print(f"schedlab: error: worker --db {shown}: {problem}", file=sys.stderr)
@@ -204,41 +204,6 @@ def _worker(args: argparse.Namespace) -> int:
     return 0
 
 
-SQLITE_HEADER = b"SQLite format 3\x00"
-
-
-def _store_problem(db: str) -> str | None:
-    """What stops ``db`` from being a run store (an SQLite file, possibly still empty or
-    missing, in an existing writable folder), or None; only a regular file is opened."""
-    if not db:
-        return "give the path of an SQLite file"
-    path = Path(db)
-    folder = path.absolute().parent
-    if not os.path.isdir(folder):
-        return (f"its folder {folder} does not exist" if not os.path.lexists(folder)
-                else f"{folder} is not a directory")
-    if not os.access(folder, os.W_OK):  # SQLite writes its journal beside the file
-        return f"its folder {folder} cannot be written"
-    try:
-        mode = path.stat().st_mode
-    except FileNotFoundError:
-        return None  # a new store
-    except OSError as exc:
-        return f"cannot be read ({(exc.strerror or str(exc)).lower()})"
-    if stat.S_ISDIR(mode):
-        return "is a directory; give the path of an SQLite file"
-    if not stat.S_ISREG(mode):
-        return "is not a regular file; give the path of an SQLite file"
-    try:  # without blocking, should a FIFO have taken its place meanwhile
-        with os.fdopen(os.open(path, os.O_RDWR | os.O_NONBLOCK), "rb") as f:
-            header = f.read(len(SQLITE_HEADER))
-    except OSError as exc:
-        return f"cannot be read and written ({(exc.strerror or str(exc)).lower()})"
-    if header and header != SQLITE_HEADER:
-        return "is not an SQLite database; give a run store (or a new file name)"
-    return None
-
-
 def _train(args: argparse.Namespace) -> int:
     try:
         schedule = parse_schedule(args.scheduler, args.optimizer)
@@ -249,6 +214,12 @@ def _train(args: argparse.Namespace) -> int:
     except SchedlabError as exc:
         print(f"schedlab: error: {exc}", file=sys.stderr)
         return 2
+    return _stream(first, events)
+
+
+def _stream(first: dict, events: Iterator[dict]) -> int:
+    """Print a run's events as JSON lines; a failure part-way ends with a failed ``done``
+    line and status 1, Ctrl-C with a stopped one and 130."""
     try:
         for event in itertools.chain([first], events):
             _print_json(event)
@@ -265,6 +236,19 @@ def _train(args: argparse.Namespace) -> int:
         _print_json({"event": "done", "status": "stopped"})
         return 130
     return 0
+
+
+def _lr_find(args: argparse.Namespace) -> int:
+    try:
+        optimizer = parse_optimizer(args.optimizer)
+        test = RangeTest(args.start_lr, args.end_lr, args.steps, args.mode, args.data,
+                         args.model, args.batch_size, args.seed, args.device)
+        events = lr_find(optimizer, test)
+        first = next(events)  # the optimizer, the data and torch's checks come first
+    except SchedlabError as exc:
+        print(f"schedlab: error: {exc}", file=sys.stderr)
+        return 2
+    return _stream(first, events)
 
 
 def _check(args: argparse.Namespace) -> int:

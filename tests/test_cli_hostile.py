@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 
 from schedlab import cli
+from schedlab.present import table as table_module
 from schedlab.errors import StoreError
 
 S = ["--scheduler", "StepLR(optimizer, step_size=5)"]
@@ -151,7 +152,7 @@ def test_help_hides_the_worker_command() -> None:
     top = run("--help")
     assert top.returncode == 0
     assert "worker" not in top.stdout and "SUPPRESS" not in top.stdout
-    assert "{curve,train,check}" in top.stdout
+    assert "{app,curve,train,check,lr-find}" in top.stdout
     wrong = run("frobnicate")
     assert_one_line_error(wrong, "invalid choice")
     assert "worker" not in wrong.stderr
@@ -179,11 +180,11 @@ def odd_table() -> pd.DataFrame:
 
 @pytest.mark.parametrize("rows", [1, 7, 50])
 def test_chunked_output_is_the_whole_table_formatted_at_once(rows, monkeypatch) -> None:
-    monkeypatch.setattr(cli, "CHUNK_ROWS", rows)
+    monkeypatch.setattr(table_module, "CHUNK_ROWS", rows)
     table = odd_table()
     csv, js = io.StringIO(), io.StringIO()
-    cli.write_table(table, "csv", csv)
-    cli.write_table(table, "json", js)
+    table_module.write_table(table, "csv", csv)
+    table_module.write_table(table, "json", js)
     assert csv.getvalue() == table.to_csv(index=False)
     records = [{k: None if isinstance(v, float) and not math.isfinite(v) else v
                 for k, v in row.items()} for row in table.to_dict(orient="records")]

@@ -16,7 +16,7 @@ import torch
 
 from schedlab.errors import ScheduleError
 from schedlab.spec.catalog import OPTIMIZERS
-from schedlab.spec.schedule import Schedule, SchedulerSpec
+from schedlab.spec.schedule import OptimizerSpec, Schedule, SchedulerSpec
 
 _TORCH_ERRORS = (ValueError, TypeError, KeyError, ZeroDivisionError, OverflowError,
                  RuntimeError, IndexError, AttributeError)
@@ -28,11 +28,11 @@ def optimizer_signature(name: str) -> inspect.Signature:
     return inspect.signature(getattr(torch.optim, name))
 
 
-def build_optimizer(schedule: Schedule, groups: list[list[torch.Tensor]] | None = None
-                    ) -> torch.optim.Optimizer:
-    """The optimizer, on the given parameter groups (one per param group of the schedule)
-    or on placeholder parameters."""
-    spec = schedule.optimizer
+def build_optimizer(schedule: Schedule | OptimizerSpec,
+                    groups: list[list[torch.Tensor]] | None = None) -> torch.optim.Optimizer:
+    """The optimizer (of a schedule, or an optimizer spec alone), on the given parameter
+    groups (one per param group) or on placeholder parameters."""
+    spec = schedule.optimizer if isinstance(schedule, Schedule) else schedule
     cls = getattr(torch.optim, spec.name)
     if groups is None:  # 2-D placeholders: Muon only takes matrices
         groups = [[torch.zeros(2, 2, requires_grad=True)] for _ in range(spec.group_count)]

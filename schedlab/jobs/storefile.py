@@ -12,6 +12,7 @@ import errno
 import functools
 import os
 import sqlite3
+import stat
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -159,3 +160,35 @@ def move_aside(path: str | Path, reason: str) -> Path:
                            f"yourself, {_ELSEWHERE}, then reload the page.",
                            path=str(path)) from exc
     return target
+
+
+def store_problem(db: str) -> str | None:
+    """What stops ``db`` from being a run store (an SQLite file, possibly still empty or
+    missing, in an existing writable folder), or None; only a regular file is opened."""
+    if not db:
+        return "give the path of an SQLite file"
+    path = Path(db)
+    folder = path.absolute().parent
+    if not os.path.isdir(folder):
+        return (f"its folder {folder} does not exist" if not os.path.lexists(folder)
+                else f"{folder} is not a directory")
+    if not os.access(folder, os.W_OK):  # SQLite writes its journal beside the file
+        return f"its folder {folder} cannot be written"
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return None  # a new store
+    except OSError as exc:
+        return f"cannot be read ({(exc.strerror or str(exc)).lower()})"
+    if stat.S_ISDIR(mode):
+        return "is a directory; give the path of an SQLite file"
+    if not stat.S_ISREG(mode):
+        return "is not a regular file; give the path of an SQLite file"
+    try:  # without blocking, should a FIFO have taken its place meanwhile
+        with os.fdopen(os.open(path, os.O_RDWR | os.O_NONBLOCK), "rb") as f:
+            header = f.read(len(HEADER))
+    except OSError as exc:
+        return f"cannot be read and written ({(exc.strerror or str(exc)).lower()})"
+    if header and header != HEADER:
+        return "is not an SQLite database; give a run store (or a new file name)"
+    return None

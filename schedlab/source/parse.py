@@ -16,19 +16,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
-import numpy as np
-
 from schedlab.errors import ScheduleError
 from schedlab.messages import Text
+from schedlab.source.constants import constant, segment
 from schedlab.spec.catalog import OPTIMIZERS, SCHEDULERS
-from schedlab.spec.evaluate import Evaluator, as_python
-from schedlab.spec.expr import CONSTANTS, FUNCTIONS, validate_expr
 from schedlab.spec.lambdas import Lambda, check_lambda_node
-from schedlab.spec.params import MAX_LIST, Param
+from schedlab.spec.params import Param
 from schedlab.spec.schedule import OptimizerSpec, Schedule, SchedulerSpec
 
 MAX_CODE_CHARS = 20_000  # per text box
-LOADERS = ("train_loader", "dataloader", "loader", "train_dataloader", "trainloader")
 DEFAULT_OPTIMIZER = "SGD(params, lr=0.1)"
 _SKIPPED_METHODS = {"step", "zero_grad", "backward", "load_state_dict", "state_dict",
                     "get_last_lr", "print_lr", "add_param_group"}
@@ -89,6 +85,18 @@ def parse_schedule(scheduler: str, optimizer: str = DEFAULT_OPTIMIZER, *,
     return schedule
 
 
+def parse_optimizer(optimizer: str) -> OptimizerSpec:
+    """Read an optimizer line alone (what the LR range test sweeps), e.g.
+    ``optim.Adam(model.parameters(), lr=1e-3)``; earlier lines may define the names it
+    uses. torch's own checks run when it is built."""
+    names = _Names()
+    _read(optimizer, "optimizer", names)
+    if names.optimizer is None:
+        raise ScheduleError(param="optimizer", code="error.parse.no-optimizer",
+                            params={"example": DEFAULT_OPTIMIZER})
+    return names.optimizer
+
+
 def _read(text: str, box: str, names: _Names) -> None:
     if not isinstance(text, str):
         raise ScheduleError(param=box, code="error.parse.not-text", params={"box": _box(box)})
@@ -128,7 +136,7 @@ def _statement(stmt: ast.stmt, src: str, names: _Names) -> None:
                 return
             if isinstance(value.func, ast.Attribute) and value.func.attr in _SKIPPED_METHODS:
                 return
-        raise ScheduleError(code="error.parse.not-a-call", params={"code": _seg(src, value)})
+        raise ScheduleError(code="error.parse.not-a-call", params={"code": segment(src, value)})
     if isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None:
         targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
         if len(targets) != 1 or not isinstance(targets[0], (ast.Name, ast.Attribute)):
@@ -145,19 +153,13 @@ def _statement(stmt: ast.stmt, src: str, names: _Names) -> None:
         else:
             names.consts[key] = _literal(value, src, names)
         return
-    raise ScheduleError(code="error.parse.statement", params={"code": _seg(src, stmt)})
+    raise ScheduleError(code="error.parse.statement", params={"code": segment(src, stmt)})
 
 
 def _class_of(func: ast.expr) -> str | None:
     name = func.id if isinstance(func, ast.Name) else (
         func.attr if isinstance(func, ast.Attribute) else None)
     return name if name in SCHEDULERS or name in OPTIMIZERS else None
-
-
-def _seg(src: str, node: ast.AST) -> str:
-    text = ast.get_source_segment(src, node) or ast.unparse(node)
-    text = " ".join(text.split())
-    return text if len(text) <= 70 else text[:67] + "..."
 
 
 def _box(name: str) -> Text:
@@ -168,7 +170,7 @@ def _box(name: str) -> Text:
 def _bind(sig: inspect.Signature, call: ast.Call, src: str, name: str) -> dict[str, ast.expr]:
     if any(isinstance(a, ast.Starred) for a in call.args) or any(
             k.arg is None for k in call.keywords):
-        raise ScheduleError(code="error.parse.star-args", params={"code": _seg(src, call)})
+        raise ScheduleError(code="error.parse.star-args", params={"code": segment(src, call)})
     try:
         bound = sig.bind(*call.args, **{k.arg: k.value for k in call.keywords})
     except TypeError as exc:
@@ -202,7 +204,7 @@ def _make(call: ast.Call, src: str, names: _Names) -> OptimizerSpec | SchedulerS
             elif not isinstance(node, (ast.Name, ast.Attribute)) and not (
                     isinstance(node, ast.Constant) and node.value is None):
                 raise ScheduleError(code="error.parse.optimizer-first", params={
-                    "owner": name, "code": _seg(src, node)})
+                    "owner": name, "code": segment(src, node)})
             continue
         with _naming(name, key):
             kwargs[key] = _argument(p, node, src, names, name)
@@ -234,12 +236,12 @@ def _group(node: ast.Dict, src: str, names: _Names) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for k, v in zip(node.keys, node.values):
         if not (isinstance(k, ast.Constant) and isinstance(k.value, str)):
-            raise ScheduleError(code="error.parse.group-keys", params={"code": _seg(src, node)})
+            raise ScheduleError(code="error.parse.group-keys", params={"code": segment(src, node)})
         if k.value != "params":
             with _naming("param group", k.value):
                 out[k.value] = _literal(v, src, names)
     if not any(isinstance(k, ast.Constant) and k.value == "params" for k in node.keys):
-        raise ScheduleError(code="error.parse.group-params", params={"code": _seg(src, node)})
+        raise ScheduleError(code="error.parse.group-params", params={"code": segment(src, node)})
     return out
 
 
@@ -276,10 +278,10 @@ def _nested(node: ast.expr, src: str, names: _Names, owner: str) -> SchedulerSpe
         spec = names.schedulers[ast.unparse(node)]
     else:
         raise ScheduleError(code="error.parse.undefined-scheduler", params={
-            "owner": owner, "code": _seg(src, node)})
+            "owner": owner, "code": segment(src, node)})
     if id(spec) in names.used:
         raise ScheduleError(code="error.parse.used-twice", params={
-            "owner": owner, "code": _seg(src, node)})
+            "owner": owner, "code": segment(src, node)})
     names.used.add(id(spec))
     return spec
 
@@ -292,58 +294,8 @@ def _lambda(node: ast.expr, src: str, names: _Names, param: str) -> Lambda:
     if key in names.lambdas:
         return names.lambdas[key]
     raise ScheduleError(param=param, code="error.parse.not-lambda", params={
-        "name": param, "code": _seg(src, node)})
+        "name": param, "code": segment(src, node)})
 
 
-def is_loader_length(node: ast.AST) -> bool:
-    """Whether ``node`` is ``len(train_loader)`` (or ``len(self.dataloader)``, ...)."""
-    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and \
-        node.func.id == "len" and len(node.args) == 1 and not node.keywords and \
-        ast.unparse(node.args[0]).split(".")[-1] in LOADERS
-
-
-class _LoaderLength(ast.NodeTransformer):
-    """``len(train_loader)`` becomes the run's steps per epoch, when it is known."""
-
-    def __init__(self, value: int | None, src: str) -> None:
-        self.value, self.src = value, src
-
-    def visit_Call(self, call: ast.Call) -> ast.AST:
-        if is_loader_length(call):
-            if self.value is None:
-                raise ScheduleError(code="error.parse.loader-length",
-                                    params={"code": _seg(self.src, call)})
-            return ast.copy_location(ast.Constant(self.value), call)
-        return self.generic_visit(call)
-
-
-def _literal(node: ast.expr, src: str, names: _Names, depth: int = 0) -> Any:
-    """A constant value: number, string, True/False/None, list/tuple, constant arithmetic."""
-    node = _LoaderLength(names.steps_per_epoch, src).visit(node)
-    if isinstance(node, ast.Constant):
-        if isinstance(node.value, (bool, int, float, str, type(None))):
-            return node.value
-        raise ScheduleError(code="error.parse.constant", params={"code": _seg(src, node)})
-    if isinstance(node, (ast.List, ast.Tuple)):
-        if depth >= 3 or len(node.elts) > MAX_LIST:
-            raise ScheduleError(code="error.parse.list", params={"code": _seg(src, node)})
-        return tuple(_literal(e, src, names, depth + 1) for e in node.elts)
-    if isinstance(node, (ast.Name, ast.Attribute)) and ast.unparse(node) in names.consts:
-        return names.consts[ast.unparse(node)]
-    numbers = {k: v for k, v in names.consts.items() if k.isidentifier()
-               and isinstance(v, (int, float)) and not isinstance(v, bool)}
-    for sub in ast.walk(node):
-        if isinstance(sub, (ast.List, ast.Tuple)):
-            raise ScheduleError(code="error.parse.list-written", params={
-                "code": _seg(src, node)})
-        if isinstance(sub, ast.Name) and sub.id not in numbers and sub.id not in CONSTANTS \
-                and sub.id not in FUNCTIONS and sub.id != "math":
-            raise ScheduleError(code="error.parse.undefined-name", params={
-                "code": _seg(src, node), "name": sub.id})
-        if isinstance(sub, ast.Call) and not (
-                isinstance(sub.func, ast.Name) and sub.func.id in FUNCTIONS) and not (
-                isinstance(sub.func, ast.Attribute) and sub.func.attr in FUNCTIONS):
-            raise ScheduleError(code="error.parse.call", params={"code": _seg(src, sub)})
-    validate_expr(node, src, frozenset(numbers))
-    value, kind = Evaluator(src, None, numbers).run(node, np.zeros(1))
-    return as_python(value, kind)
+def _literal(node: ast.expr, src: str, names: _Names) -> Any:
+    return constant(node, src, names.consts, names.steps_per_epoch)

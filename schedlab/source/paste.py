@@ -10,7 +10,8 @@ import ast
 import textwrap
 
 from schedlab.errors import ScheduleError
-from schedlab.source.parse import _class_of, is_loader_length, parse_schedule
+from schedlab.source.constants import is_loader_length
+from schedlab.source.parse import _class_of, parse_schedule
 from schedlab.spec.catalog import OPTIMIZERS
 from schedlab.spec.render import optimizer_source, scheduler_source
 from schedlab.spec.schedule import Schedule

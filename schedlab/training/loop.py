@@ -34,7 +34,7 @@ from schedlab.engine.oracle import build_optimizer, build_scheduler, read_moment
 from schedlab.errors import ConfigError, SchedlabError, ScheduleError
 from schedlab.messages import Text
 from schedlab.spec.catalog import OPTIMIZERS, UNTRAINABLE_OPTIONS
-from schedlab.spec.schedule import Schedule
+from schedlab.spec.schedule import OptimizerSpec, Schedule
 from schedlab.training.data import Digits, load_digits
 from schedlab.training.models import build_model, param_groups
 
@@ -143,11 +143,11 @@ def check_run(schedule: Schedule, config: TrainConfig, batches_per_epoch: int) -
     return findings
 
 
-def check_trainable(schedule: Schedule) -> None:
+def check_trainable(schedule: Schedule | OptimizerSpec) -> None:
     """Raise ScheduleError (param "optimizer") when the training loop cannot drive this
-    optimizer or one of its options: the catalog says why, so a page can refuse before
-    Start with the same words."""
-    spec = schedule.optimizer
+    optimizer (of a schedule, or alone) or one of its options: the catalog says why, so a
+    page can refuse before Start with the same words."""
+    spec = schedule.optimizer if isinstance(schedule, Schedule) else schedule
     reason = OPTIMIZERS[spec.name].cannot_train
     if reason:
         raise ScheduleError(param="optimizer", code="error.train.optimizer",
@@ -182,14 +182,14 @@ def train(schedule: Schedule, config: TrainConfig,
             yield {"event": "notice", "message": message}
     state = {"step": 1}  # the optimizer step being taken, from 1
     try:
-        run = _Run(model, optimizer, digits, device)
+        run = Learner(model, optimizer, digits, device)
         yield from _loop(schedule, config, stop, run, scheduler, batches, began, state)
     except Exception as exc:  # torch's own error, marked with where it happened
         exc.stopped_at = (state["step"], config.epochs * batches)
         raise
 
 
-def _loop(schedule: Schedule, config: TrainConfig, stop: Callable[[], bool], run: _Run,
+def _loop(schedule: Schedule, config: TrainConfig, stop: Callable[[], bool], run: Learner,
           scheduler: Any, batches: int, began: float,
           state: dict[str, int]) -> Iterator[dict[str, Any]]:
     """The epochs and batches of ``train``."""
@@ -244,8 +244,9 @@ def _loop(schedule: Schedule, config: TrainConfig, stop: Callable[[], bool], run
     yield _done("done", acc, trained, train_time, run, digits, step, began)
 
 
-class _Run:
-    """The model, optimizer and data on one device; moves to the CPU if CUDA runs out."""
+class Learner:
+    """The model, optimizer and data on one device; moves to the CPU if CUDA runs out.
+    (The training loop's and the LR range test's.)"""
 
     def __init__(self, model: nn.Module, optimizer: torch.optim.Optimizer, digits: Digits,
                  device: torch.device) -> None:
@@ -302,7 +303,7 @@ def _step(step: int, epoch: int, loss: float, lrs: list[float],
     return event
 
 
-def _done(status: str, acc: float | None, trained: int, train_time: float, run: _Run,
+def _done(status: str, acc: float | None, trained: int, train_time: float, run: Learner,
           digits: Digits, steps: int, began: float) -> dict[str, Any]:
     return {"event": "done", "status": status, "test_acc": acc,
             "samples_per_s": trained / train_time if train_time else None,

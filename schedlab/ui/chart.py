@@ -160,7 +160,7 @@ def csv_maker(schedule: Schedule, horizon: Horizon, metric: MetricSettings):
     when the user asks for it (runs longer than CSV_ROWS are refused before)."""
     def make() -> str:
         if csv_rows(horizon) > CSV_ROWS:
-            raise ScheduleError(f"a CSV holds at most {CSV_ROWS:,} rows")
+            raise ScheduleError(code="error.ui.csv-rows", params={"most": CSV_ROWS})
         _, gate = _shared()
         with gate.hold(estimate_curve(schedule, horizon.scheduler_steps).bytes):
             table, _ = run_curve(schedule, horizon, metric)

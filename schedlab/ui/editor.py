@@ -19,13 +19,8 @@ from schedlab.present.forms import field_text, parse_field, whole_number, widget
 from schedlab.spec.catalog import FAMILIES, OPTIMIZERS, SCHEDULERS
 from schedlab.spec.examples import fitted_spec
 from schedlab.spec.params import MAX_COUNT, Param
-from schedlab.spec.schedule import (
-    MAX_GROUPS,
-    OptimizerSpec,
-    Schedule,
-    SchedulerSpec,
-    check_argument,
-)
+from schedlab.spec.schedule import Schedule
+from schedlab.spec.specs import MAX_GROUPS, OptimizerSpec, SchedulerSpec, check_argument
 from schedlab.ui.numbers import number_box, spin_step
 from schedlab.ui.text import plain
 

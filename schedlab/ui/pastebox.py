@@ -65,8 +65,7 @@ def typed_run(state: ExplorerState) -> Horizon:
                          "steps per epoch", 1, MAX_STEPS),
             st.session_state.get(f"{gen}.per") or h.step_per)
     except ScheduleError as exc:
-        raise ScheduleError(f"the Run boxes hold a value that is not allowed ({exc}); fix "
-                            "them, then Apply") from None
+        raise ScheduleError(code="error.ui.run-boxes", params={"error": exc.text}) from None
 
 
 def note_key(state: ExplorerState) -> tuple:

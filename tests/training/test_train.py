@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from schedlab import ScheduleError, compute_curve, parse_schedule
-from schedlab.training.loop import TrainConfig, _Run, pick_device, train
+from schedlab.training.loop import TrainConfig, Learner, pick_device, train
 
 FAST = dict(data="offline", model="mlp", batch_size=500, log_every=1)  # 8 batches an epoch
 
@@ -93,7 +93,7 @@ def test_out_of_memory_moves_the_run_to_the_cpu(monkeypatch) -> None:
     from schedlab.training.data import offline_subset
 
     model = torch.nn.Linear(784, 10)
-    run_ = _Run(torch.nn.Sequential(torch.nn.Flatten(), model),
+    run_ = Learner(torch.nn.Sequential(torch.nn.Flatten(), model),
                 torch.optim.SGD(model.parameters(), lr=0.1), offline_subset(),
                 torch.device("cpu"))
     run_.device = torch.device("cuda")  # pretend the run is on a GPU that fills up
