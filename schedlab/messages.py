@@ -17,7 +17,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-LANGUAGES = ("en",)  # the classroom issue adds "zh"
+LANGUAGES = ("en", "zh")  # English, Simplified Chinese
 DEFAULT = "en"
 
 
@@ -37,12 +37,23 @@ class Text:
 
 @cache
 def catalog(lang: str = DEFAULT) -> dict[str, str]:
-    """Every template of a language, by key (``finding.cosine-rises.fix``)."""
+    """Every template of a language, by key (``finding.cosine-rises.fix``): from
+    ``<lang>.toml`` (the library's messages) and ``<lang>.<part>.toml`` (a page's words,
+    ``en.train.toml``); a key written in two files is a mistake, refused."""
     if lang not in LANGUAGES:
         raise KeyError(f"no messages for language {lang!r}; there are {', '.join(LANGUAGES)}")
-    raw = tomllib.loads(resources.files("schedlab.locale").joinpath(f"{lang}.toml")
-                        .read_text(encoding="utf-8"))
-    return dict(_flatten(raw, ""))
+    files = sorted((f for f in resources.files("schedlab.locale").iterdir()
+                    if f.name == f"{lang}.toml" or
+                    (f.name.startswith(f"{lang}.") and f.name.endswith(".toml"))),
+                   key=lambda f: f.name)
+    out: dict[str, str] = {}
+    for file in files:
+        for key, value in _flatten(tomllib.loads(file.read_text(encoding="utf-8")), ""):
+            if key in out:
+                raise KeyError(f"{key!r} is written twice in the {lang} messages "
+                               f"(again in {file.name})")
+            out[key] = value
+    return out
 
 
 def _flatten(table: dict[str, Any], prefix: str):

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from schedlab import ScheduleError, check_schedule, parse_schedule
-from schedlab.messages import Text, catalog, placeholders, render
+from schedlab.messages import LANGUAGES, Text, catalog, placeholders, render
 from schedlab.present.share import ExplorerState
 from schedlab.spec.horizon import Horizon
 
@@ -21,8 +21,9 @@ ERRORS = {"SchedlabError", "ScheduleError", "ConfigError", "LinkError", "DataErr
 LITERAL_RAISES_AT_MOST = 11
 
 
-def test_every_template_is_a_well_formed_format_string() -> None:
-    for key, template in catalog("en").items():
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_template_is_a_well_formed_format_string(lang) -> None:
+    for key, template in catalog(lang).items():
         assert isinstance(template, str) and template.strip(), key
         list(string.Formatter().parse(template))  # raises on a stray brace
 
@@ -44,6 +45,9 @@ def _calls():
             elif name == "Text" and node.args and isinstance(node.args[0], ast.Constant):
                 given = node.args[1] if len(node.args) > 1 else None
                 yield where, (node.args[0].value,), _names(given)
+            elif name == "t" and node.args and isinstance(node.args[0], ast.Constant):
+                kw = {k.arg for k in node.keywords}  # the page's words: t("home.intro")
+                yield where, (f"ui.{node.args[0].value}",), None if None in kw else kw
             elif name in ERRORS:
                 kw = {k.arg: k.value for k in node.keywords}
                 if isinstance(kw.get("code"), ast.Constant):
@@ -122,6 +126,38 @@ def test_a_finding_is_said_from_its_code_and_values() -> None:
     rises = found["cosine-rises"]
     assert isinstance(rises.params["unit"], Text) and rises.to_dict()["params"]["unit"] == \
         "epochs"  # JSON gets the words, in English
+
+
+@pytest.mark.parametrize("lang", [lang for lang in LANGUAGES if lang != "en"])
+def test_every_language_says_every_message_with_the_same_values(lang) -> None:
+    english, other = catalog("en"), catalog(lang)
+    assert sorted(set(english) - set(other)) == [], f"missing in {lang}"
+    assert sorted(set(other) - set(english)) == [], f"only in {lang}"
+    differ = [key for key in english
+              if _formats(english[key]) != _formats(other[key])]
+    assert not differ, f"placeholders differ in {lang}: {differ}"
+
+
+def _formats(template: str) -> list[tuple[str, str]]:
+    return sorted((name, spec) for _, name, spec, _ in string.Formatter().parse(template)
+                  if name)
+
+
+def test_a_key_written_twice_is_refused(tmp_path, monkeypatch) -> None:
+    from importlib import resources
+
+    from schedlab import messages
+
+    (tmp_path / "en.toml").write_text('[a]\nb = "one"\n')
+    (tmp_path / "en.extra.toml").write_text('[a]\nb = "two"\n')
+    monkeypatch.setattr(resources, "files", lambda package: tmp_path)
+    messages.catalog.cache_clear()
+    try:
+        with pytest.raises(KeyError, match="written twice"):
+            messages.catalog("en")
+    finally:
+        monkeypatch.undo()
+        messages.catalog.cache_clear()
 
 
 def test_render_refuses_an_unknown_language_and_key() -> None:

@@ -21,6 +21,7 @@ from schedlab.spec.examples import fitted_spec
 from schedlab.spec.params import MAX_COUNT, Param
 from schedlab.spec.schedule import Schedule
 from schedlab.spec.specs import MAX_GROUPS, OptimizerSpec, SchedulerSpec, check_argument
+from schedlab.ui.lang import said
 from schedlab.ui.numbers import number_box, spin_step
 from schedlab.ui.text import plain
 
@@ -56,7 +57,7 @@ def whole_box(label: str, value: int | None, key: str, errors: Errors, low: int,
     try:
         return whole_number(typed, name or label, low, high)
     except ScheduleError as exc:
-        errors.show(key, str(exc))
+        errors.show(key, said(exc))
         return None
 
 
@@ -91,7 +92,7 @@ def edit_schedule(current: Schedule, gen: int, errors: Errors, run_steps: int
         check_with_torch(schedule)
     except ScheduleError as exc:
         errors.show("scheduler" if exc.param not in ("optimizer", "lr") else "optimizer",
-                    str(exc))
+                    said(exc))
         return None
     return schedule
 
@@ -113,7 +114,7 @@ def _params(name: str, spec: SchedulerSpec, prefix: str, errors: Errors, groups:
             if got is not None or not p.optional:
                 got = check_argument(p, got, name, groups)
         except ScheduleError as exc:
-            message = str(exc)
+            message = said(exc)
         errors.slot(key)
         if message:
             errors.show(key, message)
@@ -229,7 +230,7 @@ def edit_optimizer(current: OptimizerSpec, gen: int, errors: Errors) -> Optimize
     try:
         return OptimizerSpec(name, kwargs, groups)
     except ScheduleError as exc:
-        errors.show("optimizer", str(exc))
+        errors.show("optimizer", said(exc))
         return None
 
 

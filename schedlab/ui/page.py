@@ -7,21 +7,26 @@ from typing import Callable
 
 import streamlit as st
 
+from schedlab.ui.lang import keep, links, switch, t
 from schedlab.ui.memory import tune_process
 
-PAGES = (("home.py", "Home", ":material/home:"),
-         ("pages/explorer.py", "Schedule explorer", ":material/show_chart:"),
-         ("pages/train.py", "Train on MNIST", ":material/model_training:"))
+PAGES = (("home.py", "home", ":material/home:"),
+         ("pages/explorer.py", "explorer", ":material/show_chart:"),
+         ("pages/train.py", "train", ":material/model_training:"))
 
 
-def setup(title: str) -> None:
-    """Call first on every page: wide layout, the page title, the navigation."""
-    st.set_page_config(page_title=f"{title} · schedlab", page_icon="📉", layout="wide")
+def setup(page: str) -> None:
+    """Call first on every page (``page``: its key in PAGES, "home", "explorer"...): wide
+    layout, the page title, the language, the navigation."""
+    st.set_page_config(page_title=f"{t('nav.' + page)} · schedlab", page_icon="📉",
+                       layout="wide")
     tune_process()  # once per server process
+    keep()
     with st.sidebar:
         st.markdown("### schedlab")
-        for path, label, icon in PAGES:
-            st.page_link(path, label=label, icon=icon)
+        for path, name, icon in PAGES:
+            st.page_link(path, label=t(f"nav.{name}"), icon=icon, query_params=links())
+        switch()
 
 
 def guarded(main: Callable[[], None], apology: str) -> None:
@@ -32,5 +37,5 @@ def guarded(main: Callable[[], None], apology: str) -> None:
         main()
     except Exception:
         st.error(apology)
-        with st.expander("Details for a bug report"):
+        with st.expander(t("page.bug-details")):
             st.code(traceback.format_exc(), language=None)

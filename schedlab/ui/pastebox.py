@@ -18,6 +18,7 @@ from schedlab.present.share import ExplorerState
 from schedlab.source.paste import parse_paste, uses_loader_length
 from schedlab.spec.horizon import MAX_STEPS, Horizon
 from schedlab.ui import state as session
+from schedlab.ui.lang import said
 from schedlab.ui.text import plain
 
 PASTE_ERROR, PASTE_NOTE = "explorer.paste_error", "explorer.paste_note"
@@ -31,7 +32,7 @@ def apply_paste(key: str) -> None:
         run = typed_run(state)
         schedule, has_scheduler = parse_paste(text, state.schedule, run.steps_per_epoch)
     except ScheduleError as exc:  # shown while this text stays in the box
-        st.session_state[PASTE_ERROR] = (key, text, str(exc))
+        st.session_state[PASTE_ERROR] = (key, text, said(exc))
         return
     counted = uses_loader_length(text)
     horizon, fitted = run, None

@@ -8,6 +8,7 @@ import streamlit as st
 
 from schedlab import ScheduleError
 from schedlab.present.share import ExplorerState
+from schedlab.ui.lang import said
 
 _STATE, _GEN, _WARNING = "explorer.state", "explorer.gen", "explorer.link_warning"
 
@@ -21,7 +22,7 @@ def load() -> ExplorerState:
             try:
                 state = ExplorerState.decode(raw)
             except ScheduleError as exc:
-                warning = str(exc)
+                warning = said(exc)
         st.session_state[_STATE] = state
         st.session_state[_GEN] = 0
         st.session_state[_WARNING] = warning

@@ -12,6 +12,7 @@ import streamlit as st
 from schedlab.errors import StoreError
 from schedlab.jobs.manager import JobManager, default_store_path
 from schedlab.present.runs import progress, training_figure
+from schedlab.ui.lang import said
 from schedlab.ui.text import plain
 
 SEEN = "train.seen"  # run id -> (step rows, epoch rows) already read
@@ -42,9 +43,9 @@ def store_problem(exc: StoreError, later: bool = False) -> None:
     """Show a store problem as what it is (never the generic apology)."""
     job_manager().report(exc)
     if later:
-        st.session_state[ALERT] = str(exc)
+        st.session_state[ALERT] = said(exc)
     else:
-        st.error(plain(exc), icon=":material/database:")
+        st.error(plain(said(exc)), icon=":material/database:")
 
 
 def number(value: Any, spec: str) -> str:

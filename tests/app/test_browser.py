@@ -162,3 +162,20 @@ def test_a_number_box_says_what_is_wrong_with_what_was_typed(server, page, typed
     expect(page.get_by_text(message)).to_have_count(0)
     assert box.input_value() == "250"
     assert page.get_by_text("Session State API").count() == 0  # no widget warnings
+
+
+def test_the_language_switch_holds_across_the_navigation(server, page) -> None:
+    page.goto(f"{server}/?lang=en", wait_until="domcontentloaded")
+    sidebar = page.get_by_test_id("stSidebar")
+    sidebar.get_by_text("Schedule explorer").wait_for(timeout=60_000)
+    assert page.get_by_test_id("stSidebarNav").count() == 0  # only the app's own links
+    sidebar.get_by_text("简体中文").click()
+    sidebar.get_by_text("学习率调度浏览器").wait_for(timeout=30_000)
+    page.get_by_text("一步一步看清").wait_for(timeout=10_000)
+    page.wait_for_url("**lang=zh**", timeout=10_000)
+    page.screenshot(path=str(SHOTS / "home-zh.png"))
+    sidebar.get_by_text("学习率调度浏览器").click()
+    page.wait_for_url("**/explorer?lang=zh**", timeout=30_000)
+    page.wait_for_function(CHART_Y, timeout=60_000)
+    assert page.get_by_test_id("stSidebar").get_by_text("首页").count() == 1
+    assert page.get_by_text("Traceback").count() == 0

@@ -13,6 +13,7 @@ from schedlab.spec.horizon import MAX_STEPS, Horizon, MetricSettings
 from schedlab.ui import state as session
 from schedlab.ui.chart import CSV_ROWS, csv_maker, csv_rows, drawn
 from schedlab.ui.editor import Errors, edit_schedule, whole_box
+from schedlab.ui.lang import current, links, said, t
 from schedlab.ui.page import guarded, setup
 from schedlab.ui.pastebox import paste_box
 from schedlab.ui.text import LABEL_LIMIT, plain
@@ -40,7 +41,7 @@ def run_controls(state: ExplorerState, gen: int, errors: Errors, plateau: bool
         try:
             horizon = Horizon(epochs, spe, per)
         except ScheduleError as exc:
-            errors.show("epochs", str(exc))
+            errors.show("epochs", said(exc))
     st.subheader("View")
     v = state.view
     x_unit = st.segmented_control("x axis", ["step", "epoch"], default=v.x_unit,
@@ -84,7 +85,7 @@ def pin(key: str) -> None:
         try:
             session.save(state.pin(label))
         except ScheduleError as exc:  # the page would be too costly to draw
-            st.session_state[PIN_ERROR] = str(exc)
+            st.session_state[PIN_ERROR] = said(exc)
             st.session_state[PIN_NOTE] = None
 
 
@@ -102,7 +103,7 @@ def restore(index: int) -> None:
         session.reset_to(replace(state, schedule=p.schedule, horizon=p.horizon,
                                  metric=p.metric))
     except ScheduleError as exc:
-        st.session_state[PIN_ERROR] = str(exc)
+        st.session_state[PIN_ERROR] = said(exc)
 
 
 def lines(curve, horizon: Horizon, label: str, color_at: int, momentum: bool = True,
@@ -180,7 +181,8 @@ def sanity_and_code(state: ExplorerState) -> None:
             st.success("No classic mistakes found for this run.", icon=":material/check:")
         for f in findings:
             box = {"error": st.error, "warning": st.warning, "info": st.info}[f.severity]
-            box(f"**{plain(f.message)}** {plain(f.fix)}", icon=ICON[f.severity])
+            message, fix = f.text(current())
+            box(f"**{plain(message)}** {plain(fix)}", icon=ICON[f.severity])
     with code:
         h = state.horizon
         script = state.schedule.to_code("script", epochs=h.epochs,
@@ -222,9 +224,9 @@ def compare_and_share(state: ExplorerState, no_csv: str | None) -> None:
             c.button("✕", key=f"pin.remove.{i}", on_click=unpin, args=(i,), help="remove")
         if state.compare:
             st.button("Clear comparison", key="pin.clear", on_click=unpin, args=(None,))
-    st.page_link("pages/train.py", label="Train with this schedule",
-                 icon=":material/model_training:",
-                 help="a short MNIST run whose lr follows this curve")
+    st.page_link("pages/train.py", label=t("explorer.train-link"),
+                 icon=":material/model_training:", help=t("explorer.train-link-help"),
+                 query_params=links())
     a, b = st.columns(2)
     too_long = csv_rows(state.horizon) > CSV_ROWS
     if no_csv:  # a button that cannot deliver is worse than a sentence saying why
@@ -262,7 +264,7 @@ def main() -> None:
         state = session.update(schedule=schedule or state.schedule,
                                horizon=horizon or state.horizon, view=view, metric=metric)
     except ScheduleError as exc:  # too costly to draw (with the compared schedules)
-        errors.show("epochs" if horizon != state.horizon else "scheduler", str(exc))
+        errors.show("epochs" if horizon != state.horizon else "scheduler", said(exc))
         state = session.update(view=view)
     with paste_slot:
         paste_box(state)
@@ -277,12 +279,11 @@ def main() -> None:
                 chart(state)
                 sanity_and_code(state)
             except ScheduleError as exc:
-                st.error(plain(exc), icon=":material/error:")
-                no_csv = str(exc)
+                st.error(plain(said(exc)), icon=":material/error:")
+                no_csv = said(exc)
         compare_and_share(state, no_csv)
     session.sync_url(state)
 
 
-setup("Schedule explorer")
-guarded(main, "Sorry, something unexpected went wrong. Your settings are kept: try another "
-             "value, or reload the page.")
+setup("explorer")
+guarded(main, t("explorer.apology"))

@@ -22,6 +22,7 @@ from schedlab.training.loop import (
     check_trainable,
 )
 from schedlab.ui.editor import Errors, whole_box
+from schedlab.ui.lang import current, said, t
 from schedlab.ui.page import guarded, setup
 from schedlab.ui.text import plain
 from schedlab.ui.training import (
@@ -42,8 +43,6 @@ STORE_SEEN = "train.store_generation"  # the store file the session's runs and r
 NOTED, SHOWN = "train.notices_read", "train.problem_shown"
 POLL_SECONDS = 1.0  # while a run is queued or running
 IDLE_POLL_SECONDS = 3.0  # otherwise: runs started in another tab show up within this
-APOLOGY = ("Sorry, something unexpected went wrong. Runs keep going in the background: "
-           "reload the page to re-attach.")
 DEFAULT_CODE = example_schedule("OneCycleLR").to_code().replace(
     "total_steps=1000", "epochs=3, steps_per_epoch=len(train_loader)")
 
@@ -74,7 +73,7 @@ def choose_schedule() -> Schedule | None:
                        "epoch.")
         return schedule
     except SchedlabError as exc:
-        st.error(plain(exc), icon=":material/error:")
+        st.error(plain(said(exc)), icon=":material/error:")
         return None
 
 
@@ -104,7 +103,7 @@ def choose_settings() -> TrainConfig | None:
     try:
         return TrainConfig(epochs, int(batch), model, device, step_per, data, log_every, seed)
     except SchedlabError as exc:
-        st.error(plain(exc), icon=":material/error:")
+        st.error(plain(said(exc)), icon=":material/error:")
         return None
 
 
@@ -114,7 +113,7 @@ def precheck(schedule: Schedule, config: TrainConfig) -> bool:
     try:
         check_trainable(schedule)
     except SchedlabError as exc:
-        st.error(plain(exc), icon=":material/error:")
+        st.error(plain(said(exc)), icon=":material/error:")
         return False
     size, data = assumed_train_size(config.data)
     if size is None:
@@ -130,7 +129,7 @@ def precheck(schedule: Schedule, config: TrainConfig) -> bool:
         return False
     for finding in findings:
         if finding.severity == "warning":
-            st.warning(plain(f"{finding.message} {finding.fix}"), icon=":material/warning:")
+            st.warning(plain(" ".join(finding.text(current()))), icon=":material/warning:")
     st.caption(plain(f"Sanity check of {run}."))
     return True
 
@@ -151,7 +150,7 @@ def live_section(selected: int | None) -> None:
     """Redrawn every second while a run is queued or running, every few seconds otherwise
     (to notice runs started elsewhere). Each poll also supervises the workers: a dead
     one's run is marked interrupted and the queue goes on, without a full rerun."""
-    guarded(lambda: poll(selected), APOLOGY)
+    guarded(lambda: poll(selected), t("train.apology"))
 
 
 def poll(selected: int | None) -> None:
@@ -280,5 +279,5 @@ def main() -> None:
         store_problem(exc)
 
 
-setup("Train")
-guarded(main, APOLOGY)
+setup("train")
+guarded(main, t("train.apology"))

@@ -1,0 +1,74 @@
+"""The reader's language, and the page's words in it.
+
+The address bar decides: ``?lang=en`` or ``?lang=zh``. Without it, the browser's language
+does (``st.context.locale``, where Streamlit has it), else English; the page then writes
+its choice into the address bar, so that a copied link opens in the same language. The
+switch in the sidebar changes it. Every word a page shows comes from ``t(key)``: the
+``ui.`` keys of ``schedlab/locale/<lang>*.toml``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from schedlab.messages import DEFAULT, LANGUAGES, Text, render
+
+NAMES = {"en": "English", "zh": "简体中文"}  # each in its own language
+PARAM = "lang"
+
+
+def current() -> str:
+    """The language of this rerun (see the module's docstring)."""
+    asked = st.query_params.get(PARAM)
+    if asked in LANGUAGES:
+        return asked
+    try:
+        locale = (st.context.locale or "").lower()
+    except Exception:  # noqa: BLE001 (no browser: a test, or a bare script run)
+        locale = ""
+    return next((lang for lang in LANGUAGES if locale.startswith(lang)), DEFAULT)
+
+
+def t(key: str, **params: Any) -> str:
+    """The page's words ``ui.<key>`` in the reader's language."""
+    return render(f"ui.{key}", params, current())
+
+
+def say(text: Text) -> str:
+    """A message (an error's or a finding's ``Text``) in the reader's language."""
+    return text.render(current())
+
+
+def said(error: BaseException) -> str:
+    """An error's message in the reader's language (schedlab's errors carry their code;
+    any other exception says its own words)."""
+    text = getattr(error, "text", None)
+    return text.render(current()) if isinstance(text, Text) else str(error)
+
+
+def keep() -> None:
+    """Put the language in the address bar (once per page) and say so when the one asked
+    for is not available; call at the top of every page."""
+    asked = st.query_params.get(PARAM)
+    lang = current()
+    if asked != lang:
+        st.query_params[PARAM] = lang
+    if asked is not None and asked not in LANGUAGES:
+        st.warning(t("lang.unknown", asked=asked[:20], known=", ".join(LANGUAGES)))
+
+
+def switch() -> None:
+    """English / 简体中文, in the sidebar; a change reruns the page in the new language."""
+    lang = current()
+    chosen = st.radio(t("lang.label"), LANGUAGES, index=LANGUAGES.index(lang),
+                      format_func=NAMES.__getitem__, horizontal=True, key=f"lang.{lang}")
+    if chosen != lang:
+        st.query_params[PARAM] = chosen
+        st.rerun()
+
+
+def links() -> dict[str, str]:
+    """The query a link to another page carries: the language."""
+    return {PARAM: current()}

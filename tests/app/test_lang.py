@@ -1,0 +1,99 @@
+"""Two languages: ?lang= decides, the switch changes it, links keep it, and a page in
+Chinese shows none of its English words."""
+
+from __future__ import annotations
+
+import re
+import string
+
+from streamlit.testing.v1 import AppTest
+
+from schedlab.app import HOME
+from schedlab.messages import catalog
+
+APP = str(HOME)
+
+
+def _english_pieces() -> set[str]:
+    """The fixed words of every English page sentence (runs of 3+ words), the ones the
+    Chinese catalog does not also use (names such as OneCycleLR are the same in both)."""
+    chinese = " ".join(v for k, v in catalog("zh").items() if k.startswith("ui."))
+    pieces = set()
+    for key, template in catalog("en").items():
+        if key.startswith("ui."):
+            for literal, *_ in string.Formatter().parse(template):
+                for piece in re.split(r"[.:;,()!?\"']", literal):
+                    piece = " ".join(piece.split())
+                    if len(piece.split()) >= 3 and piece not in chinese:
+                        pieces.add(piece)
+    return pieces
+
+
+def _shown(at: AppTest) -> str:
+    """Every string of every element on the page (its protobuf text: labels, values, help)."""
+    out, todo = [], [at._tree]
+    while todo:
+        node = todo.pop()
+        proto = getattr(node, "proto", None)
+        if proto is not None:
+            out.append(str(proto))
+        todo += list(getattr(node, "children", {}).values())
+    return "\n".join(out)
+
+
+def _leaks(at: AppTest) -> list[str]:
+    shown = _shown(at)
+    return sorted(piece for piece in _english_pieces() if piece in shown)
+
+
+def _open(page: str | None, lang: str | None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    if lang is not None:
+        at.query_params["lang"] = lang
+    at.run()
+    if page:
+        at.switch_page(page).run()
+    return at
+
+
+def test_the_home_page_in_chinese_has_no_english_left() -> None:
+    at = _open(None, "zh")
+    assert not at.exception
+    labels = [link.label for link in at.get("page_link")]
+    assert {"首页", "学习率调度浏览器", "在 MNIST 上训练"} <= set(labels)
+    assert _leaks(at) == []
+    assert "torch" in at.markdown[0].value  # names stay as they are
+
+
+def test_the_english_home_page_says_its_words_in_english() -> None:
+    at = _open(None, "en")
+    assert "See exactly what a PyTorch learning-rate schedule does" in at.markdown[0].value
+    assert "Open the schedule explorer" in [link.label for link in at.get("page_link")]
+    assert len(_leaks(at)) >= 5  # the leak finder does find English where there is some
+
+
+def test_links_to_other_pages_keep_the_language() -> None:
+    at = _open(None, "zh")
+    for link in at.get("page_link"):
+        assert dict(link.proto.query_string and [
+            pair.split("=") for pair in link.proto.query_string.split("&")]) == {"lang": "zh"}
+
+
+def test_the_switch_changes_the_language_and_the_address_bar() -> None:
+    at = _open(None, "en")
+    at.radio[0].set_value("zh").run()
+    assert at.query_params["lang"] == ["zh"] or at.query_params["lang"] == "zh"
+    assert "首页" in [link.label for link in at.get("page_link")]
+
+
+def test_without_lang_english_is_written_into_the_address_bar() -> None:
+    at = _open(None, None)
+    assert not at.exception
+    assert at.query_params["lang"] in ("en", ["en"])  # a copied link keeps it
+
+
+def test_an_unknown_language_says_so_and_shows_english() -> None:
+    at = _open(None, "fr")
+    assert not at.exception
+    assert "There is no language 'fr' here" in at.warning[0].value
+    assert at.query_params["lang"] in ("en", ["en"])
