@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 
+from schedlab.messages import Text
 from schedlab.spec.catalog import WARMUP, entry
 from schedlab.spec.catalog.base import calls_reached, restart_cycle
 from schedlab.spec.horizon import MAX_STEPS, Horizon
@@ -36,7 +37,7 @@ def natural_length(spec: SchedulerSpec, run: int = 1) -> int | None:
 
 
 def fit_horizon(spec: SchedulerSpec, horizon: Horizon, in_batches: bool = False
-                ) -> tuple[Horizon, str | None]:
+                ) -> tuple[Horizon, Text | None]:
     """The run over which a pasted scheduler is drawn whole, and a sentence saying what
     changed (None when it has no length of its own, or the run already fits it). Never
     raises: a length the explorer cannot draw leaves the run as it was, and says so.
@@ -49,15 +50,13 @@ def fit_horizon(spec: SchedulerSpec, horizon: Horizon, in_batches: bool = False
     if length is None or length == horizon.scheduler_steps:
         return horizon, None
     if length > MAX_STEPS:
-        return horizon, (f"This schedule plays out over {length:,} steps, more than the "
-                         f"{MAX_STEPS:,} the explorer draws: the run is left as it was.")
+        return horizon, Text("note.fit.too-long", {"length": length, "most": MAX_STEPS})
     per_epoch = horizon.steps_per_epoch
     per_batch = in_batches or horizon.step_per == "batch" or length > EPOCHS_AT_MOST or \
         entry(spec.name).per_batch or length * per_epoch > MAX_STEPS
     if not per_batch:
-        return Horizon(length, per_epoch, "epoch"), (
-            f"Drawn over the schedule's own length: {_count(length, 'epoch')}, "
-            "scheduler.step() once per epoch.")
+        return Horizon(length, per_epoch, "epoch"), Text("note.fit.epochs", {
+            "epochs": _count(length, "epoch")})
     left = 0
     if in_batches:  # whole epochs of len(train_loader) batches
         epochs, left = max(1, length // per_epoch), length % per_epoch
@@ -67,12 +66,10 @@ def fit_horizon(spec: SchedulerSpec, horizon: Horizon, in_batches: bool = False
     else:
         per_epoch = _nearest_divisor(length, per_epoch)
         epochs = length // per_epoch
-    note = (f"Drawn over the schedule's own length: {_count(epochs * per_epoch, 'step')} "
-            f"({_count(epochs, 'epoch')} x {_count(per_epoch, 'step')}), scheduler.step() "
-            "after every batch.")
-    if left:
-        note += (f" Its last {_count(left, 'step')} fall after the last whole epoch and "
-                 "are not drawn.")
+    note = Text("note.fit.batches", {
+        "steps": _count(epochs * per_epoch, "step"), "epochs": _count(epochs, "epoch"),
+        "per_epoch": _count(per_epoch, "step"),
+        "left": Text("note.fit.left", {"left": _count(left, "step")}) if left else ""})
     return Horizon(epochs, per_epoch, "batch"), note
 
 
@@ -84,8 +81,8 @@ def _own_epochs(spec: SchedulerSpec) -> tuple[int, int] | None:
     return None
 
 
-def _count(n: int, unit: str) -> str:
-    return f"{n:,} {unit}{'' if n == 1 else 's'}"
+def _count(n: int, unit: str) -> Text:
+    return Text(f"count.{unit}{'' if n == 1 else 's'}", {"n": n})
 
 
 def _nearest_divisor(n: int, target: int) -> int:

@@ -7,8 +7,9 @@ torch-lr-finder run it): train for a few steps while the lr rises from ``start``
 exponentially or linearly; smooth the loss with a bias-corrected exponential moving
 average; stop once the smoothed loss exceeds ``DIVERGE`` times its best. The suggestions
 are hints, not rules: *steepest* is the lr where the smoothed loss falls fastest (against
-log lr in an exponential sweep), *min_div_10* the lr of the lowest smoothed loss divided
-by ten. Both move with the seed, the batch size and the sweep's range.
+log lr in an exponential sweep) on its way down to its lowest point, *min_div_10* the lr
+of the lowest smoothed loss divided by ten. Both move with the seed, the batch size and
+the sweep's range.
 """
 
 from __future__ import annotations
@@ -79,8 +80,10 @@ def suggest(lrs: np.ndarray, smoothed: np.ndarray, mode: str) -> dict[str, float
     if len(smoothed):
         out["min_div_10"] = float(lrs[int(np.argmin(smoothed))] / 10)
     begin = min(SKIP_BEGIN, len(smoothed) // 10)
-    window = slice(begin, len(smoothed) - SKIP_END)
-    x, y = lrs[window], smoothed[window]
+    # the fall is looked for on the way down only: past the lowest loss the sweep is
+    # diverging, and its swings there can be steeper than any fall before
+    end = min(len(smoothed) - SKIP_END, int(np.argmin(smoothed)) + 1) if len(smoothed) else 0
+    x, y = lrs[begin:end], smoothed[begin:end]
     if len(y) >= 3:
         axis = np.log(x) if mode == "exp" else x
         out["steepest"] = float(x[int(np.argmin(np.gradient(y, axis)))])

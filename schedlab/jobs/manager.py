@@ -13,6 +13,7 @@ takes the queue on. The store is opened with its damage set aside
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -26,9 +27,10 @@ from schedlab.errors import ConfigError, StoreError
 from schedlab.jobs.store import RunStore, open_store
 from schedlab.jobs.storefile import StoreDamaged, StoreReadOnly
 from schedlab.jobs.worker import thread_budget
-from schedlab.spec.schedule import Schedule
+from schedlab.spec.schedule import OptimizerSpec, Schedule, optimizer_to_dict
 from schedlab.training.data import data_dir
 from schedlab.training.loop import TrainConfig
+from schedlab.training.lrfind import RangeTest
 
 STALE = 5.0  # seconds without a heartbeat after which a worker not started here is dead
 HUNG = 15.0  # seconds without a heartbeat after which a worker of ours is killed as hung
@@ -210,6 +212,13 @@ class JobManager:
     def submit(self, schedule: Schedule, config: TrainConfig, label: str) -> int:
         """Queue a run; it starts as soon as a worker is free."""
         run_id = self._writable().submit(label[:200], schedule.to_json(), config.to_dict())
+        self.supervise()
+        return run_id
+
+    def submit_range_test(self, optimizer: OptimizerSpec, test: RangeTest, label: str) -> int:
+        """Queue an LR range test; the same workers and queue as training runs."""
+        run_id = self._writable().submit(label[:200], json.dumps(optimizer_to_dict(optimizer)),
+                                         test.to_dict(), kind="lr-find")
         self.supervise()
         return run_id
 

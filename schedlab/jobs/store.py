@@ -42,7 +42,8 @@ CREATE TABLE IF NOT EXISTS runs (
     schedule TEXT NOT NULL, config TEXT NOT NULL,
     device TEXT, data TEXT, total_steps INTEGER, batches_per_epoch INTEGER,
     test_acc REAL, samples_per_s REAL, error TEXT,
-    worker_pid INTEGER, stop_requested INTEGER NOT NULL DEFAULT 0);
+    worker_pid INTEGER, stop_requested INTEGER NOT NULL DEFAULT 0,
+    kind TEXT NOT NULL DEFAULT 'train');
 CREATE TABLE IF NOT EXISTS steps (
     id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
     step INTEGER NOT NULL, epoch INTEGER NOT NULL, loss REAL, lr REAL, lr_groups TEXT,
@@ -102,6 +103,12 @@ class RunStore:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")  # WAL: durable at checkpoints, fast
             self.db.executescript(_SCHEMA)
+        columns = {r[1] for r in self.db.execute("PRAGMA table_info(runs)")}
+        if "kind" not in columns and not readonly:  # a store from before the range test
+            self.db.execute("ALTER TABLE runs ADD COLUMN kind TEXT NOT NULL DEFAULT 'train'")
+            columns.add("kind")
+        # a read-only store from before then holds training runs only
+        self._kind = "kind" if "kind" in columns else "'train'"
 
     def close(self) -> None:
         try:
@@ -143,12 +150,13 @@ class RunStore:
 
     # --- runs --------------------------------------------------------------------------
     @translated
-    def submit(self, label: str, schedule_json: str, config: dict[str, Any]) -> int:
-        """Queue a run; its id."""
+    def submit(self, label: str, schedule_json: str, config: dict[str, Any],
+               kind: str = "train") -> int:
+        """Queue a run (``kind``: "train", or "lr-find" for an LR range test); its id."""
         cur = self.db.execute(
-            "INSERT INTO runs (created, status, label, schedule, config) "
-            "VALUES (?, 'queued', ?, ?, ?)", (time.time(), label, schedule_json,
-                                              json.dumps(config)))
+            "INSERT INTO runs (created, status, label, schedule, config, kind) "
+            "VALUES (?, 'queued', ?, ?, ?, ?)", (time.time(), label, schedule_json,
+                                                 json.dumps(config), kind))
         return int(cur.lastrowid)
 
     @translated
@@ -174,9 +182,10 @@ class RunStore:
         return self.db.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
 
     @translated
-    def runs(self) -> pd.DataFrame:
-        """Every run, newest first."""
-        return self._frame("SELECT * FROM runs ORDER BY id DESC")
+    def runs(self, kind: str = "train") -> pd.DataFrame:
+        """Every run of this kind, newest first."""
+        return self._frame(f"SELECT * FROM runs WHERE {self._kind} = ? ORDER BY id DESC",
+                           (kind,))
 
     @translated
     def active(self) -> bool:
@@ -185,12 +194,14 @@ class RunStore:
                                "LIMIT 1").fetchone() is not None
 
     @translated
-    def activity(self) -> tuple[int, list[tuple[int, str]]]:
+    def activity(self, kind: str = "train") -> tuple[int, list[tuple[int, str]]]:
         """The newest run's id (0 without runs) and (id, status) of every queued or running
-        run, oldest first: what a page polls to notice runs starting and ending."""
-        newest = self.db.execute("SELECT COALESCE(MAX(id), 0) FROM runs").fetchone()[0]
+        run of this kind, oldest first: what a page polls to notice runs start and end."""
+        newest = self.db.execute("SELECT COALESCE(MAX(id), 0) FROM runs WHERE "
+                                 f"{self._kind} = ?", (kind,)).fetchone()[0]
         return int(newest), [(int(r[0]), r[1]) for r in self.db.execute(
-            "SELECT id, status FROM runs WHERE status IN ('queued', 'running') ORDER BY id")]
+            "SELECT id, status FROM runs WHERE status IN ('queued', 'running') AND "
+            f"{self._kind} = ? ORDER BY id", (kind,))]
 
     @translated
     def queue_position(self, run_id: int) -> int | None:
@@ -236,13 +247,15 @@ class RunStore:
     # --- events ------------------------------------------------------------------------
     @translated
     def record(self, run_id: int, event: dict[str, Any]) -> None:
-        """Store one event of ``schedlab.training.loop.train`` for this run."""
+        """Store one event of ``schedlab.training.loop.train`` (or of an LR range test,
+        ``schedlab.training.lrfind.lr_find``: its steps have no epoch) for this run."""
         kind = event["event"]
         if kind == "step":
             groups = [event[k] for k in sorted(event) if k.startswith("lr_")]
             self.db.execute("INSERT INTO steps (run_id, step, epoch, loss, lr, lr_groups, "
                             "momentum, t) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                            (run_id, event["step"], event["epoch"], event["loss"], event["lr"],
+                            (run_id, event["step"], event.get("epoch", 0), event["loss"],
+                             event["lr"],
                              json.dumps(groups) if groups else None, event.get("momentum"),
                              time.time()))
         elif kind == "epoch":
@@ -257,8 +270,10 @@ class RunStore:
         elif kind == "start":
             self.db.execute("UPDATE runs SET device = ?, data = ?, total_steps = ?, "
                             "batches_per_epoch = ? WHERE id = ?",
-                            (event["device"], event["data"], event["total_steps"],
-                             event["batches_per_epoch"], run_id))
+                            (event["device"], event["data"],
+                             event["total_steps"] if "total_steps" in event
+                             else event.get("steps"),
+                             event.get("batches_per_epoch"), run_id))
         elif kind == "done":  # a run already ended (by force, or interrupted) keeps its end
             self.db.execute("UPDATE runs SET status = ?, finished = ?, test_acc = ?, "
                             "samples_per_s = ?, device = ?, error = ? WHERE id = ? AND "

@@ -31,8 +31,9 @@ from pathlib import Path
 from schedlab.errors import StoreError
 from schedlab.jobs.store import RunStore
 from schedlab.jobs.storefile import identity
-from schedlab.spec.schedule import Schedule
+from schedlab.spec.schedule import Schedule, optimizer_from_dict
 from schedlab.training.loop import TrainConfig, describe_error, train
+from schedlab.training.lrfind import RangeTest, lr_find
 from schedlab.training.warmup import set_threads, warm_up
 
 HEARTBEAT = 0.5  # seconds between heartbeats
@@ -166,9 +167,13 @@ def run_job(store: RunStore, job, ending: Callable[[], str | None] = lambda: Non
 
     outcome: tuple[str, str] | None = None
     try:
-        schedule = Schedule.from_json(job["schedule"])
-        config = TrainConfig.from_dict(json.loads(job["config"]))
-        for event in train(schedule, config, stop):
+        if job["kind"] == "lr-find":  # an LR range test: an optimizer and a sweep
+            events = lr_find(optimizer_from_dict(json.loads(job["schedule"])),
+                             RangeTest.from_dict(json.loads(job["config"])), stop)
+        else:
+            events = train(Schedule.from_json(job["schedule"]),
+                           TrainConfig.from_dict(json.loads(job["config"])), stop)
+        for event in events:
             store.record(run_id, event)
     except StoreError as exc:
         outcome = ("failed", f"The run was stopped: its metrics could not be stored. {exc}")

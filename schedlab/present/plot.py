@@ -16,6 +16,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from schedlab.analysis.events import Event
+from schedlab.messages import DEFAULT, render
 from schedlab.spec.horizon import Horizon
 
 POINT_BUDGET = 7000  # points in all traces together: about 200 KB of figure JSON
@@ -156,14 +157,19 @@ MARGIN = {"l": 90, "r": 60, "t": 50, "b": 50}
 
 def build_figure(series: list[Series], events: list[tuple] = (), *,
                  x_unit: str = "step", log_y: bool = False, metric_panel: bool = False,
-                 shades: list[tuple[float, float, str, str]] = ()) -> go.Figure:
+                 shades: list[tuple[float, float, str, str]] = (),
+                 cursor: float | None = None, lang: str = DEFAULT) -> go.Figure:
     """The figure: lr lines (momentum on a right axis), event markers (``(series, events)``
     or ``(series, events, lr at each event)``), an optional metric panel underneath, and
-    shaded step ranges (x0, x1, color, label) in x_unit.
+    shaded step ranges (x0, x1, color, severity) and a step cursor (a vertical line) in
+    x_unit; its words in ``lang``.
 
     Each line holds at most about LINE_POINTS points (twice a wide chart's pixels), every
     bucket's min and max among them. The figure is assembled as plain data and not
     validated again by plotly (its values are built here, not given by a user)."""
+    def say(key: str, **params) -> str:
+        return render(f"ui.plot.{key}", params, lang)
+
     rows = 2 if metric_panel else 1
     budget = min(LINE_POINTS, max(300, POINT_BUDGET // max(1, len(series))))
     dense = any(_length(s) > budget for s in series)
@@ -171,7 +177,7 @@ def build_figure(series: list[Series], events: list[tuple] = (), *,
     data = []
     for s in series:
         x, y, hover = _xy(s, x_unit, budget, dense)
-        what = {"lr": "lr", "momentum": "momentum", "metric": "metric"}[s.axis]
+        what = say(f"axis.{s.axis}")
         xaxis, yaxis = _AXES[s.axis if metric_panel or s.axis != "metric" else "lr"]
         data.append({
             "type": "scatter", "x": x, "y": y, "customdata": hover, "name": html_text(s.name),
@@ -179,26 +185,29 @@ def build_figure(series: list[Series], events: list[tuple] = (), *,
             "mode": "lines", "xaxis": xaxis, "yaxis": yaxis,
             "line": {"color": s.color, "width": 2, "shape": "linear" if dense else "hv",
                      **({"dash": s.dash} if s.dash else {})},
-            "hovertemplate": (f"%{{fullData.name}}: {what} %{{y:.4g}} (step "
-                              "%{customdata[0]}, epoch %{customdata[1]})<extra></extra>")})
+            "hovertemplate": say("hover", what=what)})
     shapes, notes = [], []
     for s, evs, *at in events:
-        _add_events(data, shapes, s, evs, x_unit, *at)
-    for x0, x1, color, label in shades:
+        _add_events(data, shapes, s, evs, x_unit, lang, *at)
+    for x0, x1, color, severity in shades:
         shapes.append({"type": "rect", "x0": x0, "x1": x1, "xref": "x", "y0": 0, "y1": 1,
                        "yref": "y domain", "fillcolor": color, "opacity": 0.12,
                        "line": {"width": 0}})
-        notes.append({"text": label, "showarrow": False, "x": x0, "xanchor": "left",
+        notes.append({"text": say(f"severity.{severity}"), "showarrow": False, "x": x0,
+                      "xanchor": "left",
                       "xref": "x", "y": 1, "yanchor": "top", "yref": "y domain"})
-    unit = "optimizer step" if x_unit == "step" else "epoch"
+    if cursor is not None:
+        shapes.append({"type": "line", "x0": cursor, "x1": cursor, "xref": "x", "y0": 0,
+                       "y1": 1, "yref": "y domain", "line": {"color": "#444", "width": 1.5}})
+    unit = say(f"x.{x_unit}")
     layout["xaxis2" if metric_panel else "xaxis"]["title"] = {"text": unit}
-    layout["yaxis"].update(title={"text": "learning rate"}, type="log" if log_y else "linear",
+    layout["yaxis"].update(title={"text": say("y.lr")}, type="log" if log_y else "linear",
                            exponentformat="power" if log_y else "none")
     if any(s.axis == "momentum" for s in series):
-        layout["yaxis2"].update(title={"text": "momentum"}, showgrid=False, range=[0, 1.02],
+        layout["yaxis2"].update(title={"text": say("y.momentum")}, showgrid=False, range=[0, 1.02],
                                 tickmode="linear", tick0=0, dtick=0.2)  # in [0, 1]
     if metric_panel:
-        layout["yaxis3"]["title"] = {"text": "metric"}
+        layout["yaxis3"]["title"] = {"text": say("y.metric")}
     flat = _flat_lr(data)
     if flat is not None and not log_y:  # Plotly would centre it on a range of +-1
         layout["yaxis"]["range"] = [-0.1, 1] if flat == 0 else sorted((0, 1.25 * flat))
@@ -227,7 +236,7 @@ def _length(s: Series) -> int:
 
 
 def _add_events(data: list, shapes: list, s: Series, events: list[Event], x_unit: str,
-                values: np.ndarray | None = None) -> None:
+                lang: str, values: np.ndarray | None = None) -> None:
     """Markers for the events, at ``values`` (the lr at each event's row; read from the
     series when it holds every row), and a dotted line at each phase boundary."""
     if not events:
@@ -242,7 +251,7 @@ def _add_events(data: list, shapes: list, s: Series, events: list[Event], x_unit
         "customdata": hover, "mode": "markers", "showlegend": False, "xaxis": "x",
         "yaxis": "y",
         "legendgroup": None if s.legendgroup is None else html_text(s.legendgroup),
-        "text": [html_text(e.label) for e in events], "name": "events",
+        "text": [html_text(e.label.render(lang)) for e in events], "name": "events",
         "marker": {"symbol": [EVENT_SYMBOLS.get(e.kind, "circle") for e in events],
                    "size": 9, "color": s.color, "line": {"width": 1, "color": "white"}},
         "hovertemplate": "%{text}: lr %{y:.4g}<extra></extra>"})

@@ -1,4 +1,9 @@
-"""Parameter descriptions: type, default, valid range, help; and the check of a value."""
+"""Parameter descriptions: type, default, valid range, help; and the check of a value.
+
+A parameter's help is not written here but in the messages (``schedlab/locale/
+<lang>.catalog.toml``): ``catalog.param.<name>``, shared by every scheduler with that
+parameter, or ``catalog.param.<Scheduler>.<name>`` where one words it its own way.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from schedlab.errors import ScheduleError, quote
-from schedlab.messages import Text
+from schedlab.messages import DEFAULT, Text
+from schedlab.messages import catalog as messages
 
 MAX_LIST = 10_000  # longest list a parameter may hold (milestones, per-group values)
 MAX_COUNT = 10**12  # largest integer parameter (a length or count): far beyond any curve,
@@ -31,7 +37,6 @@ class Param:
 
     name: str
     kind: str
-    help: str
     default: Any = REQUIRED  # torch's default; REQUIRED when torch has none
     example: Any = None  # the value a fresh widget shows for a required or None parameter
     low: float | None = None
@@ -42,10 +47,27 @@ class Param:
     per_group: bool = False  # a list with one value per param group is accepted too
     optional: bool = False  # None is accepted
     widget: bool = True  # shown as a widget (False for last_epoch and placeholders)
+    owner: str = ""  # the scheduler it belongs to (set by its registry entry): keys its help
 
     @property
     def required(self) -> bool:
         return self.default is REQUIRED
+
+    @property
+    def help_text(self) -> Text:
+        """What it means, to be said in any language: its scheduler's own wording
+        (``catalog.param.<owner>.<name>``) where there is one, else the shared one."""
+        own = f"catalog.param.{self.owner}.{self.name}"
+        return Text(own if own in messages() else f"catalog.param.{self.name}")
+
+    @property
+    def help(self) -> str:
+        """What it means, in English."""
+        return self.help_text.render()
+
+    def help_in(self, lang: str = DEFAULT) -> str:
+        """What it means, in ``lang``."""
+        return self.help_text.render(lang)
 
     def range_text(self) -> str:
         """What is allowed, in words: 'an integer >= 1', 'a number in (0, 1]'."""

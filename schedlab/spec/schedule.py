@@ -42,10 +42,8 @@ class Schedule:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able data; ``Schedule.from_dict`` turns it back into an equal Schedule."""
-        opt = {"name": self.optimizer.name, "kwargs": _to_json(self.optimizer.kwargs),
-               "groups": None if self.optimizer.groups is None
-               else [_to_json(g) for g in self.optimizer.groups]}
-        return {"optimizer": opt, "scheduler": _spec_to_json(self.scheduler)}
+        return {"optimizer": optimizer_to_dict(self.optimizer),
+                "scheduler": _spec_to_json(self.scheduler)}
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
@@ -55,17 +53,7 @@ class Schedule:
         """Rebuild a Schedule from ``to_dict`` output; anything malformed is a ScheduleError."""
         if not isinstance(data, dict) or set(data) != {"optimizer", "scheduler"}:
             raise ScheduleError(code="error.data.keys")
-        opt = data["optimizer"]
-        if not isinstance(opt, dict) or not set(opt) <= {"name", "kwargs", "groups"}:
-            raise ScheduleError(code="error.data.optimizer")
-        groups = opt.get("groups")
-        if groups is not None and not isinstance(groups, list):
-            raise ScheduleError(code="error.data.groups")
-        optimizer = OptimizerSpec(_need_str(opt.get("name")),
-                                  _from_json_dict(opt.get("kwargs", {})),
-                                  None if groups is None
-                                  else tuple(_from_json_dict(g) for g in groups))
-        return cls(optimizer, _spec_from_json(data["scheduler"], 0))
+        return cls(optimizer_from_dict(data["optimizer"]), _spec_from_json(data["scheduler"], 0))
 
     @classmethod
     def from_json(cls, text: str) -> Schedule:
@@ -93,6 +81,24 @@ class Schedule:
             raise ValueError(f"unknown code style {style!r}; use 'lines' or 'script'")
         return (f"optimizer = {optimizer_source(self.optimizer)}\n"
                 f"scheduler = {scheduler_source(self.scheduler)}\n")
+
+
+def optimizer_to_dict(spec: OptimizerSpec) -> dict[str, Any]:
+    """An optimizer alone as plain JSON-able data (an LR range test stores one)."""
+    return {"name": spec.name, "kwargs": _to_json(spec.kwargs),
+            "groups": None if spec.groups is None else [_to_json(g) for g in spec.groups]}
+
+
+def optimizer_from_dict(opt: Any) -> OptimizerSpec:
+    """``optimizer_to_dict``'s data back as an OptimizerSpec; anything malformed is a
+    ScheduleError."""
+    if not isinstance(opt, dict) or not set(opt) <= {"name", "kwargs", "groups"}:
+        raise ScheduleError(code="error.data.optimizer")
+    groups = opt.get("groups")
+    if groups is not None and not isinstance(groups, list):
+        raise ScheduleError(code="error.data.groups")
+    return OptimizerSpec(_need_str(opt.get("name")), _from_json_dict(opt.get("kwargs", {})),
+                         None if groups is None else tuple(_from_json_dict(g) for g in groups))
 
 
 def _to_json(value: Any) -> Any:

@@ -148,8 +148,8 @@ def check_trainable(schedule: Schedule | OptimizerSpec) -> None:
     optimizer (of a schedule, or alone) or one of its options: the catalog says why, so a
     page can refuse before Start with the same words."""
     spec = schedule.optimizer if isinstance(schedule, Schedule) else schedule
-    reason = OPTIMIZERS[spec.name].cannot_train
-    if reason:
+    reason = OPTIMIZERS[spec.name].cannot_train_text  # a Text, said in the reader's language
+    if reason is not None:
         raise ScheduleError(param="optimizer", code="error.train.optimizer",
                             params={"name": spec.name, "reason": reason})
     for settings in (spec.kwargs, *(spec.groups or ())):

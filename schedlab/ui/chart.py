@@ -23,6 +23,7 @@ from schedlab.analysis.checks import Finding, check_schedule
 from schedlab.analysis.events import Event, find_events
 from schedlab.analysis.summary import summarize
 from schedlab.engine.cost import estimate_curve
+from schedlab.engine.curve import compute_curve
 from schedlab.engine.run import per_optimizer_step, run_curve
 from schedlab.errors import ScheduleError
 from schedlab.present.plot import LINE_POINTS, decimate, outline
@@ -166,3 +167,20 @@ def csv_maker(schedule: Schedule, horizon: Horizon, metric: MetricSettings):
             table, _ = run_curve(schedule, horizon, metric)
             return per_optimizer_step(table, horizon).to_csv(index=False)
     return make
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def values_at(schedule: Schedule, horizon: Horizon, metric: MetricSettings,
+              row: int) -> dict[str, float]:
+    """The exact values of one row of the curve (the step cursor's): computed up to that
+    row, within the memory gate, kept for the rows a class looks at."""
+    _, gate = _shared()
+    with gate.hold(estimate_curve(schedule, row + 1).bytes):
+        values = None
+        if schedule.scheduler.info.needs_metric:
+            values = metric.series(horizon.scheduler_steps)[:row + 1]
+        table = compute_curve(schedule, row + 1, values)
+    out = {k: float(v) for k, v in table.iloc[-1].items() if k != "step"}
+    if values is not None:
+        out["metric"] = float(values[row])
+    return out

@@ -21,7 +21,8 @@ from schedlab.spec.examples import fitted_spec
 from schedlab.spec.params import MAX_COUNT, Param
 from schedlab.spec.schedule import Schedule
 from schedlab.spec.specs import MAX_GROUPS, OptimizerSpec, SchedulerSpec, check_argument
-from schedlab.ui.lang import said
+from schedlab.ui.lang import current as language
+from schedlab.ui.lang import said, t
 from schedlab.ui.numbers import number_box, spin_step
 from schedlab.ui.text import plain
 
@@ -61,10 +62,6 @@ def whole_box(label: str, value: int | None, key: str, errors: Errors, low: int,
         return None
 
 
-def scheduler_label(name: str) -> str:
-    return f"{name}  ·  {SCHEDULERS[name].family}"
-
-
 def edit_schedule(current: Schedule, gen: int, errors: Errors, run_steps: int
                   ) -> Schedule | None:
     """Draw the schedule editor; return the Schedule the widgets describe (None if they
@@ -73,10 +70,13 @@ def edit_schedule(current: Schedule, gen: int, errors: Errors, run_steps: int
     spec = current.scheduler
     groups = 1 + _extra_groups(st.session_state.get(f"{gen}.opt.extra"),
                                current.optimizer.group_count)
-    name = st.selectbox("Scheduler", ORDER, index=ORDER.index(spec.name),
-                        format_func=scheduler_label, key=f"{gen}.mode",
-                        help="\n\n".join(f"**{n}**: {SCHEDULERS[n].summary}" for n in ORDER))
-    st.caption(SCHEDULERS[name].summary)
+    lang = language()
+    labels = {n: f"{n}  ·  {SCHEDULERS[n].family_in(lang)}" for n in ORDER}
+    name = st.selectbox(t("editor.scheduler"), ORDER, index=ORDER.index(spec.name),
+                        format_func=labels.__getitem__, key=f"{gen}.mode",
+                        help="\n\n".join(f"**{n}**: {SCHEDULERS[n].summary_in(lang)}"
+                                         for n in ORDER))
+    st.caption(SCHEDULERS[name].summary_in(lang))
     errors.slot("scheduler")
     if SCHEDULERS[name].composite:
         built = _phases(name, spec if spec.name == name else fitted_spec(name, run_steps),
@@ -126,21 +126,21 @@ def _params(name: str, spec: SchedulerSpec, prefix: str, errors: Errors, groups:
 
 def _widget(p: Param, value: Any, key: str, owner: str) -> Any:
     kind = widget_kind(p, value)
-    label, help_text = p.name, p.help
+    label, help_text = p.name, p.help_in(language())
     if p.name in RUN_NAMES:  # OneCycleLR's own, not the Run panel's
-        label = f"{p.name} ({owner}'s own)"
-        help_text = f"{p.help}; {owner}'s argument, separate from the Run panel's settings"
+        label = t("editor.own", name=p.name, owner=owner)
+        help_text = t("editor.own-help", help=p.help_in(language()), owner=owner)
     if kind in ("int", "float"):  # the catalog's checks give the allowed range
         return number_box(label, value, key, step=1.0 if kind == "int" else spin_step(value),
-                          help=help_text, placeholder="None" if p.optional else None)
+                          help=help_text, placeholder=t("editor.none") if p.optional else None)
     if kind == "bool":
         return st.toggle(label, value=bool(value), key=key, help=help_text)
     if kind == "choice":
         return st.selectbox(label, p.choices, index=p.choices.index(value), key=key,
                             help=help_text)
-    hint = {"int_list": "e.g. 30, 60, 90", "lambda": "e.g. lambda epoch: 0.95 ** epoch"}
+    hint = t(f"editor.hint.{p.kind if p.kind in ('int_list', 'lambda') else 'per-group'}")
     text = st.text_input(label, value=field_text(p, value), key=key,
-                         help=f"{p.help} ({hint.get(p.kind, 'one value per param group')})")
+                         help=f"{p.help_in(language())} ({hint})")
     return parse_field(p, text, owner)
 
 
@@ -159,8 +159,8 @@ def _phases(name: str, spec: SchedulerSpec, gen: int, errors: Errors, groups: in
         with st.container(border=True):
             top = st.columns([3, 2]) if switches and i else [st.container()]
             with top[0]:
-                phase = st.selectbox(f"Phase {i + 1}" if switches else
-                                     f"Scheduler {i + 1}", PHASE_CHOICES,
+                phase = st.selectbox(t("editor.phase" if switches else "editor.child", i=i + 1),
+                                     PHASE_CHOICES,
                                      index=PHASE_CHOICES.index(child.name)
                                      if child.name in PHASE_CHOICES else 0,
                                      key=f"{gen}.ph{i}.name")
@@ -168,8 +168,8 @@ def _phases(name: str, spec: SchedulerSpec, gen: int, errors: Errors, groups: in
                 with top[1]:
                     default = marks[i - 1] if i - 1 < len(marks) else (marks[-1] + 10 if marks
                                                                         else 10)
-                    begin = whole_box("starts at scheduler step", default, f"{gen}.ph{i}.start",
-                                      errors, 0, MAX_COUNT, name="a phase's start")
+                    begin = whole_box(t("editor.starts"), default, f"{gen}.ph{i}.start",
+                                      errors, 0, MAX_COUNT, name=t("editor.starts-name"))
                     if begin is None:
                         ok = False
                     else:
@@ -183,10 +183,10 @@ def _phases(name: str, spec: SchedulerSpec, gen: int, errors: Errors, groups: in
             ok = ok and made is not None
             built.append(made)
     add, remove = st.columns(2)
-    add.button("Add phase" if switches else "Add scheduler",
+    add.button(t("editor.add-phase" if switches else "editor.add-child"),
                on_click=_set, args=(count_key, min(MAX_PHASES, count + 1)),
                disabled=count >= MAX_PHASES, key=f"{gen}.add", width="stretch")
-    remove.button("Remove last", on_click=_set, args=(count_key, max(1, count - 1)),
+    remove.button(t("editor.remove-last"), on_click=_set, args=(count_key, max(1, count - 1)),
                   disabled=count <= 1, key=f"{gen}.remove", width="stretch")
     if not ok:
         return None
@@ -202,29 +202,31 @@ def _set(key: str, value: Any) -> None:
 
 def edit_optimizer(current: OptimizerSpec, gen: int, errors: Errors) -> OptimizerSpec | None:
     names = list(OPTIMIZERS)
-    with st.expander(f"Optimizer: {current.name}", expanded=False):
-        name = st.selectbox("Optimizer", names, index=names.index(current.name),
+    with st.expander(t("editor.optimizer-of", name=current.name), expanded=False):
+        name = st.selectbox(t("editor.optimizer"), names, index=names.index(current.name),
                             key=f"{gen}.opt.name",
-                            format_func=lambda n: f"{n}  ·  {OPTIMIZERS[n].summary}")
+                            format_func={n: f"{n}  ·  {OPTIMIZERS[n].summary_in(language())}"
+                                         for n in names}.__getitem__)
         same = name == current.name
         kwargs = dict(current.kwargs) if same else {}
         lr = current.kwargs.get("lr", 0.1)
-        kwargs["lr"] = number_box("lr (base learning rate)", lr, f"{gen}.opt.lr",
+        kwargs["lr"] = number_box(t("editor.lr"), lr, f"{gen}.opt.lr",
                                   step=spin_step(lr))
         key = OPTIMIZERS[name].momentum
         if key == "momentum":
             kwargs["momentum"] = number_box(
-                "momentum", kwargs.get("momentum", 0.9 if name == "SGD" else 0.0),
+                t("editor.momentum"), kwargs.get("momentum", 0.9 if name == "SGD" else 0.0),
                 f"{gen}.opt.momentum", step=0.01)
         elif key == "betas":
             betas = tuple(kwargs.get("betas", (0.9, 0.999)))
-            beta1 = number_box("beta1 (plays momentum)", betas[0], f"{gen}.opt.beta1",
+            beta1 = number_box(t("editor.beta1"), betas[0], f"{gen}.opt.beta1",
                                step=0.01)
             kwargs["betas"] = (beta1,) + betas[1:]
         shown = {"lr", "momentum", "betas"}
         others = {k: v for k, v in kwargs.items() if k not in shown}
         if others:
-            st.caption(plain("Also: " + ", ".join(f"{k}={v!r}" for k, v in others.items())))
+            st.caption(plain(t("editor.also", settings=", ".join(
+                f"{k}={v!r}" for k, v in others.items()))))
         groups = _groups(current, gen, errors)
     errors.slot("optimizer")  # outside the expander, so a message is never folded away
     try:
@@ -245,9 +247,10 @@ def _extra_groups(typed: Any, count: int) -> int:
 
 def _groups(current: OptimizerSpec, gen: int, errors: Errors) -> tuple[dict, ...] | None:
     existing = list(current.groups or ())
-    extra = whole_box("extra param groups", max(0, len(existing) - 1), f"{gen}.opt.extra",
-                      errors, 0, MAX_EXTRA_GROUPS, help="e.g. a head trained with a larger "
-                      f"lr than the backbone (up to {MAX_EXTRA_GROUPS})")
+    extra = whole_box(t("editor.extra"), max(0, len(existing) - 1), f"{gen}.opt.extra",
+                      errors, 0, MAX_EXTRA_GROUPS, help=t("editor.extra-help",
+                                                          most=MAX_EXTRA_GROUPS),
+                      name="extra param groups")
     if extra is None:  # the box says why; the schedule's own groups meanwhile
         extra = max(0, len(existing) - 1)
     if not extra:
@@ -256,6 +259,7 @@ def _groups(current: OptimizerSpec, gen: int, errors: Errors) -> tuple[dict, ...
     for i in range(1, extra + 1):
         base = dict(existing[i]) if i < len(existing) else {}
         lr = base.get("lr", 0.01)
-        base["lr"] = number_box(f"lr of group {i}", lr, f"{gen}.opt.g{i}", step=spin_step(lr))
+        base["lr"] = number_box(t("editor.group-lr", i=i), lr, f"{gen}.opt.g{i}",
+                                step=spin_step(lr))
         groups.append(base)
     return tuple(groups)

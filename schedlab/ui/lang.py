@@ -9,7 +9,7 @@ switch in the sidebar changes it. Every word a page shows comes from ``t(key)``:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import streamlit as st
 
@@ -36,6 +36,14 @@ def t(key: str, **params: Any) -> str:
     return render(f"ui.{key}", params, current())
 
 
+def words(prefix: str, options) -> Callable[[Any], str]:
+    """A widget's ``format_func`` naming each option by ``ui.<prefix><option>``, in the
+    language of this rerun: Streamlit may call it after the rerun, where the address bar
+    is out of reach."""
+    names = {option: t(f"{prefix}{option}") for option in options}
+    return names.__getitem__
+
+
 def say(text: Text) -> str:
     """A message (an error's or a finding's ``Text``) in the reader's language."""
     return text.render(current())
@@ -56,7 +64,8 @@ def keep() -> None:
     if asked != lang:
         st.query_params[PARAM] = lang
     if asked is not None and asked not in LANGUAGES:
-        st.warning(t("lang.unknown", asked=asked[:20], known=", ".join(LANGUAGES)))
+        st.warning(t("lang.unknown", asked=asked[:20], shown=NAMES[lang],
+                     known=", ".join(f"{code} ({NAMES[code]})" for code in LANGUAGES)))
 
 
 def switch() -> None:

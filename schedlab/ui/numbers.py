@@ -13,6 +13,8 @@ from typing import Any
 
 import streamlit as st
 
+from schedlab.ui.lang import t
+
 FORMAT = "%.12g"  # 1000000 stays 1000000 (plain %g would show 1e+06)
 
 
@@ -24,7 +26,7 @@ def number_box(label: str, value: float | int | None, key: str, *, step: float =
     if key not in st.session_state and value is not None:
         st.session_state[key] = float(value)
     return st.number_input(label, value=None, step=step, format=FORMAT, key=key, help=help,
-                           placeholder=placeholder or "a number")
+                           placeholder=placeholder or t("numbers.placeholder"))
 
 
 def spin_step(value: Any) -> float:

@@ -12,7 +12,8 @@ from schedlab.ui.memory import tune_process
 
 PAGES = (("home.py", "home", ":material/home:"),
          ("pages/explorer.py", "explorer", ":material/show_chart:"),
-         ("pages/train.py", "train", ":material/model_training:"))
+         ("pages/train.py", "train", ":material/model_training:"),
+         ("pages/lrfind.py", "lrfind", ":material/troubleshoot:"))
 
 
 def setup(page: str) -> None:

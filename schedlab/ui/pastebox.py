@@ -18,7 +18,7 @@ from schedlab.present.share import ExplorerState
 from schedlab.source.paste import parse_paste, uses_loader_length
 from schedlab.spec.horizon import MAX_STEPS, Horizon
 from schedlab.ui import state as session
-from schedlab.ui.lang import said
+from schedlab.ui.lang import said, say, t
 from schedlab.ui.text import plain
 
 PASTE_ERROR, PASTE_NOTE = "explorer.paste_error", "explorer.paste_note"
@@ -38,17 +38,16 @@ def apply_paste(key: str) -> None:
     horizon, fitted = run, None
     if has_scheduler:  # an optimizer alone changes neither the scheduler nor the run
         horizon, fitted = fit_horizon(schedule.scheduler, run, in_batches=counted)
-    notes = [f"len(train_loader) is read as the run's steps per epoch "
-             f"({run.steps_per_epoch:,})."] if counted else []
+    notes = [t("paste.loader", per_epoch=run.steps_per_epoch)] if counted else []
     try:
         session.reset_to(replace(state, schedule=schedule, horizon=horizon))
-        notes += [fitted] if fitted else []
+        notes += [say(fitted)] if fitted else []
     except ScheduleError as exc:  # e.g. too costly to draw whole, or with the pins
         try:
             session.reset_to(replace(state, schedule=schedule, horizon=run))
-            notes.append(f"Not drawn over its own length: {exc}.")
+            notes.append(t("paste.not-whole", why=said(exc)))
         except ScheduleError as again:
-            st.session_state[PASTE_ERROR] = (key, text, str(again))
+            st.session_state[PASTE_ERROR] = (key, text, said(again))
             return
     st.session_state[PASTE_ERROR] = None
     if notes:  # shown while the run and the schedule are the ones it speaks of
@@ -77,12 +76,11 @@ def paste_box(state: ExplorerState) -> None:
     key = f"paste.{hash(state.schedule)}"
     failed = st.session_state.get(PASTE_ERROR)
     failed = failed if failed and failed[:2] == (key, st.session_state.get(key)) else None
-    with st.expander("Paste your code", expanded=bool(failed)):
-        st.text_area("Optimizer and scheduler lines, as in your training script",
-                     value=state.schedule.to_code(), height=170, key=key,
-                     help="Several lines are fine: named warmup/cosine parts, imports and "
-                          "scheduler.step() are understood or ignored. Nothing is executed.")
-        st.button("Apply", on_click=apply_paste, args=(key,), type="primary", key="paste.apply")
+    with st.expander(t("paste.title"), expanded=bool(failed)):
+        st.text_area(t("paste.box"), value=state.schedule.to_code(), height=170, key=key,
+                     help=t("paste.help"))
+        st.button(t("paste.apply"), on_click=apply_paste, args=(key,), type="primary",
+                  key="paste.apply")
         if failed:
             st.error(plain(failed[2]), icon=":material/error:")
     note = st.session_state.get(PASTE_NOTE)  # what Apply changed beside the schedule

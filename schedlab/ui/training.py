@@ -11,13 +11,18 @@ import streamlit as st
 
 from schedlab.errors import StoreError
 from schedlab.jobs.manager import JobManager, default_store_path
+from schedlab.jobs.store import FINISHED
+from schedlab.messages import render
 from schedlab.present.runs import progress, training_figure
-from schedlab.ui.lang import said
+from schedlab.training.data import MNIST, OFFLINE
+from schedlab.ui.lang import current, said, t
 from schedlab.ui.text import plain
 
 SEEN = "train.seen"  # run id -> (step rows, epoch rows) already read
 ALERT = "train.store_alert"
 DASH = "–"
+STATUSES = ("queued", "running", *FINISHED)  # as stored; said by ui.train.status.<status>
+EPOCH_COLUMNS = ("epoch", "train_loss", "test_loss", "test_acc", "lr", "samples_per_s")
 
 
 @st.cache_resource(show_spinner=False, on_release=lambda jobs: jobs.release())
@@ -55,6 +60,35 @@ def number(value: Any, spec: str) -> str:
     return format(value, spec)
 
 
+def option_words(key: Callable[[Any], str | None]) -> Callable[[Any], str]:
+    """A widget's format_func: option ``o`` said as ``ui.<key(o)>`` in this rerun's
+    language, bound now (Streamlit, and AppTest, may call it outside the rerun); an option
+    whose key is None is a name (cpu, cuda), shown as it is."""
+    lang = current()
+
+    def say(option: Any) -> str:
+        code = key(option)
+        return str(option) if code is None else render(f"ui.{code}", {}, lang)
+    return say
+
+
+def status_word(status: str) -> str:
+    """A run's status (stored as a code: "running", "done"...) in the reader's words."""
+    return t(f"train.status.{status}") if status in STATUSES else status
+
+
+def data_words(data: str | None) -> str:
+    """The data a run trains on, as training/data.py names it (MNIST, the offline subset,
+    or MNIST assumed until Start), in the reader's words; a user's folder stays as it is."""
+    if not data:
+        return ""
+    if data == OFFLINE:
+        return t("train.data.offline")
+    if data.startswith(f"{MNIST}, assumed:"):  # assumed_train_size's words for "auto"
+        return t("train.data.assumed", offline=t("train.data.offline"))
+    return data
+
+
 def rows_of(run_id: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The run's step and epoch rows, fetching only the ones not seen yet."""
     seen = st.session_state.setdefault(SEEN, {})  # cleared when the store file changes
@@ -74,10 +108,10 @@ def rows_of(run_id: int) -> tuple[pd.DataFrame, pd.DataFrame]:
 def chart(runs: list[tuple[str, pd.DataFrame]], key: str) -> None:
     """The loss and lr chart, or a placeholder while no run has a step yet."""
     if all(steps.empty for _, steps in runs):
-        st.info("No steps yet: the chart appears with the first logged step.",
-                icon=":material/hourglass_top:")
+        st.info(t("train.run.no-steps"), icon=":material/hourglass_top:")
         return
-    st.plotly_chart(training_figure(runs), key=key, config={"displaylogo": False})
+    st.plotly_chart(training_figure(runs, lang=current()), key=key,
+                    config={"displaylogo": False})
 
 
 def live(run_id: int) -> None:
@@ -85,15 +119,15 @@ def live(run_id: int) -> None:
     jobs = job_manager()
     row = jobs.store.run(run_id)
     if row is None:
-        st.info("This run was deleted.")
+        st.info(t("train.run.deleted"))
         return
     steps, epochs = rows_of(run_id)
     status = row["status"]
-    where = " · ".join(plain(v) for v in (row["device"], row["data"]) if v)
-    st.markdown(f"**Run {run_id}** · {plain(row['label'])}  \n`{status}`"
-                + (f" · {where}" if where else ""))
+    where = " · ".join(plain(v) for v in (row["device"], data_words(row["data"])) if v)
+    st.markdown(f"**{plain(t('train.run.title', id=run_id))}** · {plain(row['label'])}  \n"
+                f"`{status_word(status)}`" + (f" · {where}" if where else ""))
     if status == "queued":
-        st.info(f"Waiting in the queue: position {jobs.queue_position(run_id)}.",
+        st.info(t("train.run.queued", position=jobs.queue_position(run_id)),
                 icon=":material/hourglass_top:")
     for message in jobs.store.notices(run_id):
         st.info(plain(message), icon=":material/info:")
@@ -101,19 +135,25 @@ def live(run_id: int) -> None:
         (st.error if status == "failed" else st.warning)(plain(row["error"]))
     last = int(steps["step"].iloc[-1]) if len(steps) else None
     fraction, elapsed, left = progress(row, last)
-    eta = "" if left is None else f" · about {left:,.0f} s left"
     total = f"{row['total_steps']:,}" if row["total_steps"] else "?"
-    st.progress(fraction, text=f"step {0 if last is None else last + 1:,} of {total}"
-                               + (f" · {elapsed:,.0f} s" if elapsed else "") + eta)
+    text = [t("train.run.step", step=0 if last is None else last + 1, total=total)]
+    if elapsed:
+        text.append(t("train.run.elapsed", seconds=elapsed))
+    if left is not None:
+        text.append(t("train.run.left", seconds=left))
+    st.progress(fraction, text=" · ".join(text))
     tiles(steps, epochs, row)
-    chart([(f"run {run_id}", steps)], key=f"live.{run_id}")
+    chart([(t("train.run.name", id=run_id), steps)], key=f"live.{run_id}")
     if len(epochs):
-        table = epochs[["epoch", "train_loss", "test_loss", "test_acc", "lr", "samples_per_s"]]
-        st.dataframe(table.astype(object).where(table.notna(), DASH), hide_index=True,
-                     width="stretch")
+        table = epochs[list(EPOCH_COLUMNS)]
+        table = table.astype(object).where(table.notna(), DASH)
+        st.dataframe(table.rename(columns={c: t(f"train.epoch-table.{c}")
+                                           for c in EPOCH_COLUMNS}),
+                     hide_index=True, width="stretch")
     if status in ("queued", "running"):
-        st.button("Stop", key=f"stop.{run_id}", on_click=act, args=(jobs.stop, run_id),
-                  icon=":material/stop:", help="ends cleanly within one batch")
+        st.button(t("train.run.stop"), key=f"stop.{run_id}", on_click=act,
+                  args=(jobs.stop, run_id), icon=":material/stop:",
+                  help=t("train.run.stop-help"))
 
 
 def tiles(steps: pd.DataFrame, epochs: pd.DataFrame, row: Any) -> None:
@@ -123,10 +163,10 @@ def tiles(steps: pd.DataFrame, epochs: pd.DataFrame, row: Any) -> None:
         speed = epochs["samples_per_s"].iloc[-1]
     values = (("loss", number(steps["loss"].iloc[-1], ".4g") if len(steps) else DASH),
               ("lr", number(steps["lr"].iloc[-1], ".3g") if len(steps) else DASH),
-              ("test accuracy", number(epochs["test_acc"].iloc[-1], ".1%") if len(epochs)
+              ("test-acc", number(epochs["test_acc"].iloc[-1], ".1%") if len(epochs)
                else DASH),
-              ("samples/s", number(speed, ",.0f")))
+              ("speed", number(speed, ",.0f")))
     for i in (0, 2):
         cols = st.columns(2)
         for col, (label, value) in zip(cols, values[i:i + 2]):
-            col.metric(label, value)
+            col.metric(t(f"train.tile.{label}"), value)

@@ -142,7 +142,7 @@ def test_a_pasted_schedule_gets_a_run_that_draws_it_whole(code, run, expected) -
     assert fitted == expected
     assert (note is None) == (code.startswith("StepLR"))
     if "10**9" in code:
-        assert "1,000,000,000 steps, more than the 10,000,000" in note
+        assert "1,000,000,000 steps, more than the 10,000,000" in str(note)
 
 
 PASTES = [

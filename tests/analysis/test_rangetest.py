@@ -70,3 +70,14 @@ def test_a_linear_sweep_finds_the_steepest_fall_against_the_lr_itself() -> None:
     lrs = sweep(0.001, 1.0, 200, "linear")
     loss = 1 / (1 + np.exp((lrs - 0.3) * 40))  # falls fastest at lr 0.3
     assert suggest(lrs, loss, "linear")["steepest"] == pytest.approx(0.3, abs=0.006)
+
+
+def test_the_steepest_fall_is_looked_for_before_the_lowest_loss_only() -> None:
+    lrs = sweep(1e-6, 10.0, 100, "exp")
+    x = np.log10(lrs)
+    loss = 2 - np.tanh(2 * (x + 3))  # falls fastest at 1e-3, lowest near 1e-1
+    loss[x > -1] = 1.0 + 3 * (x[x > -1] + 1)  # then diverges...
+    loss[-4] = 1.5  # ...with a swing down, steeper than the fall, yet above the lowest
+    loss[-3:] = 9.0
+    hints = suggest(lrs, loss, "exp")
+    assert hints["steepest"] == pytest.approx(1e-3, rel=0.2)

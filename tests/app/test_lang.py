@@ -10,17 +10,20 @@ from streamlit.testing.v1 import AppTest
 
 from schedlab.app import HOME
 from schedlab.messages import catalog
+from tests.markdown import shown
 
 APP = str(HOME)
 
 
 def _english_pieces() -> set[str]:
-    """The fixed words of every English page sentence (runs of 3+ words), the ones the
-    Chinese catalog does not also use (names such as OneCycleLR are the same in both)."""
-    chinese = " ".join(v for k, v in catalog("zh").items() if k.startswith("ui."))
+    """The fixed words of every English sentence a page shows of its own (its words, the
+    registry's, the chart's markers: runs of 3+ words), the ones the Chinese catalog does
+    not also use (names such as OneCycleLR are the same in both)."""
+    ours = ("ui.", "catalog.", "event.")  # a page's words, the registry's, the chart's
+    chinese = " ".join(v for k, v in catalog("zh").items() if k.startswith(ours))
     pieces = set()
     for key, template in catalog("en").items():
-        if key.startswith("ui."):
+        if key.startswith(ours):
             for literal, *_ in string.Formatter().parse(template):
                 for piece in re.split(r"[.:;,()!?\"']", literal):
                     piece = " ".join(piece.split())
@@ -95,5 +98,41 @@ def test_without_lang_english_is_written_into_the_address_bar() -> None:
 def test_an_unknown_language_says_so_and_shows_english() -> None:
     at = _open(None, "fr")
     assert not at.exception
-    assert "There is no language 'fr' here" in at.warning[0].value
+    assert "There is no language 'fr' here: showing English" in at.warning[0].value
     assert at.query_params["lang"] in ("en", ["en"])
+
+
+def test_the_explorer_in_chinese_has_no_english_left() -> None:
+    at = _open("pages/explorer.py", "zh")
+    assert not at.exception
+    assert at.title[0].value == "学习率调度浏览器"
+    assert len(at.get("plotly_chart")) == 1
+    assert _leaks(at) == []
+    chart = str(at.get("plotly_chart")[0].proto)
+    assert "learning rate" not in chart and "optimizer step" not in chart
+
+
+def test_a_finding_on_the_explorer_is_said_in_chinese() -> None:
+    from schedlab.present.share import ExplorerState
+    from schedlab.source.parse import parse_schedule
+    from schedlab.spec.horizon import Horizon
+
+    state = ExplorerState(schedule=parse_schedule("CosineAnnealingLR(optimizer, T_max=10)"),
+                          horizon=Horizon(100, 10, "epoch"))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["lang"] = "zh"
+    at.query_params["s"] = state.encode()
+    at.run()
+    at.switch_page("pages/explorer.py").run()
+    assert at.tabs[0].label.startswith("合理性检查")
+    said = shown(" ".join(w.value for w in at.warning) + " ".join(e.value for e in at.error))
+    assert "T_max=10" in said and "epoch" in said
+    assert "after T_max" not in said and re.search(r"[\u4e00-\u9fff]", said)
+
+
+def test_the_share_link_carries_the_language() -> None:
+    at = _open("pages/explorer.py", "zh")
+    links = [c.value for c in at.code if "?s=" in c.value]
+    assert len(links) == 1 and links[0].endswith("&lang=zh")
+    state = links[0].split("?s=", 1)[1].split("&", 1)[0]
+    assert state == at.query_params["s"]  # the very view the address bar holds

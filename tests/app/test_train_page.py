@@ -4,10 +4,8 @@ None, and keeps its settings over a reload (AppTest, real workers and store)."""
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from schedlab.app import HOME
@@ -16,14 +14,6 @@ from tests.markdown import shown
 
 APP = str(HOME)
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def data(tmp_path, monkeypatch) -> Path:
-    """A data directory (and so a run store) of the test's own; its workers stopped after."""
-    monkeypatch.setenv("SCHEDLAB_DATA", str(tmp_path))
-    yield tmp_path
-    st.cache_resource.clear()
 
 
 def train_page(query: dict | None = None) -> AppTest:

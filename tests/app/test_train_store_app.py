@@ -4,10 +4,8 @@ keeps working, and the explorer never notices."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from schedlab.app import HOME
@@ -16,15 +14,6 @@ from tests.markdown import shown
 
 APP = str(HOME)
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def data(tmp_path, monkeypatch) -> Path:
-    """A data directory of the test's own; the page's job manager for it is released
-    (its workers stopped) afterwards."""
-    monkeypatch.setenv("SCHEDLAB_DATA", str(tmp_path))
-    yield tmp_path
-    st.cache_resource.clear()
 
 
 def train_page() -> AppTest:

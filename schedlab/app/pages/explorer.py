@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import replace
 
 import streamlit as st
@@ -11,9 +12,9 @@ from schedlab.present.plot import COLORS, Series, build_figure
 from schedlab.present.share import MAX_PINNED, ExplorerState, View, pin_label
 from schedlab.spec.horizon import MAX_STEPS, Horizon, MetricSettings
 from schedlab.ui import state as session
-from schedlab.ui.chart import CSV_ROWS, csv_maker, csv_rows, drawn
+from schedlab.ui.chart import CSV_ROWS, csv_maker, csv_rows, drawn, values_at
 from schedlab.ui.editor import Errors, edit_schedule, whole_box
-from schedlab.ui.lang import current, links, said, t
+from schedlab.ui.lang import current, links, said, t, words
 from schedlab.ui.page import guarded, setup
 from schedlab.ui.pastebox import paste_box
 from schedlab.ui.text import LABEL_LIMIT, plain
@@ -23,18 +24,18 @@ PIN_ERROR, PIN_NOTE = "explorer.pin_error", "explorer.pin_note"
 
 def run_controls(state: ExplorerState, gen: int, errors: Errors, plateau: bool
                  ) -> tuple[Horizon | None, View, MetricSettings]:
-    st.subheader("Run")
+    st.subheader(t("explorer.run.title"))
     h = state.horizon
     a, b = st.columns(2)
     with a:
-        epochs = whole_box("epochs", h.epochs, f"{gen}.epochs", errors, 1, MAX_STEPS)
+        epochs = whole_box(t("explorer.run.epochs"), h.epochs, f"{gen}.epochs", errors, 1,
+                           MAX_STEPS, name="epochs")
     with b:
-        spe = whole_box("steps per epoch", h.steps_per_epoch, f"{gen}.spe", errors, 1,
-                        MAX_STEPS, help="batches per epoch: optimizer.step() calls")
-    per = st.segmented_control("scheduler.step() is called once per", ["epoch", "batch"],
+        spe = whole_box(t("explorer.run.spe"), h.steps_per_epoch, f"{gen}.spe", errors, 1,
+                        MAX_STEPS, help=t("explorer.run.spe-help"), name="steps per epoch")
+    per = st.segmented_control(t("explorer.run.per"), ["epoch", "batch"],
                                default=h.step_per, required=True, key=f"{gen}.per",
-                               help="Stepping a per-batch schedule per epoch (or the reverse) "
-                                    "is a classic mistake: switch to see what it does.")
+                               help=t("explorer.run.per-help"))
     errors.slot("epochs")
     horizon = None
     if epochs is not None and spe is not None:
@@ -42,27 +43,27 @@ def run_controls(state: ExplorerState, gen: int, errors: Errors, plateau: bool
             horizon = Horizon(epochs, spe, per)
         except ScheduleError as exc:
             errors.show("epochs", said(exc))
-    st.subheader("View")
+    st.subheader(t("explorer.view.title"))
     v = state.view
-    x_unit = st.segmented_control("x axis", ["step", "epoch"], default=v.x_unit,
+    x_unit = st.segmented_control(t("explorer.view.x"), ["step", "epoch"], default=v.x_unit,
                                   required=True, key=f"{gen}.x",
-                                  format_func=lambda u: {"step": "optimizer steps",
-                                                         "epoch": "epochs"}[u])
+                                  format_func=words("explorer.view.x-", ("step", "epoch")))
     a, b = st.columns(2)
-    log_y = a.toggle("log-scale lr", v.log_y, key=f"{gen}.log")
-    momentum = b.toggle("momentum", v.momentum, key=f"{gen}.mom",
-                        help="momentum (or Adam's beta1) on the right axis")
+    log_y = a.toggle(t("explorer.view.log"), v.log_y, key=f"{gen}.log")
+    momentum = b.toggle(t("explorer.view.momentum"), v.momentum, key=f"{gen}.mom",
+                        help=t("explorer.view.momentum-help"))
     metric = state.metric
     if plateau:
-        st.subheader("Synthetic metric")
-        st.caption("ReduceLROnPlateau reacts to a validation loss; this one is made up, "
-                   "with a plateau where you put it.")
+        st.subheader(t("explorer.metric.title"))
+        st.caption(t("explorer.metric.caption"))
         a, b = st.columns(2)
-        noise = a.slider("noise", 0.0, 0.3, metric.noise, 0.01, key=f"{gen}.noise")
+        noise = a.slider(t("explorer.metric.noise"), 0.0, 0.3, metric.noise, 0.01,
+                         key=f"{gen}.noise")
         with b:
-            seed = whole_box("seed", metric.seed, f"{gen}.seed", errors, 0, 2**32 - 1)
-        at = a.slider("plateau starts at", 0.0, 1.0, metric.plateau_at, 0.05, key=f"{gen}.pat")
-        length = b.slider("plateau length", 0.0, 1.0, metric.plateau_length, 0.05,
+            seed = whole_box(t("explorer.metric.seed"), metric.seed, f"{gen}.seed", errors, 0,
+                             2**32 - 1, name="seed")
+        at = a.slider(t("explorer.metric.at"), 0.0, 1.0, metric.plateau_at, 0.05, key=f"{gen}.pat")
+        length = b.slider(t("explorer.metric.length"), 0.0, 1.0, metric.plateau_length, 0.05,
                           key=f"{gen}.plen")
         metric = MetricSettings(metric.seed if seed is None else seed, noise, at, length)
     return horizon, View(x_unit, log_y, momentum), metric
@@ -74,13 +75,13 @@ def pin(key: str) -> None:
     now = (state.schedule, state.horizon, state.metric)
     twin = next((p for p in state.compare if (p.schedule, p.horizon, p.metric) == now), None)
     if twin:  # one line per curve: a second pin of it would only hide the first
-        st.session_state[PIN_NOTE] = f"This schedule is pinned already, as {twin.label!r}."
+        st.session_state[PIN_NOTE] = t("explorer.compare.twin", label=repr(twin.label))
         return
     if len(state.compare) < MAX_PINNED:
         label = (st.session_state.get(key) or "").strip() or pin_label(state)
         if len(label) > LABEL_LIMIT:  # cut, and said so: never dropped or cut silently
-            st.session_state[PIN_NOTE] = (f"The label was cut to {LABEL_LIMIT} characters "
-                                          f"(it had {len(label):,}).")
+            st.session_state[PIN_NOTE] = t("explorer.compare.cut", most=LABEL_LIMIT,
+                                           length=len(label))
             label = label[:LABEL_LIMIT - 1].rstrip() + "…"
         try:
             session.save(state.pin(label))
@@ -113,25 +114,28 @@ def lines(curve, horizon: Horizon, label: str, color_at: int, momentum: bool = T
     out = []
     for i, column in enumerate(groups):
         rows, values = curve.lines[column]
-        out.append(Series(label if len(groups) == 1 else f"{label} · group {i}", values,
+        out.append(Series(label if len(groups) == 1 else t("explorer.series.group",
+                                                            label=label, i=i), values,
                           horizon, color=COLORS[(color_at + i) % len(COLORS)], dash=dash,
                           legendgroup=label, rows=rows))
     if momentum and "momentum" in curve.lines:
         rows, values = curve.lines["momentum"]
-        out.append(Series(f"{label} · momentum", values, horizon, axis="momentum",
+        out.append(Series(t("explorer.series.momentum", label=label), values, horizon,
+                          axis="momentum",
                           color=COLORS[color_at % len(COLORS)], dash="dot",
                           legendgroup=label, rows=rows))
     return out
 
 
 def chart(state: ExplorerState) -> None:
-    current = drawn(state.schedule, state.horizon, state.metric)
+    curve = drawn(state.schedule, state.horizon, state.metric)
     plateau = state.schedule.scheduler.info.needs_metric
     now = (state.schedule, state.horizon, state.metric)
     same = [p.label for p in state.compare if (p.schedule, p.horizon, p.metric) == now]
-    name = f"current = {same[0]}" if same else "current"  # not drawn twice over itself
-    series = lines(current, state.horizon, name, 0, state.view.momentum)
-    events = [(series[0], current.events, current.event_lr)]
+    name = t("explorer.series.current-is", label=same[0]) if same else \
+        t("explorer.series.current")  # not drawn twice over itself
+    series = lines(curve, state.horizon, name, 0, state.view.momentum)
+    events = [(series[0], curve.events, curve.event_lr)]
     seen = [now]
     for p in state.compare:  # each line of each curve gets its own color
         if (p.schedule, p.horizon, p.metric) in seen:  # drawn already (a link may repeat)
@@ -141,22 +145,58 @@ def chart(state: ExplorerState) -> None:
         used = sum(s.axis == "lr" for s in series)
         series += lines(other, p.horizon, p.label, used, momentum=False, dash="dash")
     if plateau:
-        rows, values = current.metric
-        series.append(Series("validation metric (synthetic)", values, state.horizon,
+        rows, values = curve.metric
+        series.append(Series(t("explorer.series.metric"), values, state.horizon,
                              axis="metric", color="#7f7f7f", rows=rows))
+    h = state.horizon
+    cursor_key = f"cursor.{h.total_steps}"  # a run of another length starts it again
+    at = st.session_state.get(cursor_key) if st.session_state.get("cursor.on") else None
+    x = None if at is None else at if state.view.x_unit == "step" else at / h.steps_per_epoch
     figure = build_figure(series, events, x_unit=state.view.x_unit, log_y=state.view.log_y,
-                          metric_panel=plateau, shades=shades(current.findings, state))
+                          metric_panel=plateau, shades=shades(curve.findings, state),
+                          cursor=x, lang=current())
     st.plotly_chart(figure, key="chart", config={
         "displaylogo": False,
         "toImageButtonOptions": {"format": "png", "filename": "schedlab", "scale": 2}})
-    s = current.summary
+    s = curve.summary
     cols = st.columns(4)
-    cols[0].metric("peak lr", short(s["peak"]))
-    cols[1].metric("final lr", short(s["final"]))
-    cols[2].metric("mean lr", short(s["mean"]))
-    below = "never" if s["below_10pct"] is None else f"{s['below_10pct']:,}"
-    cols[3].metric("under 10% from step", below,
-                   help="first optimizer step after the peak where the lr is under 10% of it")
+    cols[0].metric(t("explorer.tile.peak"), short(s["peak"]))
+    cols[1].metric(t("explorer.tile.final"), short(s["final"]))
+    cols[2].metric(t("explorer.tile.mean"), short(s["mean"]))
+    below = t("explorer.tile.never") if s["below_10pct"] is None else f"{s['below_10pct']:,}"
+    cols[3].metric(t("explorer.tile.below"), below, help=t("explorer.tile.below-help"))
+    step_cursor(state, cursor_key)
+
+
+def step_cursor(state: ExplorerState, key: str) -> None:
+    """Pick an optimizer step: its epoch, the exact lr of every group, the momentum, the
+    metric fed to ReduceLROnPlateau and, for SequentialLR, the phase in charge."""
+    h = state.horizon
+    if not st.toggle(t("explorer.cursor.toggle"), key="cursor.on",
+                     help=t("explorer.cursor.toggle-help")):
+        return
+    step = st.slider(t("explorer.cursor.step"), 0, h.total_steps - 1, key=key)
+    row = step // h.stride
+    values = values_at(state.schedule, h, state.metric, row)
+    shown = [(t("explorer.cursor.epoch"), f"{step // h.steps_per_epoch:,}"),
+             (t("explorer.cursor.calls"), f"{row:,}")]
+    groups = [k for k in values if k == "lr" or k.startswith("lr_")]
+    shown += [(t("explorer.cursor.lr") if k == "lr" else
+               t("explorer.cursor.group-lr", i=k.split("_")[1]), f"{values[k]:.6g}")
+              for k in groups]
+    if "momentum" in values:
+        shown.append((t("explorer.cursor.momentum"), f"{values['momentum']:.4g}"))
+    if "metric" in values:
+        shown.append((t("explorer.cursor.metric"), f"{values['metric']:.4g}"))
+    for column, (label, value) in zip(st.columns(len(shown)), shown):
+        column.metric(label, value)
+    spec = state.schedule.scheduler
+    if spec.info.switches:  # SequentialLR: one child at a time
+        phase = bisect_right(spec.args["milestones"], row)
+        child = spec.args["schedulers"][phase]
+        st.caption(plain(t("explorer.cursor.phase", i=phase + 1, name=child.label())))
+    elif spec.info.composite:
+        st.caption(plain(t("explorer.cursor.chained", count=len(spec.args["schedulers"]))))
 
 
 SHADE = {"error": "#d62728", "warning": "#ff7f0e", "info": "#1f77b4"}
@@ -173,12 +213,13 @@ def shades(findings, state: ExplorerState) -> list[tuple[float, float, str, str]
 
 def sanity_and_code(state: ExplorerState) -> None:
     findings = drawn(state.schedule, state.horizon, state.metric).findings
-    worst = "no problems" if not findings else f"{len(findings)} finding" + (
-        "s" if len(findings) > 1 else "")
-    check, code = st.tabs([f"Sanity check ({worst})", "Code"])
+    count = len(findings)
+    tab = t("explorer.check.tab", count=count) if count > 1 else \
+        t("explorer.check.tab-one") if count else t("explorer.check.tab-none")
+    check, code = st.tabs([tab, t("explorer.code.tab")])
     with check:
         if not findings:
-            st.success("No classic mistakes found for this run.", icon=":material/check:")
+            st.success(t("explorer.check.none"), icon=":material/check:")
         for f in findings:
             box = {"error": st.error, "warning": st.warning, "info": st.info}[f.severity]
             message, fix = f.text(current())
@@ -188,7 +229,7 @@ def sanity_and_code(state: ExplorerState) -> None:
         script = state.schedule.to_code("script", epochs=h.epochs,
                                         steps_per_epoch=h.steps_per_epoch, step_per=h.step_per)
         st.code(script, language="python", line_numbers=False)
-        st.download_button("Download script", script, file_name="schedule.py",
+        st.download_button(t("explorer.code.download"), script, file_name="schedule.py",
                            mime="text/x-python", on_click="ignore", key="script.download")
 
 
@@ -202,16 +243,17 @@ def short(value: float) -> str:
 def compare_and_share(state: ExplorerState, no_csv: str | None) -> None:
     """The comparison list, the Train link, the CSV (or why there is none) and sharing."""
     with st.container(border=True):
-        st.markdown("**Compare**")
+        st.markdown(f"**{t('explorer.compare.title')}**")
         key = f"pin.{hash((state.schedule, state.horizon))}"
         a, b = st.columns([4, 1], vertical_alignment="bottom")
-        a.text_input("Label for the comparison", value=pin_label(state), key=key,
-                     help=f"up to {LABEL_LIMIT} characters; a longer one is cut")
+        a.text_input(t("explorer.compare.label"), value=pin_label(state), key=key,
+                     help=t("explorer.compare.label-help", most=LABEL_LIMIT))
         full = len(state.compare) >= MAX_PINNED
-        b.button("Pin", on_click=pin, args=(key,), disabled=full, key="pin.add",
-                 help=f"keep this curve on the chart (up to {MAX_PINNED})", width="stretch")
+        b.button(t("explorer.compare.pin"), on_click=pin, args=(key,), disabled=full,
+                 key="pin.add", help=t("explorer.compare.pin-help", most=MAX_PINNED),
+                 width="stretch")
         if full:
-            st.caption(f"{MAX_PINNED} schedules pinned: remove one to pin another.")
+            st.caption(t("explorer.compare.full", most=MAX_PINNED))
         if st.session_state.get(PIN_ERROR):
             st.error(plain(st.session_state[PIN_ERROR]), icon=":material/error:")
         if st.session_state.get(PIN_NOTE):
@@ -219,40 +261,40 @@ def compare_and_share(state: ExplorerState, no_csv: str | None) -> None:
         for i, p in enumerate(state.compare):
             a, b, c = st.columns([6, 1, 1], vertical_alignment="center")
             a.markdown(f"`{i + 1}` {plain(p.label, LABEL_LIMIT)}")
-            b.button("Show", key=f"pin.restore.{i}", on_click=restore, args=(i,),
-                     help="edit this schedule (it stays pinned)")
-            c.button("✕", key=f"pin.remove.{i}", on_click=unpin, args=(i,), help="remove")
+            b.button(t("explorer.compare.show"), key=f"pin.restore.{i}", on_click=restore,
+                     args=(i,), help=t("explorer.compare.show-help"))
+            c.button("✕", key=f"pin.remove.{i}", on_click=unpin, args=(i,),
+                     help=t("explorer.compare.remove"))
         if state.compare:
-            st.button("Clear comparison", key="pin.clear", on_click=unpin, args=(None,))
+            st.button(t("explorer.compare.clear"), key="pin.clear", on_click=unpin,
+                      args=(None,))
     st.page_link("pages/train.py", label=t("explorer.train-link"),
                  icon=":material/model_training:", help=t("explorer.train-link-help"),
                  query_params=links())
     a, b = st.columns(2)
     too_long = csv_rows(state.horizon) > CSV_ROWS
     if no_csv:  # a button that cannot deliver is worse than a sentence saying why
-        a.warning(plain(f"No CSV for this run: {no_csv}"), icon=":material/block:")
+        a.warning(plain(t("explorer.csv.none", why=no_csv)), icon=":material/block:")
     else:
-        a.download_button("Download CSV (every step)", data=csv_maker(
+        a.download_button(t("explorer.csv.download"), data=csv_maker(
             state.schedule, state.horizon, state.metric), file_name="schedlab-curve.csv",
             mime="text/csv", on_click="ignore", key="csv", width="stretch", disabled=too_long)
     if too_long and not no_csv:
-        a.caption(f"A CSV holds at most {CSV_ROWS:,} rows (a spreadsheet's limit); this run "
-                  f"has {csv_rows(state.horizon):,}. For the whole run: `python -m schedlab "
-                  "curve --steps N --format csv` with the code from the Code tab.")
-    with b.popover("Share", width="stretch"):
+        a.caption(t("explorer.csv.too-long", most=CSV_ROWS, rows=csv_rows(state.horizon)))
+    with b.popover(t("explorer.share.title"), width="stretch"):
         base = (st.context.url or "").split("?")[0]
-        st.caption("This link reopens this view, comparisons included "
-                   "(the address bar holds it too):")
-        st.code(f"{base}?s={state.encode()}", language=None, wrap_lines=True)
+        st.caption(t("explorer.share.caption"))
+        st.code(f"{base}?s={state.encode()}&lang={current()}", language=None,
+                wrap_lines=True)
 
 
 def main() -> None:
     state = session.load()
     gen = session.generation()
-    st.title("Schedule explorer")
+    st.title(t("nav.explorer"))
     if session.link_warning():
-        st.warning(f"This link could not be opened: {plain(session.link_warning())}. "
-                   "Showing the default schedule instead.", icon=":material/link_off:")
+        st.warning(t("explorer.link-warning", why=plain(session.link_warning())),
+                   icon=":material/link_off:")
     errors = Errors()
     left, right = st.columns([5, 9], gap="large")
     with left:
@@ -271,9 +313,8 @@ def main() -> None:
     with right:
         no_csv = None
         if errors.first:  # never a chart that does not match the boxes beside it
-            st.info("The chart comes back once the field marked on the left holds an "
-                    "allowed value.", icon=":material/edit:")
-            no_csv = "fix the field marked on the left first"
+            st.info(t("explorer.chart-waits"), icon=":material/edit:")
+            no_csv = t("explorer.csv.fix-first")
         else:
             try:
                 chart(state)

@@ -9,6 +9,7 @@ from schedlab import SchedlabError, parse_schedule
 from schedlab.errors import StoreError
 from schedlab.jobs.manager import JobManager
 from schedlab.jobs.store import FINISHED
+from schedlab.messages import render
 from schedlab.present.runs import describe, metrics_table
 from schedlab.source.paste import uses_loader_length
 from schedlab.spec.examples import example_schedule
@@ -31,9 +32,12 @@ from schedlab.ui.training import (
     SEEN,
     act,
     chart,
+    data_words,
     job_manager,
     live,
     number,
+    option_words,
+    status_word,
     store_problem,
 )
 from schedlab.ui.trainsettings import BATCHES, remember, restore
@@ -43,6 +47,7 @@ STORE_SEEN = "train.store_generation"  # the store file the session's runs and r
 NOTED, SHOWN = "train.notices_read", "train.problem_shown"
 POLL_SECONDS = 1.0  # while a run is queued or running
 IDLE_POLL_SECONDS = 3.0  # otherwise: runs started in another tab show up within this
+SOURCES = {"From the explorer": "explorer", "Paste code": "paste"}  # value (in the URL): key
 DEFAULT_CODE = example_schedule("OneCycleLR").to_code().replace(
     "total_steps=1000", "epochs=3, steps_per_epoch=len(train_loader)")
 
@@ -55,22 +60,24 @@ def choose_schedule() -> Schedule | None:
     sources = (["From the explorer"] if explorer else []) + ["Paste code"]
     if st.session_state.get("train.source") not in sources:
         st.session_state["train.source"] = sources[0]
-    source = st.segmented_control("Schedule", sources, required=True, key="train.source")
+    source = st.segmented_control(t("train.source.label"), sources, required=True,
+                                  key="train.source",
+                                  format_func=option_words(
+                                      lambda s: f"train.source.{SOURCES[s]}"))
     if source == "From the explorer":
         schedule = explorer.schedule
         st.caption(plain(f"{schedule.scheduler.label()} · {schedule.optimizer.name}"))
-        with st.expander("Code"):
+        with st.expander(t("train.code-title")):
             st.code(schedule.to_code(), language="python")
         return schedule
-    text = st.text_area("Optimizer and scheduler lines", key="train.code", height=130)
+    text = st.text_area(t("train.code"), key="train.code", height=130)
     size, _ = assumed_train_size(st.session_state.get("train.data", "auto"))
     per_epoch = batches_per_epoch(size, int(st.session_state.get("train.batch") or 64)) \
         if size else None
     try:
         schedule = parse_schedule(text, steps_per_epoch=per_epoch)
         if per_epoch and uses_loader_length(text):
-            st.caption(f"len(train_loader) is read as this run's {per_epoch:,} batches per "
-                       "epoch.")
+            st.caption(t("train.loader-length", batches=per_epoch))
         return schedule
     except SchedlabError as exc:
         st.error(plain(said(exc)), icon=":material/error:")
@@ -81,22 +88,22 @@ def choose_settings() -> TrainConfig | None:
     a, b = st.columns(2)
     boxes = Errors()  # a box's message sits under it
     with a:
-        epochs = whole_box("epochs", None, "train.epochs", boxes, 1, 100)
-    batch = b.selectbox("batch size", BATCHES, key="train.batch")
-    model = a.segmented_control("model", ["cnn", "mlp"], required=True,
-                                key="train.model", help="cnn: the tutorial CNN; mlp: faster")
-    step_per = b.segmented_control("scheduler.step() per", ["batch", "epoch"], required=True,
+        epochs = whole_box(t("train.setting.epochs"), None, "train.epochs", boxes, 1, 100)
+    batch = b.selectbox(t("train.setting.batch"), BATCHES, key="train.batch")
+    model = a.segmented_control(t("train.setting.model"), ["cnn", "mlp"], required=True,
+                                key="train.model", help=t("train.setting.model-help"))
+    step_per = b.segmented_control(t("train.setting.per"), ["batch", "epoch"], required=True,
                                    key="train.per")
-    device = a.selectbox("device", DEVICES, key="train.device",
-                         help="auto: CUDA, then Apple MPS, then CPU")
-    data = b.selectbox("data", ["auto", "offline"], key="train.data",
-                       format_func=lambda d: {"auto": "MNIST (or offline subset)",
-                                              "offline": "offline subset (5,000)"}[d],
-                       help=f"auto: MNIST, downloaded once; where that is impossible, the "
-                            f"{OFFLINE}, and the run says so")
-    with st.expander("More"):
-        seed = whole_box("seed", None, "train.seed", boxes, 0, 2**32 - 1)
-        log_every = whole_box("log every (optimizer steps)", None, "train.log", boxes, 1,
+    device = a.selectbox(t("train.setting.device"), DEVICES, key="train.device",
+                         format_func=option_words(
+                             lambda d: "train.option.device-auto" if d == "auto" else None),
+                         help=t("train.setting.device-help"))
+    data = b.selectbox(t("train.setting.data"), ["auto", "offline"], key="train.data",
+                       format_func=option_words(lambda d: f"train.option.data-{d}"),
+                       help=t("train.setting.data-help", offline=data_words(OFFLINE)))
+    with st.expander(t("train.setting.more")):
+        seed = whole_box(t("train.setting.seed"), None, "train.seed", boxes, 0, 2**32 - 1)
+        log_every = whole_box(t("train.setting.log-every"), None, "train.log", boxes, 1,
                               1000)
     if None in (epochs, seed, log_every):
         return None  # the box says what is allowed
@@ -117,20 +124,21 @@ def precheck(schedule: Schedule, config: TrainConfig) -> bool:
         return False
     size, data = assumed_train_size(config.data)
     if size is None:
-        st.caption(plain(f"The schedule is checked against {data} once the run starts."))
+        st.caption(plain(t("train.check.later", data=data_words(data))))
         return True
     batches = batches_per_epoch(size, config.batch_size)
-    run = (f"this run: {config.epochs} epochs x {batches} batches of {config.batch_size}, "
-           f"{data}")
+    run = t("train.check.run", epochs=config.epochs, batches=batches,
+            batch_size=config.batch_size, data=data_words(data))
     try:
         findings = check_run(schedule, config, batches)
     except SchedlabError as exc:
-        st.error(plain(f"{exc} ({run})"), icon=":material/error:")
+        st.error(plain(t("train.check.refused", error=said(exc), run=run)),
+                 icon=":material/error:")
         return False
     for finding in findings:
         if finding.severity == "warning":
             st.warning(plain(" ".join(finding.text(current()))), icon=":material/warning:")
-    st.caption(plain(f"Sanity check of {run}."))
+    st.caption(plain(t("train.check.done", run=run)))
     return True
 
 
@@ -158,7 +166,8 @@ def poll(selected: int | None) -> None:
     try:
         problem = jobs.supervise()
         if problem is not None and str(problem) != st.session_state.get(SHOWN):
-            st.error(plain(problem), icon=":material/database:")  # new since the page's run
+            # new since the page's run
+            st.error(plain(said(problem)), icon=":material/database:")
         if jobs.store is None:
             return
         now = jobs.store.activity()
@@ -168,7 +177,7 @@ def poll(selected: int | None) -> None:
         st.session_state[ACTIVE] = now
         ids = shown_runs([i for i, _ in now[1]], selected)
         if not ids:
-            st.caption("No runs yet: choose a schedule and press Start.")
+            st.caption(t("train.no-runs"))
         for run_id in ids:
             with st.container(border=len(ids) > 1):
                 live(run_id)
@@ -180,41 +189,50 @@ def history(runs: pd.DataFrame) -> None:
     jobs = job_manager()
     if runs.empty:
         return
-    st.subheader("History")
-    table = pd.DataFrame([describe(r) for _, r in runs.iterrows()])
+    st.subheader(t("train.history.title"))
+    table = pd.DataFrame([describe(r, current()) for _, r in runs.iterrows()])
     picked = st.dataframe(history_table(table), hide_index=True, width="stretch",
                           on_select="rerun", selection_mode="multi-row", key="train.history")
     chosen = [int(table["id"].iloc[i]) for i in picked.selection.rows]
     if not chosen:
-        st.caption("Select runs in the table to overlay their curves, download or delete.")
+        st.caption(t("train.history.select"))
         return
-    chart([(f"run {i}", jobs.store.steps(i)) for i in chosen], key="history.chart")
+    chart([(t("train.run.name", id=i), jobs.store.steps(i)) for i in chosen],
+          key="history.chart")
+    lang = current()  # the download is read later, outside this rerun
     for run_id in chosen:
         a, b, c = st.columns([3, 1, 1], vertical_alignment="center")
-        a.markdown(f"run {run_id}")
-        b.download_button("CSV", key=f"csv.{run_id}", on_click="ignore", mime="text/csv",
-                          file_name=f"schedlab-run-{run_id}.csv",
-                          data=lambda i=run_id: csv_of(i))
+        a.markdown(plain(t("train.run.name", id=run_id)))
+        b.download_button(t("train.history.csv"), key=f"csv.{run_id}", on_click="ignore",
+                          mime="text/csv", file_name=f"schedlab-run-{run_id}.csv",
+                          data=lambda i=run_id: csv_of(i, lang))
         row = jobs.store.run(run_id)
         finished = row is not None and row["status"] in FINISHED
-        c.button("Delete", key=f"delete.{run_id}", on_click=act, args=(jobs.delete, run_id),
-                 disabled=not finished or jobs.store.readonly, help="finished runs only")
+        c.button(t("train.history.delete"), key=f"delete.{run_id}", on_click=act,
+                 args=(jobs.delete, run_id), disabled=not finished or jobs.store.readonly,
+                 help=t("train.history.delete-help"))
 
 
 def history_table(table: pd.DataFrame) -> pd.DataFrame:
-    """The history as shown: numbers formatted, a dash where there is none (never None)."""
+    """The history as shown: numbers formatted, status and data in the reader's words, a
+    dash where there is none (never None), the columns' headers in the reader's words."""
     shown = table.copy()
-    shown["test acc"] = [number(v, ".1%") for v in table["test acc"]]
-    shown["duration s"] = [number(v, ",.1f") for v in table["duration s"]]
-    return shown.astype(object).where(shown.notna(), DASH)
+    shown["test_acc"] = [number(v, ".1%") for v in table["test_acc"]]
+    shown["duration_s"] = [number(v, ",.1f") for v in table["duration_s"]]
+    shown["status"] = [status_word(v) for v in table["status"]]
+    shown["data"] = [data_words(v) if isinstance(v, str) else v for v in table["data"]]
+    shown = shown.astype(object).where(shown.notna(), DASH)
+    return shown.rename(columns={c: t(f"train.history.column.{c}") for c in shown.columns})
 
 
-def csv_of(run_id: int) -> str:
-    """A run's metrics as CSV (read when the download is asked for)."""
+def csv_of(run_id: int, lang: str) -> str:
+    """A run's metrics as CSV (read when the download is asked for; its columns are data,
+    named as stored, and only a problem is said in ``lang``)."""
     store = job_manager().store
     try:
         if store is None:
-            raise job_manager().problem or StoreError("the run store is not open")
+            raise job_manager().problem or StoreError(
+                render("ui.train.store-closed", {}, lang))
         return metrics_table(store.steps(run_id), store.epochs(run_id)).to_csv(index=False)
     except StoreError as exc:  # the store broke since the page was drawn: say so in the file
         return f"error\n{exc}\n"
@@ -227,13 +245,13 @@ def store_notices(jobs: JobManager) -> StoreError | None:
     if st.session_state.get(NOTED, 0) < len(jobs.notices):
         for note in jobs.notices[st.session_state.get(NOTED, 0):]:
             st.warning(plain(note), icon=":material/inventory_2:")
-        st.button("Dismiss", key="train.dismiss", on_click=st.session_state.__setitem__,
-                  args=(NOTED, len(jobs.notices)))
+        st.button(t("train.dismiss"), key="train.dismiss",
+                  on_click=st.session_state.__setitem__, args=(NOTED, len(jobs.notices)))
     if ALERT in st.session_state:
         st.error(plain(st.session_state.pop(ALERT)), icon=":material/database:")
     st.session_state[SHOWN] = str(problem) if problem else None
     if problem is not None:
-        st.error(plain(problem), icon=":material/database:")
+        st.error(plain(said(problem)), icon=":material/database:")
     if st.session_state.get(STORE_SEEN) != jobs.generation:  # another file: other runs
         st.session_state[STORE_SEEN] = jobs.generation
         for key in (SELECTED, SEEN):
@@ -242,7 +260,7 @@ def store_notices(jobs: JobManager) -> StoreError | None:
 
 
 def main() -> None:
-    st.title("Train on MNIST")
+    st.title(t("nav.train"))
     jobs = job_manager()
     problem = store_notices(jobs)
     left, right = st.columns([2, 3], gap="large")
@@ -251,12 +269,12 @@ def main() -> None:
         config = choose_settings()
         remember()
         ready = schedule is not None and config is not None and precheck(schedule, config)
-        st.button("Start", type="primary", icon=":material/play_arrow:", key="train.start",
-                  disabled=not ready or problem is not None, on_click=act,
+        st.button(t("train.start"), type="primary", icon=":material/play_arrow:",
+                  key="train.start", disabled=not ready or problem is not None, on_click=act,
                   args=(start, schedule, config),
-                  help=f"No run can be stored now. {problem}" if problem else None)
+                  help=t("train.start-blocked", problem=said(problem)) if problem else None)
         if problem is None and not jobs.ready:
-            st.caption("The training worker is starting (a few seconds); runs wait for it.")
+            st.caption(t("train.worker-starting"))
     if jobs.store is None:
         return
     try:

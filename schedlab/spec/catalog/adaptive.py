@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from schedlab.messages import Text
 from schedlab.spec.catalog.base import Event, finding, scheduler
 from schedlab.spec.params import Param
 
 
 def _reductions(spec, offset, end, lr):
-    return [Event(int(k) + 1, "reduction", "reduced on plateau")
+    return [Event(int(k) + 1, "reduction", Text("event.reduced"))
             for k in np.flatnonzero(np.diff(lr) < 0)]
 
 
@@ -20,21 +21,15 @@ def _plateau_checks(spec, start, end, run, first, last):
 
 ENTRIES = (
     scheduler(
-        "ReduceLROnPlateau", "adaptive", "Multiply the lr by factor when the metric stops "
-        "improving for patience steps.",
-        Param("mode", "choice", "min: lower metric is better; max: higher is better",
-              default="min", choices=("min", "max")),
-        Param("factor", "float", "multiplier at each reduction", default=0.1, low=0,
-              high=1, high_open=True),
-        Param("patience", "int", "steps without improvement before a reduction", default=10,
-              low=0),
-        Param("threshold", "float", "smallest change that counts as an improvement",
-              default=1e-4, low=0),
-        Param("threshold_mode", "choice", "rel: relative to the best value; abs: absolute",
-              default="rel", choices=("rel", "abs")),
-        Param("cooldown", "int", "steps to wait after a reduction", default=0, low=0),
-        Param("min_lr", "float", "lowest lr", default=0, low=0, per_group=True),
-        Param("eps", "float", "smaller lr changes are ignored", default=1e-8, low=0),
+        "ReduceLROnPlateau", "adaptive",
+        Param("mode", "choice", default="min", choices=("min", "max")),
+        Param("factor", "float", default=0.1, low=0, high=1, high_open=True),
+        Param("patience", "int", default=10, low=0),
+        Param("threshold", "float", default=1e-4, low=0),
+        Param("threshold_mode", "choice", default="rel", choices=("rel", "abs")),
+        Param("cooldown", "int", default=0, low=0),
+        Param("min_lr", "float", default=0, low=0, per_group=True),
+        Param("eps", "float", default=1e-8, low=0),
         last=False, needs_metric=True, events=_reductions, checks=_plateau_checks,
         # reacts to the synthetic metric's plateau
         fit=lambda kw, f: {**kw, "patience": max(1, f.steps // 25)}),

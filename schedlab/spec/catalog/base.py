@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from schedlab.messages import DEFAULT, Text, render
@@ -23,7 +23,7 @@ from schedlab.spec.params import Param
 if TYPE_CHECKING:
     from schedlab.spec.schedule import Schedule, SchedulerSpec
 
-FAMILIES = ("decay", "warmup/composite", "cyclic", "adaptive")
+FAMILIES = ("decay", "warmup/composite", "cyclic", "adaptive")  # their words: catalog.family
 MAX_EVENTS = 200  # denser events are not worth a marker each; the curve shows them
 WARMUP_SHARE = 0.25  # share of the run a warmup may take before it is a warning
 
@@ -32,7 +32,7 @@ WARMUP_SHARE = 0.25  # share of the run a warmup may take before it is a warning
 class Event:
     step: int  # scheduler-step index (row of the curve)
     kind: str  # "milestone", "phase", "restart", "reduction", "end"
-    label: str
+    label: Text  # what the chart's marker says, in the reader's language
 
 
 @dataclass(frozen=True)
@@ -137,8 +137,7 @@ class SchedulerInfo:
     """One scheduler of the registry (see the module's docstring)."""
 
     name: str
-    family: str
-    summary: str
+    family: str  # one of FAMILIES (in English as it is shown; family_in says it in others)
     params: tuple[Param, ...]
     # calls of step() after which it has played out whole: an int, None (no length of its
     # own) or WARMUP; ``run`` is the run's length in calls (restarts end a cycle after it)
@@ -158,6 +157,23 @@ class SchedulerInfo:
     per_batch: bool = False  # made to be stepped after every batch (OneCycleLR, CyclicLR)
     needs_metric: bool = False  # step() takes a metric (ReduceLROnPlateau)
     restarts: bool = False  # its length depends on the run: it ends where a cycle ends
+
+    @property
+    def summary_text(self) -> Text:
+        """What it does, in one sentence, to be said in any language."""
+        return Text(f"catalog.scheduler.{self.name}.summary")
+
+    @property
+    def summary(self) -> str:
+        """What it does, in one English sentence."""
+        return self.summary_text.render()
+
+    def summary_in(self, lang: str = DEFAULT) -> str:
+        return self.summary_text.render(lang)
+
+    def family_in(self, lang: str = DEFAULT) -> str:
+        """Its family's name in ``lang``."""
+        return family_name(self.family, lang)
 
     def param(self, name: str) -> Param:
         for p in self.params:
@@ -188,23 +204,26 @@ class SchedulerInfo:
 REGISTRY: dict[str, SchedulerInfo] = {}  # filled by the package: every entry by name
 
 
+def family_name(family: str, lang: str = DEFAULT) -> str:
+    """The name of a family (one of FAMILIES) in ``lang``."""
+    return render(f"catalog.family.{family}", None, lang)
+
+
 def entry(name: str) -> SchedulerInfo:
     return REGISTRY[name]
 
 
-OPT = Param("optimizer", "optimizer", "the wrapped optimizer", widget=False)
-LAST = Param("last_epoch", "int", "only -1 (a fresh run) is drawn; other values resume a "
-             "checkpoint", default=-1, low=-1, high=-1, widget=False)
+OPT = Param("optimizer", "optimizer", widget=False)
+LAST = Param("last_epoch", "int", default=-1, low=-1, high=-1, widget=False)
 GAMMA = dict(low=0, low_open=True)
-LAMBDA_HELP = ("function of the epoch (or a list, one per param group); numbers, "
-               "arithmetic, comparisons, if/else and math functions only")
 
 
-def scheduler(name: str, family: str, summary: str, *params: Param, opt: bool = True,
-              last: bool = True, **rules: Any) -> SchedulerInfo:
-    """An entry with torch's optimizer first and last_epoch last (unless told not to)."""
+def scheduler(name: str, family: str, *params: Param, opt: bool = True, last: bool = True,
+              **rules: Any) -> SchedulerInfo:
+    """An entry with torch's optimizer first and last_epoch last (unless told not to); its
+    words are ``catalog.scheduler.<name>`` and ``catalog.param`` in the messages."""
     ps = ((OPT,) if opt else ()) + params + ((LAST,) if last else ())
-    return SchedulerInfo(name, family, summary, ps, **rules)
+    return SchedulerInfo(name, family, tuple(replace(p, owner=name) for p in ps), **rules)
 
 
 # --- shared rules ------------------------------------------------------------------------
@@ -219,15 +238,16 @@ def unit_param(key: str, compared: int = 1) -> Callable[[dict], tuple[str, int, 
     return lambda args: (key, args[key], compared * args[key])
 
 
-def ends_at(label: str) -> Callable[..., list[Event]]:
-    """An entry's ``events``: one mark where total_iters ends."""
+def ends_at(what: str) -> Callable[..., list[Event]]:
+    """An entry's ``events``: one mark where total_iters ends (``what``: the key of the
+    words, ``event.ends.<what>``)."""
     def events(spec: SchedulerSpec, offset: int, end: int, lr: Any) -> list[Event]:
         t = spec.args["total_iters"]
-        return [Event(offset + t, "end", f"{label} (total_iters={t})")]
+        return [Event(offset + t, "end", Text(f"event.ends.{what}", {"t": t}))]
     return events
 
 
-def every(offset: int, end: int, period: int, first: int, kind: str, label: str
+def every(offset: int, end: int, period: int, first: int, kind: str, label: Text
           ) -> list[Event]:
     """An event every ``period`` rows from ``first`` on, within offset..end."""
     span = end - offset

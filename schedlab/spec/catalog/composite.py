@@ -4,6 +4,7 @@ Their rules ask each child's own entry: a composite knows no scheduler by name."
 
 from __future__ import annotations
 
+from schedlab.messages import Text
 from schedlab.spec.catalog.base import (WARMUP, Event, check_spec, entry, milestone_checks,
                                         scheduler)
 from schedlab.spec.params import Param
@@ -37,7 +38,8 @@ def _sequential_events(spec, offset, end, lr):
     starts, stops = [0] + marks, marks + [end - offset]
     for i, child in enumerate(spec.args["schedulers"]):
         if i:
-            out.append(Event(offset + marks[i - 1], "phase", f"phase {i + 1}: {child.name}"))
+            out.append(Event(offset + marks[i - 1], "phase",
+                             Text("event.phase", {"i": i + 1, "name": child.name})))
         lo, hi = offset + starts[i], min(offset + stops[i], end)
         out += [e for e in entry(child.name).events(child, lo, hi, lr) if lo <= e.step < hi]
     return out
@@ -77,23 +79,19 @@ def _chained_fit(kw, f):
 
 
 ENTRIES = (
-    scheduler("SequentialLR", "warmup/composite", "Run schedulers one after another, "
-              "switching at the milestones.",
-              Param("schedulers", "schedulers", "the phases, in order", widget=False),
-              Param("milestones", "int_list", "steps at which the next scheduler takes over "
-                    "(one fewer than schedulers)", low=0, widget=False),
+    scheduler("SequentialLR", "warmup/composite",
+              Param("schedulers", "schedulers", widget=False),
+              Param("milestones", "int_list", low=0, widget=False),
               length=_sequential_length, events=_sequential_events, checks=_sequential_checks,
               fit=_sequential_fit,
               example_args=(("schedulers", (("LinearLR", {"start_factor": 0.1,
                                                           "total_iters": 5}),
                                             ("CosineAnnealingLR", {"T_max": 95}))),
                             ("milestones", (5,)))),
-    scheduler("ChainedScheduler", "warmup/composite", "Step several schedulers together; "
-              "their effects on the lr multiply.",
-              Param("schedulers", "schedulers", "the schedulers applied at every step",
-                    widget=False),
-              Param("optimizer", "optimizer", "the wrapped optimizer (optional)", default=None,
-                    widget=False), opt=False, last=False,
+    scheduler("ChainedScheduler", "warmup/composite",
+              Param("schedulers", "schedulers", widget=False),
+              Param("optimizer", "optimizer", default=None, widget=False),
+              opt=False, last=False,
               length=_chained_length, events=_chained_events, checks=_chained_checks,
               fit=_chained_fit,
               example_args=(("schedulers", (("ConstantLR", {"factor": 0.1, "total_iters": 2}),

@@ -3,9 +3,9 @@ MultiplicativeLR."""
 
 from __future__ import annotations
 
-from schedlab.spec.catalog.base import (GAMMA, LAMBDA_HELP, Event, ends_at, every, finding,
-                                        length_param, milestone_checks, scheduler, unit,
-                                        unit_param)
+from schedlab.messages import Text
+from schedlab.spec.catalog.base import (GAMMA, Event, ends_at, every, finding, length_param,
+                                        milestone_checks, scheduler, unit, unit_param)
 from schedlab.spec.lambdas import Lambda
 from schedlab.spec.params import Param
 
@@ -13,7 +13,7 @@ from schedlab.spec.params import Param
 def _step_events(spec, offset, end, lr):
     kw = spec.args
     return every(offset, end, kw["step_size"], kw["step_size"], "milestone",
-                 f"x{kw['gamma']:g} (step_size)")
+                 Text("event.step-size", {"gamma": kw["gamma"]}))
 
 
 def _step_checks(spec, start, end, run, first, last):
@@ -25,7 +25,7 @@ def _step_checks(spec, start, end, run, first, last):
 
 def _multistep_events(spec, offset, end, lr):
     gamma = spec.args["gamma"]
-    return [Event(offset + m, "milestone", f"milestone {m}: x{gamma:g}")
+    return [Event(offset + m, "milestone", Text("event.milestone", {"m": m, "gamma": gamma}))
             for m in sorted(set(spec.args["milestones"])) if m < end - offset]
 
 
@@ -36,7 +36,7 @@ def _multistep_checks(spec, start, end, run, first, last):
 
 def _cosine_events(spec, offset, end, lr):
     t = spec.args["T_max"]
-    return every(offset, end, 2 * t, t, "end", f"eta_min reached (T_max={t}); rises after")
+    return every(offset, end, 2 * t, t, "end", Text("event.eta-min", {"t": t}))
 
 
 def _cosine_checks(spec, start, end, run, first, last):
@@ -47,46 +47,38 @@ def _cosine_checks(spec, start, end, run, first, last):
 
 
 ENTRIES = (
-    scheduler("StepLR", "decay", "Multiply the lr by gamma every step_size steps.",
-              Param("step_size", "int", "steps between two decays", example=30, low=1),
-              Param("gamma", "float", "factor applied at each decay", default=0.1, **GAMMA),
+    scheduler("StepLR", "decay",
+              Param("step_size", "int", example=30, low=1),
+              Param("gamma", "float", default=0.1, **GAMMA),
               events=_step_events, checks=_step_checks,
               unit_length=unit_param("step_size"),
               fit=lambda kw, f: {**kw, "step_size": max(1, f.steps * 3 // 10)}),
-    scheduler("MultiStepLR", "decay", "Multiply the lr by gamma at each milestone.",
-              Param("milestones", "int_list", "steps at which the lr is multiplied by gamma",
-                    example=(30, 80), low=0),
-              Param("gamma", "float", "factor applied at each milestone", default=0.1,
-                    **GAMMA),
+    scheduler("MultiStepLR", "decay",
+              Param("milestones", "int_list", example=(30, 80), low=0),
+              Param("gamma", "float", default=0.1, **GAMMA),
               events=_multistep_events, checks=_multistep_checks,
               fit=lambda kw, f: {**kw, "milestones": tuple(sorted(
                   {max(1, f.steps * 3 // 10), max(1, f.steps * 8 // 10)}))}),
-    scheduler("ExponentialLR", "decay", "Multiply the lr by gamma at every step.",
-              Param("gamma", "float", "factor applied at every step", example=0.95, **GAMMA),
+    scheduler("ExponentialLR", "decay",
+              Param("gamma", "float", example=0.95, **GAMMA),
               fit=lambda kw, f: {**kw, "gamma": f.decay}),
-    scheduler("PolynomialLR", "decay", "Decay the lr to zero along "
-              "(1 - t/total_iters)**power.",
-              Param("total_iters", "int", "steps until the lr reaches zero", default=5,
-                    low=0),
-              Param("power", "float", "power of the polynomial (1 is linear)", default=1.0,
-                    low=0),
+    scheduler("PolynomialLR", "decay",
+              Param("total_iters", "int", default=5, low=0),
+              Param("power", "float", default=1.0, low=0),
               length=length_param("total_iters"), unit_length=unit_param("total_iters"),
-              events=ends_at("reaches 0"),
+              events=ends_at("zero"),
               fit=lambda kw, f: {**kw, "total_iters": f.steps}),
-    scheduler("CosineAnnealingLR", "decay", "Follow a half cosine from the base lr down to "
-              "eta_min over T_max steps (and back up after that).",
-              Param("T_max", "int", "steps of the half cosine", example=100, low=1),
-              Param("eta_min", "float", "lowest lr", default=0.0, low=0),
+    scheduler("CosineAnnealingLR", "decay",
+              Param("T_max", "int", example=100, low=1),
+              Param("eta_min", "float", default=0.0, low=0),
               length=length_param("T_max"), unit_length=unit_param("T_max"),
               events=_cosine_events,
               checks=_cosine_checks, fit=lambda kw, f: {**kw, "T_max": f.steps}),
-    scheduler("LambdaLR", "decay", "Set the lr to base lr times a function of the step.",
-              Param("lr_lambda", "lambda", LAMBDA_HELP, example="lambda epoch: 0.95 ** epoch",
+    scheduler("LambdaLR", "decay",
+              Param("lr_lambda", "lambda", example="lambda epoch: 0.95 ** epoch",
                     per_group=True),
               fit=lambda kw, f: {**kw, "lr_lambda": Lambda(f"lambda epoch: {f.decay} ** epoch")}),
-    scheduler("MultiplicativeLR", "decay", "Multiply the lr by a function of the step, every "
-              "step.",
-              Param("lr_lambda", "lambda", LAMBDA_HELP, example="lambda epoch: 0.95",
-                    per_group=True),
+    scheduler("MultiplicativeLR", "decay",
+              Param("lr_lambda", "lambda", example="lambda epoch: 0.95", per_group=True),
               fit=lambda kw, f: {**kw, "lr_lambda": Lambda(f"lambda epoch: {f.decay}")}),
 )

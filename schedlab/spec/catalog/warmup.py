@@ -44,20 +44,15 @@ def _linear_level(kw: dict, k: int) -> float:
 
 
 ENTRIES = (
-    scheduler("ConstantLR", "warmup/composite", "Hold the lr at factor times the base lr for "
-              "total_iters steps, then restore it.",
-              Param("factor", "float", "multiplier during the first total_iters steps",
-                    default=1.0 / 3, low=0, high=1),
-              Param("total_iters", "int", "steps the factor applies", default=5, low=0),
-              length=lambda spec, run: WARMUP, events=ends_at("factor ends"),
+    scheduler("ConstantLR", "warmup/composite",
+              Param("factor", "float", default=1.0 / 3, low=0, high=1),
+              Param("total_iters", "int", default=5, low=0),
+              length=lambda spec, run: WARMUP, events=ends_at("factor"),
               checks=_warmup_checks, fit=lambda kw, f: {**kw, "total_iters": f.warmup}),
-    scheduler("LinearLR", "warmup/composite", "Change the lr linearly from start_factor to "
-              "end_factor times the base lr over total_iters steps.",
-              Param("start_factor", "float", "multiplier at the first step", default=1.0 / 3,
-                    low=0, high=1, low_open=True),
-              Param("end_factor", "float", "multiplier after total_iters steps", default=1.0,
-                    low=0, high=1),
-              Param("total_iters", "int", "steps of the linear change", default=5, low=0),
-              length=_linear_length, events=ends_at("linear ramp ends"), checks=_warmup_checks,
+    scheduler("LinearLR", "warmup/composite",
+              Param("start_factor", "float", default=1.0 / 3, low=0, high=1, low_open=True),
+              Param("end_factor", "float", default=1.0, low=0, high=1),
+              Param("total_iters", "int", default=5, low=0),
+              length=_linear_length, events=ends_at("linear"), checks=_warmup_checks,
               fit=lambda kw, f: {**kw, "total_iters": f.warmup}),
 )
