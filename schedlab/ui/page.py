@@ -13,7 +13,8 @@ from schedlab.ui.memory import tune_process
 PAGES = (("home.py", "home", ":material/home:"),
          ("pages/explorer.py", "explorer", ":material/show_chart:"),
          ("pages/train.py", "train", ":material/model_training:"),
-         ("pages/lrfind.py", "lrfind", ":material/troubleshoot:"))
+         ("pages/lrfind.py", "lrfind", ":material/troubleshoot:"),
+         ("pages/lessons.py", "lessons", ":material/school:"))
 
 
 def setup(page: str) -> None:

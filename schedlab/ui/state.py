@@ -11,13 +11,15 @@ from schedlab.present.share import ExplorerState
 from schedlab.ui.lang import said
 
 _STATE, _GEN, _WARNING = "explorer.state", "explorer.gen", "explorer.link_warning"
+_LINK = "explorer.link"  # the last link the state came from or went to
 
 
 def load() -> ExplorerState:
-    """The state of this session; on first load, from the link if it carries one."""
+    """The state of this session: on first load from the link if it carries one, and from
+    a link followed since (a lesson's), which then starts every widget again."""
+    raw = st.query_params.get("s")
     if _STATE not in st.session_state:
         state, warning = ExplorerState(), None
-        raw = st.query_params.get("s")
         if raw is not None:
             try:
                 state = ExplorerState.decode(raw)
@@ -26,6 +28,14 @@ def load() -> ExplorerState:
         st.session_state[_STATE] = state
         st.session_state[_GEN] = 0
         st.session_state[_WARNING] = warning
+        st.session_state[_LINK] = raw
+    elif raw is not None and raw != st.session_state.get(_LINK):
+        st.session_state[_LINK] = raw
+        try:
+            reset_to(ExplorerState.decode(raw))
+            st.session_state[_WARNING] = None
+        except ScheduleError as exc:
+            st.session_state[_WARNING] = said(exc)
     return st.session_state[_STATE]
 
 
@@ -59,3 +69,4 @@ def sync_url(state: ExplorerState) -> None:
     encoded = state.encode()
     if st.query_params.get("s") != encoded:
         st.query_params["s"] = encoded
+    st.session_state[_LINK] = encoded  # the address bar's own: not a link followed

@@ -179,3 +179,19 @@ def test_the_language_switch_holds_across_the_navigation(server, page) -> None:
     page.wait_for_function(CHART_Y, timeout=60_000)
     assert page.get_by_test_id("stSidebar").get_by_text("首页").count() == 1
     assert page.get_by_text("Traceback").count() == 0
+
+
+def test_a_lesson_opens_in_the_explorer_in_the_teachers_language(server, page) -> None:
+    page.goto(f"{server}/lessons?lang=zh", wait_until="domcontentloaded")
+    page.get_by_text("阶梯、指数与余弦衰减").wait_for(timeout=60_000)
+    page.get_by_text("在调度浏览器中打开").first.click()
+    page.wait_for_url("**/explorer?**lang=zh**", timeout=30_000)
+    page.wait_for_function("""() => {
+      const plot = document.querySelector('.js-plotly-plot');
+      return plot && plot._fullData && plot._fullData.some(t => t.name === 'ExponentialLR');
+    }""", timeout=60_000)
+    names = page.evaluate("() => document.querySelector('.js-plotly-plot')._fullData"
+                          ".map(t => t.name)")
+    assert {"StepLR", "ExponentialLR"} <= set(names)
+    page.screenshot(path=str(SHOTS / "lesson-zh.png"))
+    assert page.get_by_text("Traceback").count() == 0

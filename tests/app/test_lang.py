@@ -136,3 +136,25 @@ def test_the_share_link_carries_the_language() -> None:
     assert len(links) == 1 and links[0].endswith("&lang=zh")
     state = links[0].split("?s=", 1)[1].split("&", 1)[0]
     assert state == at.query_params["s"]  # the very view the address bar holds
+
+
+def test_the_card_of_the_scheduler_shows_its_formula_with_the_values_set() -> None:
+    from schedlab.present.share import ExplorerState
+    from schedlab.source.parse import parse_schedule
+    from schedlab.spec.horizon import Horizon
+
+    state = ExplorerState(schedule=parse_schedule("CosineAnnealingLR(optimizer, T_max=10)",
+                                                  "SGD(params, lr=0.05)"),
+                          horizon=Horizon(100, 10, "epoch"))
+    for lang, words in (("en", "The sanity check finds this pitfall in this run now"),
+                        ("zh", "合理性检查在这次训练中发现了这个陷阱")):
+        at = AppTest.from_file(APP, default_timeout=60)
+        at.query_params["lang"] = lang
+        at.query_params["s"] = state.encode()
+        at.run().switch_page("pages/explorer.py").run()
+        assert not at.exception
+        formula = at.latex[0].value
+        assert "0.05" in formula and "10" in formula and r"\cos" in formula
+        assert any(words in shown(c.value) and "cosine-rises" in c.value for c in at.caption)
+        if lang == "zh":
+            assert _leaks(at) == []

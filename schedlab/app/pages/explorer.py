@@ -8,6 +8,8 @@ from dataclasses import replace
 import streamlit as st
 
 from schedlab import ScheduleError
+from schedlab.engine.oracle import optimizer_signature
+from schedlab.present.cards import card
 from schedlab.present.plot import COLORS, Series, build_figure
 from schedlab.present.share import MAX_PINNED, ExplorerState, View, pin_label
 from schedlab.spec.horizon import MAX_STEPS, Horizon, MetricSettings
@@ -216,7 +218,11 @@ def sanity_and_code(state: ExplorerState) -> None:
     count = len(findings)
     tab = t("explorer.check.tab", count=count) if count > 1 else \
         t("explorer.check.tab-one") if count else t("explorer.check.tab-none")
-    check, code = st.tabs([tab, t("explorer.code.tab")])
+    name = state.schedule.scheduler.name
+    check, code, about = st.tabs([tab, t("explorer.code.tab"),
+                                  t("explorer.card.tab", name=name)])
+    with about:
+        scheduler_card(state, {f.key for f in findings})
     with check:
         if not findings:
             st.success(t("explorer.check.none"), icon=":material/check:")
@@ -231,6 +237,22 @@ def sanity_and_code(state: ExplorerState) -> None:
         st.code(script, language="python", line_numbers=False)
         st.download_button(t("explorer.code.download"), script, file_name="schedule.py",
                            mime="text/x-python", on_click="ignore", key="script.download")
+
+
+def scheduler_card(state: ExplorerState, found: set[str]) -> None:
+    """The scheduler's teaching card: its formula with the values set now, what it does,
+    when it is used, and its classic pitfall with the check that catches it."""
+    optimizer = state.schedule.optimizer
+    base = optimizer.kwargs.get("lr", optimizer_signature(optimizer.name).parameters["lr"]
+                                .default)
+    made = card(state.schedule.scheduler, float(base), current())
+    st.latex(made.formula)
+    for part in ("what", "when", "pitfall"):
+        st.markdown(f"**{t(f'card.labels.{part}')}** {plain(getattr(made, part))}")
+    if made.check:
+        caught = made.check in found
+        st.caption(t("explorer.card.caught-now" if caught else "explorer.card.caught-by",
+                     check=made.check))
 
 
 def short(value: float) -> str:

@@ -1,0 +1,32 @@
+"""Ready lessons: each one link into the explorer, with a short text."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from schedlab.present.lessons import lessons
+from schedlab.ui.lang import current, t
+from schedlab.ui.page import guarded, setup
+
+
+@st.cache_resource(show_spinner=False)
+def _links() -> list[tuple[str, str]]:
+    """(key, encoded state) of every lesson: made once per server process."""
+    return [(lesson.key, lesson.state.encode()) for lesson in lessons()]
+
+
+def main() -> None:
+    st.title(t("nav.lessons"))
+    st.caption(t("lessons.intro"))
+    lang = current()
+    for key, encoded in _links():
+        with st.container(border=True):
+            st.markdown(f"**{t(f'lessons.{key}.title')}**")
+            st.markdown(t(f"lessons.{key}.text"))
+            st.page_link("pages/explorer.py", label=t("lessons.open"),
+                         icon=":material/arrow_forward:",
+                         query_params={"s": encoded, "lang": lang})
+
+
+setup("lessons")
+guarded(main, t("lessons.apology"))

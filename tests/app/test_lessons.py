@@ -1,0 +1,53 @@
+"""Ready lessons: each opens the explorer on its view, with its chart and comparisons, in
+both languages; a lesson followed within a session replaces what was shown."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from schedlab.app import HOME
+from schedlab.messages import catalog
+from schedlab.present.lessons import lessons
+from tests.app.test_lang import _leaks
+
+
+def test_the_lessons_page_lists_every_lesson_with_its_link() -> None:
+    at = AppTest.from_file(str(HOME), default_timeout=60).run()
+    at.switch_page("pages/lessons.py").run()
+    assert not at.exception
+    links = [link for link in at.get("page_link") if link.label == "Open in the explorer"]
+    assert len(links) == len(lessons()) >= 6
+    for link, lesson in zip(links, lessons()):
+        assert f"s={lesson.state.encode()}" in link.proto.query_string
+        assert "lang=en" in link.proto.query_string
+
+
+@pytest.mark.parametrize("lesson", lessons(), ids=lambda lesson: lesson.key)
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_each_lesson_opens_with_its_chart(lesson, lang) -> None:
+    assert catalog(lang)[f"ui.lessons.{lesson.key}.title"]
+    at = AppTest.from_file(str(HOME), default_timeout=60)
+    at.query_params["lang"] = lang
+    at.query_params["s"] = lesson.state.encode()
+    at.run().switch_page("pages/explorer.py").run()
+    assert not at.exception and not at.error
+    chart = at.get("plotly_chart")
+    assert len(chart) == 1
+    drawn = chart[0].proto.spec
+    for pinned in lesson.state.compare:  # every comparison is on the chart
+        assert pinned.label in drawn
+    if lang == "zh":
+        assert _leaks(at) == []
+
+
+def test_a_lesson_followed_later_in_the_session_replaces_the_view() -> None:
+    first, second = lessons()[0], lessons()[4]
+    at = AppTest.from_file(str(HOME), default_timeout=60)
+    at.query_params["s"] = first.state.encode()
+    at.run().switch_page("pages/explorer.py").run()
+    assert "CosineAnnealingLR" in at.selectbox[0].value
+    at.query_params["s"] = second.state.encode()  # what following a lesson's link does
+    at.run()
+    assert at.selectbox[0].value == "StepLR"
+    assert not at.get("plotly_chart")[0].proto.spec.count("ExponentialLR")
