@@ -4,6 +4,7 @@ simulation that turns a scheduler spec into per-step lr and momentum arrays."""
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Callable
 
 import numpy as np
 
@@ -162,19 +163,15 @@ def simulate(spec: SchedulerSpec, opt: Groups, steps: int,
     return out, mom
 
 
-def run_plateau(kw: dict, opt: Groups, steps: int,
-                metric: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-    """ReduceLROnPlateau's state machine, step by step exactly as torch runs it.
-
-    The replay is a plain Python loop (each decision depends on the one before); it only
-    notes the steps where the lr changes, and the table is filled from those at the end."""
+def _replay(kw: dict, metric: np.ndarray, steps: int, reduce: Callable[[int], None],
+            trace: dict[str, np.ndarray] | None = None) -> None:
+    """ReduceLROnPlateau's bookkeeping exactly as torch keeps it, over the ``steps - 1``
+    calls ``scheduler.step(metric[k - 1])``: ``reduce(k)`` where the k-th call cuts the lr,
+    and, given ``trace``, its rows k filled with the state after that call. Each decision
+    depends on the one before, so this is a plain loop; the lrs play no part in it."""
     mode, threshold = kw["mode"], kw["threshold"]
     rel = kw["threshold_mode"] == "rel"
-    factor, patience = kw["factor"], kw["patience"]
-    cooldown, eps = kw["cooldown"], kw["eps"]
-    min_lrs = per_group(kw["min_lr"], len(opt))
-    lrs = opt.values("lr")
-    changed_at, values = [0], [list(lrs)]
+    patience, cooldown = kw["patience"], kw["cooldown"]
     minimize = mode == "min"
     best = float("inf") if minimize else float("-inf")
     # torch's is_better: a < best * (1 - threshold), a < best - threshold, and for max mode
@@ -192,15 +189,43 @@ def run_plateau(kw: dict, opt: Groups, steps: int,
             counter -= 1
             bad = 0
         if bad > patience:
-            moved = False
-            for i, old in enumerate(lrs):
-                new = max(old * factor, min_lrs[i])
-                if old - new > eps:
-                    lrs[i], moved = new, True
-            if moved:
-                changed_at.append(k)
-                values.append(list(lrs))
+            reduce(k)
             counter, bad = cooldown, 0
+        if trace is not None:
+            trace["bad_epochs"][k], trace["cooldown_left"][k], trace["best"][k] = \
+                bad, counter, best
+
+
+def plateau_trace(kw: dict, metric: np.ndarray, steps: int) -> dict[str, np.ndarray]:
+    """ReduceLROnPlateau's state after each call, one array per quantity (row k: after k
+    calls; row 0 before any): bad epochs, cooldown left, best metric so far."""
+    trace = {"bad_epochs": np.zeros(steps, np.int64),
+             "cooldown_left": np.zeros(steps, np.int64),
+             "best": np.full(steps, np.inf if kw["mode"] == "min" else -np.inf)}
+    _replay(kw, metric, steps, lambda k: None, trace)
+    return trace
+
+
+def run_plateau(kw: dict, opt: Groups, steps: int,
+                metric: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """ReduceLROnPlateau's lrs, step by step exactly as torch runs it: only the steps where
+    the lr changes are noted, and the table is filled from those at the end."""
+    factor, eps = kw["factor"], kw["eps"]
+    min_lrs = per_group(kw["min_lr"], len(opt))
+    lrs = opt.values("lr")
+    changed_at, values = [0], [list(lrs)]
+
+    def reduce(k: int) -> None:
+        moved = False
+        for i, old in enumerate(lrs):
+            new = max(old * factor, min_lrs[i])
+            if old - new > eps:
+                lrs[i], moved = new, True
+        if moved:
+            changed_at.append(k)
+            values.append(list(lrs))
+
+    _replay(kw, metric, steps, reduce)
     which = np.searchsorted(np.array(changed_at), np.arange(steps), side="right") - 1
     out = np.array(values, dtype=float)[which]
     m0 = opt.groups[0].get("momentum")

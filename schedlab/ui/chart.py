@@ -22,6 +22,7 @@ import streamlit as st
 from schedlab.analysis.checks import Finding, check_schedule
 from schedlab.analysis.events import Event, find_events
 from schedlab.analysis.summary import summarize
+from schedlab.engine.composite import plateau_trace
 from schedlab.engine.cost import estimate_curve
 from schedlab.engine.curve import compute_curve
 from schedlab.engine.run import per_optimizer_step, run_curve
@@ -181,6 +182,8 @@ def values_at(schedule: Schedule, horizon: Horizon, metric: MetricSettings,
             values = metric.series(horizon.scheduler_steps)[:row + 1]
         table = compute_curve(schedule, row + 1, values)
     out = {k: float(v) for k, v in table.iloc[-1].items() if k != "step"}
-    if values is not None:
+    if values is not None:  # ReduceLROnPlateau: the metric, and its bookkeeping so far
         out["metric"] = float(values[row])
+        trace = plateau_trace(schedule.scheduler.args, values, row + 1)
+        out.update({k: float(v[row]) for k, v in trace.items()})
     return out

@@ -68,3 +68,30 @@ def test_the_cursor_speaks_chinese() -> None:
     labels = [m.label for m in at.metric]
     assert "参数组 1 的 lr" in labels
     assert any(shown(c.value).startswith("当前由第 2 阶段负责") for c in at.caption)
+
+
+def test_the_cursor_counts_reduce_on_plateaus_bad_epochs_as_torch_does() -> None:
+    from schedlab.present.lessons import lessons
+
+    lesson = next(lesson for lesson in lessons() if lesson.key == "plateau")
+    state = lesson.state
+    at = AppTest.from_file(str(HOME), default_timeout=60)
+    at.query_params["s"] = state.encode()
+    at.run().switch_page("pages/explorer.py").run()
+    at.toggle(key="cursor.on").set_value(True).run()
+    h = state.horizon
+    metric = state.metric.series(h.scheduler_steps)
+    spec = state.schedule.scheduler
+    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+    sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, **spec.kwargs)
+    for calls, value in enumerate(metric[:40], start=1):
+        opt.step()
+        sched.step(float(value))
+        if calls % 7:
+            continue
+        at.slider(key=f"cursor.{h.total_steps}").set_value(calls * h.steps_per_epoch).run()
+        tiles = {m.label: m.value for m in at.metric}
+        assert tiles["bad epochs"] == f"{sched.num_bad_epochs} of patience 5"
+        assert tiles["cooldown left"] == str(sched.cooldown_counter)
+        assert float(tiles["best metric so far"]) == pytest.approx(sched.best, rel=1e-3)
+        assert float(tiles["lr"]) == pytest.approx(opt.param_groups[0]["lr"], rel=1e-5)

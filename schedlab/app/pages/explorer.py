@@ -188,8 +188,13 @@ def step_cursor(state: ExplorerState, key: str) -> None:
               for k in groups]
     if "momentum" in values:
         shown.append((t("explorer.cursor.momentum"), f"{values['momentum']:.4g}"))
-    if "metric" in values:
-        shown.append((t("explorer.cursor.metric"), f"{values['metric']:.4g}"))
+    if "metric" in values:  # ReduceLROnPlateau's bookkeeping after these calls
+        args = state.schedule.scheduler.args
+        shown += [(t("explorer.cursor.metric"), f"{values['metric']:.4g}"),
+                  (t("explorer.cursor.best"), f"{values['best']:.4g}"),
+                  (t("explorer.cursor.bad"), t("explorer.cursor.bad-of", bad=int(
+                      values["bad_epochs"]), patience=args["patience"])),
+                  (t("explorer.cursor.cooldown"), f"{int(values['cooldown_left'])}")]
     for column, (label, value) in zip(st.columns(len(shown)), shown):
         column.metric(label, value)
     spec = state.schedule.scheduler
