@@ -1,10 +1,16 @@
 """Ready lessons: each one a prepared explorer view (a share-link state) and its words,
-``ui.lessons.<key>.title`` and ``.text`` in ``locale/<lang>.lessons.toml``."""
+``ui.lessons.<key>.title`` and ``.text`` in ``locale/<lang>.lessons.toml``; the one the
+explorer cannot show (an optimizer rebuilt, its momentum lost) brings its own chart."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import plotly.graph_objects as go
+
+from schedlab.engine.momentum import update_sizes
+from schedlab.messages import DEFAULT, render
+from schedlab.present.plot import COLORS
 from schedlab.present.share import ExplorerState, Pinned, View
 from schedlab.source.parse import parse_schedule
 from schedlab.spec.horizon import Horizon, MetricSettings
@@ -13,7 +19,7 @@ from schedlab.spec.horizon import Horizon, MetricSettings
 @dataclass(frozen=True)
 class Lesson:
     key: str  # its words: ui.lessons.<key>.title and .text
-    state: ExplorerState  # what the explorer opens on
+    state: ExplorerState | None  # what the explorer opens on (None: a chart of its own)
 
 
 def _pin(label: str, code: str, horizon: Horizon, optimizer: str = "SGD(params, lr=0.1)",
@@ -62,4 +68,28 @@ def lessons() -> tuple[Lesson, ...]:
         horizon=Horizon(30, 391, "epoch"))
     return (Lesson("decay-shapes", decay), Lesson("warmup", warmup),
             Lesson("onecycle-stepping", stepping), Lesson("plateau", plateau),
-            Lesson("mnist-recipe", mnist), Lesson("cifar-recipe", cifar))
+            Lesson("mnist-recipe", mnist), Lesson("cifar-recipe", cifar),
+            Lesson("rebuild-optimizer", None))
+
+
+REBUILD = dict(lr=0.1, momentum=0.9, steps=60, change_at=30, factor=0.1)
+
+
+def rebuild_figure(lang: str = DEFAULT) -> go.Figure:
+    """The size of each SGD step around an lr cut made two ways, on a constant gradient:
+    ``param_groups`` edited (the momentum kept) and the optimizer rebuilt (lost)."""
+    def say(key: str) -> str:
+        return render(f"ui.lessons.rebuild-optimizer.{key}", {}, lang)
+
+    fig = go.Figure()
+    for rebuild, color, dash in ((False, COLORS[0], None), (True, COLORS[1], "dash")):
+        sizes = update_sizes(rebuild=rebuild, **REBUILD)
+        fig.add_trace(go.Scatter(x=list(range(len(sizes))), y=sizes, mode="lines+markers",
+                                 name=say("rebuilt" if rebuild else "edited"),
+                                 line={"color": color, "dash": dash}, marker={"size": 4}))
+    fig.add_vline(x=REBUILD["change_at"] - 0.5, line_dash="dot", line_color="gray")
+    fig.update_xaxes(title_text=say("x"))
+    fig.update_yaxes(title_text=say("y"), rangemode="tozero")
+    fig.update_layout(height=340, margin={"l": 10, "r": 10, "t": 30, "b": 10},
+                      legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0})
+    return fig

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import streamlit as st
 
-from schedlab.present.lessons import lessons
+from schedlab.present.lessons import lessons, rebuild_figure
 from schedlab.ui.lang import current, t
 from schedlab.ui.page import guarded, setup
 
 
 @st.cache_resource(show_spinner=False)
-def _links() -> list[tuple[str, str]]:
-    """(key, encoded state) of every lesson: made once per server process."""
-    return [(lesson.key, lesson.state.encode()) for lesson in lessons()]
+def _links() -> list[tuple[str, str | None]]:
+    """(key, encoded state or None) of every lesson: made once per server process."""
+    return [(lesson.key, lesson.state and lesson.state.encode()) for lesson in lessons()]
+
+
+@st.cache_resource(show_spinner=False)
+def _rebuild(lang: str):
+    return rebuild_figure(lang)
 
 
 def main() -> None:
@@ -23,6 +28,9 @@ def main() -> None:
         with st.container(border=True):
             st.markdown(f"**{t(f'lessons.{key}.title')}**")
             st.markdown(t(f"lessons.{key}.text"))
+            if encoded is None:  # a lesson with a chart of its own
+                st.plotly_chart(_rebuild(lang), key=f"lesson.{key}")
+                continue
             st.page_link("pages/explorer.py", label=t("lessons.open"),
                          icon=":material/arrow_forward:",
                          query_params={"s": encoded, "lang": lang})
