@@ -19,6 +19,7 @@ from typing import Iterator, Sequence
 from schedlab.analysis.rangetest import MODES
 from schedlab.engine.curve import compute_curve
 from schedlab.errors import SchedlabError, StoreError, quote
+from schedlab.messages import Text
 from schedlab.present.table import write_table
 from schedlab.source.parse import DEFAULT_OPTIMIZER, parse_optimizer, parse_schedule
 from schedlab.spec.horizon import MAX_STEPS
@@ -277,7 +278,8 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _print_json(event: dict) -> None:
-    print(json.dumps({k: _json_number(v) for k, v in event.items()}), flush=True)
+    print(json.dumps({k: str(v) if isinstance(v, Text) else _json_number(v)
+                      for k, v in event.items()}), flush=True)
 
 
 def _json_number(v: float | int) -> float | int | None:

@@ -10,6 +10,7 @@ found the problem), rendered in the same language. Templates are Python format s
 
 from __future__ import annotations
 
+import json
 import string
 import tomllib
 from dataclasses import dataclass, field
@@ -75,3 +76,36 @@ def placeholders(template: str) -> set[str]:
     """The parameter names a template uses."""
     return {name.split(".")[0].split("[")[0]
             for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+def stored(text: Text | str | None) -> str | None:
+    """A message as the run store keeps it: a ``Text`` as JSON (its key and values, so a
+    page says it in its reader's language later), plain words as they are."""
+    if not isinstance(text, Text):
+        return text
+    return json.dumps(_data(text), ensure_ascii=False)
+
+
+def unstored(value: str | None) -> Text | None:
+    """``stored``'s form back as a ``Text`` (words stored by an older schedlab, or by a
+    hand, are said as they are)."""
+    if value is None:
+        return None
+    if value.startswith('{"$key"'):
+        try:
+            return _text(json.loads(value))
+        except (ValueError, KeyError, TypeError):
+            pass
+    return Text("text.any", {"text": value})
+
+
+def _data(value: Any) -> Any:
+    if isinstance(value, Text):
+        return {"$key": value.key, "$params": {k: _data(v) for k, v in value.params.items()}}
+    return value if isinstance(value, (str, int, float, bool, type(None))) else str(value)
+
+
+def _text(data: Any) -> Any:
+    if isinstance(data, dict) and "$key" in data:
+        return Text(data["$key"], {k: _text(v) for k, v in data["$params"].items()})
+    return data

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from schedlab import parse_schedule
 from schedlab.jobs.store import RunStore
+from schedlab.messages import unstored
 from schedlab.training.loop import TrainConfig
 
 SCHEDULE = parse_schedule("CosineAnnealingLR(optimizer, T_max=100)")
@@ -86,3 +87,8 @@ def exited(pid: int) -> bool:
         except ProcessLookupError:
             return True
         return False
+
+
+def error_of(row) -> str:
+    """A stored run's error, as its English words (the store keeps its code and values)."""
+    return str(unstored(row["error"]))

@@ -165,3 +165,14 @@ def test_render_refuses_an_unknown_language_and_key() -> None:
         render("finding.lr-constant.message", {"n": 3}, lang="xx")
     with pytest.raises(KeyError):
         render("no.such.key")
+
+
+def test_a_stored_message_comes_back_in_any_language_and_old_words_stay_readable() -> None:
+    from schedlab.messages import stored, unstored
+
+    text = Text("run.error.kept", {"error": Text("run.end.shutdown")})
+    back = unstored(stored(text))
+    assert back == text and back.render("zh") == "收到关闭请求；已保存的指标都会保留"
+    assert str(unstored("words from an older store")) == "words from an older store"
+    assert str(unstored('{"$key": broken')) == '{"$key": broken'
+    assert stored(None) is None and unstored(None) is None

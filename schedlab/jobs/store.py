@@ -27,12 +27,12 @@ from schedlab.jobs.storefile import (
     move_aside,
     translated,
 )
+from schedlab.messages import Text, stored, unstored
 
 # a run is queued, then running, then one of these:
 FINISHED = ("done", "stopped", "failed", "interrupted")
 MIN_FREE = 1 << 20  # bytes free on the store's disk below which no run is started
-ORPHANED = ("the worker process stopped unexpectedly (killed, crashed, hung, or the server "
-            "restarted); the metrics stored so far are kept")
+ORPHANED = Text("run.error.orphaned")  # a run whose worker is gone
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -228,14 +228,14 @@ class RunStore:
         return row is None or bool(row[0]) or row[1] != "running"
 
     @translated
-    def finish(self, run_id: int, status: str, error: str | None = None,
+    def finish(self, run_id: int, status: str, error: Text | str | None = None,
                only_if_running: bool = False) -> None:
         """Give a run its final status (and the reason, for an error)."""
         if status not in FINISHED:
             raise ValueError(f"a run finishes as one of {FINISHED}, not {status!r}")
         guard = " AND status = 'running'" if only_if_running else ""
         self.db.execute(f"UPDATE runs SET status = ?, finished = ?, error = COALESCE(?, error) "
-                        f"WHERE id = ?{guard}", (status, time.time(), error, run_id))
+                        f"WHERE id = ?{guard}", (status, time.time(), stored(error), run_id))
 
     @translated
     def delete(self, run_id: int) -> bool:
@@ -266,7 +266,7 @@ class RunStore:
                              event["elapsed"]))
         elif kind == "notice":
             self.db.execute("INSERT INTO notices (run_id, t, message) VALUES (?, ?, ?)",
-                            (run_id, time.time(), event["message"]))
+                            (run_id, time.time(), stored(event["message"])))
         elif kind == "start":
             self.db.execute("UPDATE runs SET device = ?, data = ?, total_steps = ?, "
                             "batches_per_epoch = ? WHERE id = ?",
@@ -280,7 +280,7 @@ class RunStore:
                             "status = 'running'",
                             (event["status"], time.time(), event.get("test_acc"),
                              event.get("samples_per_s"), event.get("device"),
-                             event.get("error"), run_id))
+                             stored(event.get("error")), run_id))
 
     @translated
     def steps(self, run_id: int, after: int = 0) -> pd.DataFrame:
@@ -295,10 +295,10 @@ class RunStore:
                            (run_id, after))
 
     @translated
-    def notices(self, run_id: int) -> list[str]:
+    def notices(self, run_id: int) -> list[Text]:
         """The run's notices (device fallback, offline data), oldest first."""
-        return [r[0] for r in self.db.execute("SELECT message FROM notices WHERE run_id = ? "
-                                              "ORDER BY id", (run_id,))]
+        return [unstored(r[0]) for r in self.db.execute(
+            "SELECT message FROM notices WHERE run_id = ? ORDER BY id", (run_id,))]
 
     # --- workers -----------------------------------------------------------------------
     @translated
@@ -328,7 +328,7 @@ class RunStore:
         self.db.execute("DELETE FROM workers WHERE pid = ?", (pid,))
 
     @translated
-    def interrupt_orphans(self, live_pids: set[int], reason: str = ORPHANED) -> list[int]:
+    def interrupt_orphans(self, live_pids: set[int], reason: Text = ORPHANED) -> list[int]:
         """Mark running runs whose worker is gone as interrupted (their rows are kept)."""
         rows = self.db.execute("SELECT id, worker_pid FROM runs WHERE status = 'running'")
         orphans = [r["id"] for r in rows.fetchall() if r["worker_pid"] not in live_pids]

@@ -31,6 +31,7 @@ from pathlib import Path
 from schedlab.errors import StoreError
 from schedlab.jobs.store import RunStore
 from schedlab.jobs.storefile import identity
+from schedlab.messages import Text
 from schedlab.spec.schedule import Schedule, optimizer_from_dict
 from schedlab.training.loop import TrainConfig, describe_error, train
 from schedlab.training.lrfind import RangeTest, lr_find
@@ -73,7 +74,7 @@ class Worker:
         self.db_path, self.parent, self.pid = Path(db_path), parent, os.getpid()
         self.identity: tuple[int, int] | None = None  # the file as opened (see gone())
         self.run: int | None = None  # the run being trained
-        self.reason: str | None = None  # why the worker is ending, once it is
+        self.reason: Text | None = None  # why the worker is ending, once it is
         self.ending_since = 0.0
         self.heart: threading.Thread | None = None
         self.retiring = False  # claim no other run: exit once the current one ends
@@ -84,7 +85,7 @@ class Worker:
             self.retiring = True
             log.info("retiring: %s", f"after run {self.run}" if self.run else "idle")
 
-    def end(self, reason: str) -> None:
+    def end(self, reason: Text) -> None:
         """End the worker: the current run stops within a batch, then the process exits."""
         if self.reason is None:
             self.reason, self.ending_since = reason, time.monotonic()
@@ -94,7 +95,7 @@ class Worker:
         """Whether the store file was deleted or replaced since the worker opened it."""
         return identity(self.db_path) != self.identity
 
-    def ending(self) -> str | None:
+    def ending(self) -> Text | None:
         """The reason the worker is ending, or None."""
         return self.reason
 
@@ -105,7 +106,7 @@ def serve(db_path: str | Path, parent: int | None = None) -> None:
                         format="%(asctime)s worker %(process)d %(levelname)s %(message)s")
     threads = limit_threads()
     worker = Worker(db_path, parent)
-    signal.signal(signal.SIGTERM, lambda *_: worker.end("asked to shut down"))
+    signal.signal(signal.SIGTERM, lambda *_: worker.end(Text("run.end.shutdown")))
     signal.signal(signal.SIGUSR1, lambda *_: worker.retire())
     try:
         store = RunStore(db_path, timeout=WRITE_WAIT)
@@ -135,7 +136,7 @@ def serve(db_path: str | Path, parent: int | None = None) -> None:
                 continue
             worker.run = job["id"]
             if not run_job(store, job, worker.ending):
-                worker.end("the end of a run could not be stored")
+                worker.end(Text("run.end.not-stored"))
             worker.run = None
     finally:
         try:
@@ -145,7 +146,7 @@ def serve(db_path: str | Path, parent: int | None = None) -> None:
     log.info("exiting: %s", worker.reason or "retired")
 
 
-def run_job(store: RunStore, job, ending: Callable[[], str | None] = lambda: None) -> bool:
+def run_job(store: RunStore, job, ending: Callable[[], Text | None] = lambda: None) -> bool:
     """Train one claimed run, recording every event; failures become a clear status, and a
     run cut short by ``ending()`` (a reason) is marked interrupted with that reason.
     Returns False when the run's end could not be stored."""
@@ -165,7 +166,7 @@ def run_job(store: RunStore, job, ending: Callable[[], str | None] = lambda: Non
             asked["at"] = now
         return asked["answer"]
 
-    outcome: tuple[str, str] | None = None
+    outcome: tuple[str, Text] | None = None
     try:
         if job["kind"] == "lr-find":  # an LR range test: an optimizer and a sweep
             events = lr_find(optimizer_from_dict(json.loads(job["schedule"])),
@@ -176,12 +177,13 @@ def run_job(store: RunStore, job, ending: Callable[[], str | None] = lambda: Non
         for event in events:
             store.record(run_id, event)
     except StoreError as exc:
-        outcome = ("failed", f"The run was stopped: its metrics could not be stored. {exc}")
+        outcome = ("failed", Text("run.error.store", {"error": str(exc)}))
     except Exception as exc:  # a worker outlives any one run; the message names the step
-        kept = "; the metrics stored so far are kept" if hasattr(exc, "stopped_at") else ""
-        outcome = ("failed", f"{describe_error(exc)}{kept}")
+        said = describe_error(exc)
+        outcome = ("failed", Text("run.error.kept", {"error": said})
+                   if hasattr(exc, "stopped_at") else said)
     if asked["ended_for"]:
-        outcome = ("interrupted", f"{asked['ended_for']}; the metrics stored so far are kept")
+        outcome = ("interrupted", Text("run.error.kept", {"error": asked["ended_for"]}))
     if outcome is None:
         return True
     log.warning("run %s %s: %s", run_id, *outcome)
@@ -201,7 +203,7 @@ def _heartbeat(worker: Worker) -> None:
         delay, stop_seen = HEARTBEAT, {}  # run id -> when its stop was first seen
         while True:
             if worker.gone():
-                worker.end(f"the run store {worker.db_path} was deleted or replaced")
+                worker.end(Text("run.end.store-gone", {"path": str(worker.db_path)}))
                 return
             try:
                 store = store or RunStore(worker.db_path, timeout=BEAT_WAIT)
@@ -213,7 +215,8 @@ def _heartbeat(worker: Worker) -> None:
                 now = time.monotonic()
                 failing_since = failing_since or now
                 if now - failing_since > STORE_GRACE:
-                    worker.end(f"the run store kept failing for {STORE_GRACE:g} s ({exc})")
+                    worker.end(Text("run.end.store-failing", {"seconds": STORE_GRACE,
+                                                              "error": str(exc)}))
                 log.warning("heartbeat failed, retrying in %.1f s: %s", delay, exc)
                 delay = min(2 * delay, 2.0)
             time.sleep(delay)
@@ -231,7 +234,7 @@ def _enforce_stop(store: RunStore, worker: Worker, run_id: int | None,
         return
     first = stop_seen.setdefault(run_id, time.monotonic())
     if time.monotonic() - first > GRACE and worker.run == run_id:
-        store.finish(run_id, "stopped", f"stopped by force after {GRACE:g} s",
+        store.finish(run_id, "stopped", Text("run.error.forced", {"seconds": GRACE}),
                      only_if_running=True)
         store.forget_worker(worker.pid)
         os._exit(0)
@@ -241,9 +244,9 @@ def _watchdog(worker: Worker) -> None:
     """No store here: a locked or vanished store must not keep the worker alive."""
     while True:
         if worker.parent is not None and os.getppid() != worker.parent:
-            worker.end("the app that started this worker has stopped")
+            worker.end(Text("run.end.app-gone"))
         if worker.heart is not None and not worker.heart.is_alive():
-            worker.end("the worker's heartbeat thread stopped")
+            worker.end(Text("run.end.heart"))
         if worker.reason and worker.heart is None:  # still warming up: nothing to lose
             log.info("exiting while warming up: %s", worker.reason)
             os._exit(0)

@@ -19,7 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from schedlab.errors import DataError, quote
+from schedlab.errors import DataError, SchedlabError, quote
+from schedlab.messages import Text
 from schedlab.training.files import (
     fetch,
     fetch_all,
@@ -57,7 +58,7 @@ class Digits:
     train_y: np.ndarray
     test_x: np.ndarray
     test_y: np.ndarray
-    note: str = ""  # why the offline subset is in use, when it is
+    note: Text | None = None  # why the offline subset is in use, when it is
 
 
 def data_dir() -> Path:
@@ -101,7 +102,7 @@ def load_digits(source: str = "auto", *, directory: Path | None = None,
         except DataError as exc:
             subset = offline_subset()
             digits = Digits(**{**subset.__dict__,
-                               "note": f"MNIST unavailable, using the {OFFLINE}: {exc}"})
+                               "note": Text("run.notice.offline", {"error": _said(exc)})})
     else:
         digits = _from_files(MNIST, _user_files(source, files))
     _LOADED[key] = digits
@@ -223,3 +224,8 @@ def offline_subset(test_share: float = 0.2) -> Digits:
         test.append(idx[cut:])
     tr, te = np.sort(np.concatenate(train)), np.sort(np.concatenate(test))
     return Digits(OFFLINE, x[tr], y[tr], x[te], y[te])
+
+
+def _said(exc: BaseException) -> Text | str:
+    """An error inside another message: schedlab's own by its code, any other as is."""
+    return exc.text if isinstance(exc, SchedlabError) else str(exc)

@@ -43,15 +43,16 @@ MEAN, STD = 0.1307, 0.3081  # MNIST pixel statistics, as in the tutorials
 EVAL_BATCH = 1000
 
 
-def describe_error(exc: BaseException) -> str:
+def describe_error(exc: BaseException) -> Text:
     """A run's failure in one line: a user's mistake in its own words, anything else with
     its type, and where ``train`` raised it part-way, the step it stopped at."""
     if isinstance(exc, SchedlabError):
-        text = str(exc)
+        text = exc.text
     else:
-        text = f"unexpected error: {type(exc).__name__}: {exc}"
+        text = Text("run.error.unexpected", {"kind": type(exc).__name__, "detail": str(exc)})
     at = getattr(exc, "stopped_at", None)
-    return f"stopped at step {at[0]:,} of {at[1]:,}: {text}" if at else text
+    return Text("run.error.at-step", {"step": at[0], "steps": at[1], "error": text}) \
+        if at else text
 
 
 @dataclass(frozen=True)
@@ -91,15 +92,15 @@ class TrainConfig:
         return cls(**data)
 
 
-def pick_device(requested: str) -> tuple[torch.device, str | None]:
+def pick_device(requested: str) -> tuple[torch.device, Text | None]:
     """The device to train on, and a notice when the requested one is not available."""
     cuda, mps = torch.cuda.is_available(), torch.backends.mps.is_available()
     if requested == "auto":
         return torch.device("cuda" if cuda else "mps" if mps else "cpu"), None
     if requested == "cuda" and not cuda:
-        return torch.device("cpu"), "CUDA is not available here: training on the CPU"
+        return torch.device("cpu"), Text("run.notice.no-cuda")
     if requested == "mps" and not mps:
-        return torch.device("cpu"), "Apple MPS is not available here: training on the CPU"
+        return torch.device("cpu"), Text("run.notice.no-mps")
     return torch.device(requested), None
 
 
@@ -253,14 +254,14 @@ class Learner:
         self.model, self.optimizer, self.digits, self.device = model, optimizer, digits, device
         self.x, self.y, self.test_x, self.test_y = _tensors(digits, device)
 
-    def batch(self, idx: torch.Tensor) -> tuple[float, str | None]:
+    def batch(self, idx: torch.Tensor) -> tuple[float, Text | None]:
         try:
             return self._batch(idx), None
         except torch.OutOfMemoryError:
             if self.device.type == "cpu":
                 raise
             self._to_cpu()
-            return self._batch(idx), "out of GPU memory: continuing on the CPU"
+            return self._batch(idx), Text("run.notice.out-of-memory")
 
     def _batch(self, idx: torch.Tensor) -> float:
         idx = idx.to(self.device)

@@ -12,10 +12,10 @@ import streamlit as st
 from schedlab.errors import StoreError
 from schedlab.jobs.manager import JobManager, default_store_path
 from schedlab.jobs.store import FINISHED
-from schedlab.messages import render
+from schedlab.messages import render, unstored
 from schedlab.present.runs import progress, training_figure
 from schedlab.training.data import MNIST, OFFLINE
-from schedlab.ui.lang import current, said, t
+from schedlab.ui.lang import current, said, say, t
 from schedlab.ui.text import plain
 
 SEEN = "train.seen"  # run id -> (step rows, epoch rows) already read
@@ -130,9 +130,9 @@ def live(run_id: int) -> None:
         st.info(t("train.run.queued", position=jobs.queue_position(run_id)),
                 icon=":material/hourglass_top:")
     for message in jobs.store.notices(run_id):
-        st.info(plain(message), icon=":material/info:")
+        st.info(plain(say(message)), icon=":material/info:")
     if row["error"]:
-        (st.error if status == "failed" else st.warning)(plain(row["error"]))
+        (st.error if status == "failed" else st.warning)(plain(say(unstored(row["error"]))))
     last = int(steps["step"].iloc[-1]) if len(steps) else None
     fraction, elapsed, left = progress(row, last)
     total = f"{row['total_steps']:,}" if row["total_steps"] else "?"

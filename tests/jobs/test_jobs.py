@@ -13,7 +13,7 @@ import torch
 from schedlab.jobs.manager import JobManager, worker_env
 from schedlab.jobs.store import RunStore
 from schedlab.jobs.worker import limit_threads, thread_budget
-from tests.faults import LONG, QUICK, SCHEDULE, wait
+from tests.faults import LONG, QUICK, SCHEDULE, error_of, wait
 
 POLL = 1.0  # seconds between two polls of the Train page
 
@@ -102,7 +102,7 @@ def test_a_killed_worker_is_found_by_the_page_poll_and_the_queue_moves_on(jobs,
          timeout=5, every=POLL, what="the run to be marked interrupted")
     assert time.monotonic() - killed < 5
     kept = len(jobs.store.steps(run_id))
-    assert kept >= 3 and "stopped unexpectedly" in jobs.store.run(run_id)["error"]
+    assert kept >= 3 and "stopped unexpectedly" in error_of(jobs.store.run(run_id))
     wait(lambda: jobs.supervise() is None and status(jobs, queued) == "done", every=POLL,
          what="the queued run to train")
     # a server restart: a new manager on the same store keeps the history and trains on
@@ -139,7 +139,7 @@ def test_a_run_that_ignores_stop_is_ended_by_force(tmp_path) -> None:
         store.request_stop(run_id)
         assert proc.wait(timeout=20) == 0  # it ended itself
         assert store.run(run_id)["status"] == "stopped"
-        assert store.run(run_id)["error"] == "stopped by force after 0.2 s"
+        assert error_of(store.run(run_id)) == "stopped by force after 0.2 s"
     finally:
         proc.kill()
 

@@ -16,6 +16,7 @@ from tests.faults import (
     DAMAGE,
     QUICK,
     SCHEDULE,
+    error_of,
     garbage,
     make_sqlite_read_only,
     real_store,
@@ -88,7 +89,7 @@ def test_a_store_that_fills_up_mid_run_fails_the_run_with_the_reason(tmp_path) -
     assert run_job(store, job)  # the run ended and that end was stored
     row = store.run(job["id"])
     assert row["status"] == "failed"
-    assert "could not be stored" in row["error"] and "full" in row["error"]
-    assert str(path) in row["error"]
+    assert "could not be stored" in error_of(row) and "full" in error_of(row)
+    assert str(path) in error_of(row)
     with pytest.raises(StoreFull, match="free some space"):
         store.check_writable()

@@ -86,7 +86,7 @@ def server(files):
 def test_download_verifies_caches_and_loads(server, files, tmp_path) -> None:
     digits = load_digits("auto", directory=tmp_path / "c", urls=(server.url,),
                          files=md5s(files))
-    assert digits.name == "MNIST" and digits.note == ""
+    assert digits.name == "MNIST" and digits.note is None
     assert digits.train_x.shape == (20, 28, 28) and digits.test_y.shape == (5,)
     assert sorted(p.name for p in (tmp_path / "c").iterdir()) == sorted(NAMES)  # no .part
     served = len(server.hits)
@@ -115,7 +115,7 @@ def test_bad_mirror_is_skipped_and_a_wrong_checksum_leaves_nothing(server, files
 
 def test_auto_falls_back_to_the_offline_subset_and_says_why(tmp_path) -> None:
     digits = load_digits("auto", directory=tmp_path / "none", urls=("http://127.0.0.1:9/",))
-    assert digits.name == OFFLINE and "MNIST unavailable" in digits.note
+    assert digits.name == OFFLINE and "MNIST unavailable" in str(digits.note)
 
 
 def test_a_directory_of_files(files, tmp_path) -> None:

@@ -92,8 +92,8 @@ def test_auto_with_a_data_dir_below_a_file_falls_back_and_says_how_to_fix(tmp_pa
     blocker.write_text("not a directory")
     digits = load_digits("auto", directory=blocker / "mnist", urls=("http://127.0.0.1:9/",))
     assert digits.name == OFFLINE and len(digits.train_x) == OFFLINE_TRAIN
-    assert str(blocker / "mnist") in digits.note
-    assert "not a directory" in digits.note and "SCHEDLAB_DATA" in digits.note
+    assert str(blocker / "mnist") in str(digits.note)
+    assert "not a directory" in str(digits.note) and "SCHEDLAB_DATA" in str(digits.note)
 
 
 @pytest.mark.skipif(not os.path.isdir("/sys/kernel"), reason="needs Linux sysfs")
@@ -102,8 +102,8 @@ def test_auto_with_a_data_dir_where_even_root_cannot_write(tmp_path) -> None:
     if os.path.lexists(target.parent):
         pytest.skip("sysfs is writable here")
     digits = load_digits("auto", directory=target, urls=("http://127.0.0.1:9/",))
-    assert digits.name == OFFLINE and str(target) in digits.note
-    assert "SCHEDLAB_DATA" in digits.note
+    assert digits.name == OFFLINE and str(target) in str(digits.note)
+    assert "SCHEDLAB_DATA" in str(digits.note)
 
 
 def test_a_read_only_data_dir_stops_the_download_with_the_file_named(server, files, tmp_path,
@@ -148,7 +148,7 @@ def test_a_full_disk_leaves_no_partial_file_and_auto_falls_back(server, files, t
     assert list(folder.iterdir()) == []  # no .part file, no half-written target
     assert server.hits == [NAMES[0]]
     digits = load_digits("auto", directory=folder, urls=(server.url,), files=md5s(files))
-    assert digits.name == OFFLINE and "no space left on device" in digits.note
+    assert digits.name == OFFLINE and "no space left on device" in str(digits.note)
     assert list(folder.iterdir()) == []
 
 
@@ -171,7 +171,7 @@ def test_a_damaged_file_that_cannot_be_removed_means_the_offline_subset(files, t
     digits = load_digits("auto", directory=folder, urls=("http://127.0.0.1:9/",),
                          files=md5s(files))
     assert digits.name == OFFLINE
-    assert str(folder / NAMES[1]) in digits.note and "read-only file system" in digits.note
+    assert str(folder / NAMES[1]) in str(digits.note) and "read-only file system" in str(digits.note)
 
 
 def test_cache_entries_that_are_not_regular_files_are_replaced_unread(server, files,
@@ -258,7 +258,7 @@ def test_expected_size_counts_only_valid_regular_files(files, tmp_path, monkeypa
 
 def test_a_malformed_mirror_address_means_the_offline_subset(tmp_path) -> None:
     digits = load_digits("auto", directory=tmp_path / "c", urls=("not a url",))
-    assert digits.name == OFFLINE and "not a url" in digits.note
+    assert digits.name == OFFLINE and "not a url" in str(digits.note)
 
 
 class Trickle(http.server.BaseHTTPRequestHandler):

@@ -84,7 +84,7 @@ def test_devices_and_the_cpu_fallback(monkeypatch) -> None:
     assert pick_device("cpu") == (torch.device("cpu"), None)
     if not torch.cuda.is_available():
         device, notice = pick_device("cuda")
-        assert device.type == "cpu" and "CUDA is not available" in notice
+        assert device.type == "cpu" and "CUDA is not available" in str(notice)
         monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
         assert pick_device("auto")[0].type == "cuda"
 
@@ -107,7 +107,7 @@ def test_out_of_memory_moves_the_run_to_the_cpu(monkeypatch) -> None:
 
     monkeypatch.setattr(run_, "_batch", flaky)
     loss, notice = run_.batch(torch.arange(64))
-    assert np.isfinite(loss) and "continuing on the CPU" in notice
+    assert np.isfinite(loss) and "continuing on the CPU" in str(notice)
     assert run_.device.type == "cpu"
 
 

@@ -12,6 +12,7 @@ import streamlit as st
 from schedlab.analysis.rangetest import MODES, smooth, suggest
 from schedlab.errors import SchedlabError, StoreError
 from schedlab.jobs.store import FINISHED
+from schedlab.messages import unstored
 from schedlab.present.rangeplot import range_figure
 from schedlab.source.parse import parse_optimizer
 from schedlab.spec.examples import fitted_spec
@@ -20,7 +21,7 @@ from schedlab.training.loop import check_trainable
 from schedlab.training.lrfind import MAX_SWEEP_STEPS, RangeTest
 from schedlab.ui import state as session
 from schedlab.ui.editor import Errors, whole_box
-from schedlab.ui.lang import current, links, said, t, words
+from schedlab.ui.lang import current, links, said, say, t, words
 from schedlab.ui.numbers import number_box
 from schedlab.ui.page import guarded, setup
 from schedlab.ui.text import plain
@@ -120,7 +121,7 @@ def show(run_id: int) -> None:
         b.button(t("lrfind.stop"), key=f"lrfind.stop.{run_id}", on_click=act,
                  args=(jobs.stop, run_id), width="stretch")
     if row["error"]:
-        st.error(plain(row["error"]), icon=":material/error:")
+        st.error(plain(say(unstored(row["error"]))), icon=":material/error:")
     if steps.empty:
         st.caption(t("lrfind.waiting"))
         return
