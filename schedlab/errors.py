@@ -58,9 +58,18 @@ class StoreError(RuntimeError):
 
     The message names the file and says what to do; ``path`` is the store's file."""
 
-    def __init__(self, message: str, *, path: str | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, message: str = "", *, path: str | None = None, code: str | None = None,
+                 params: dict[str, Any] | None = None) -> None:
+        if code is None:
+            code, params = "text.any", {"text": message}
+        self.code, self.params = code, dict(params or {})
+        super().__init__(render(code, self.params))
         self.path = path
+
+    @property
+    def text(self) -> Text:
+        """The message, to be said in the reader's language."""
+        return Text(self.code, self.params)
 
 
 def quote(text: object, limit: int = QUOTE_LIMIT) -> str:

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from schedlab.errors import ConfigError, StoreError
+from schedlab.messages import Text
 from schedlab.jobs.store import RunStore, open_store
 from schedlab.jobs.storefile import StoreDamaged, StoreReadOnly
 from schedlab.jobs.worker import thread_budget
@@ -79,7 +80,7 @@ class JobManager:
     def __init__(self, db_path: str | Path | None = None, max_jobs: int | None = None):
         self.db_path = Path(db_path or default_store_path())
         self.max_jobs = max_jobs or max_jobs_setting()
-        self.notices: list[str] = []  # what was done to the store: every session sees them
+        self.notices: list[Text] = []  # what was done to the store: every session sees them
         self.generation = 0  # counts the store files used: run ids restart with a new one
         self.store: RunStore | None = None  # None when the file cannot even be read
         self.problem: StoreError | None = None  # why it could not be opened for writing
@@ -134,9 +135,7 @@ class JobManager:
         with self._lock:
             self._reap()
             if self.store is not None and not self.store.readonly and self.store.gone():
-                self.notices.append(f"The run store {self.db_path} was deleted or replaced "
-                                    "while the app was running; runs training in it ended. "
-                                    "The app now uses the file at that path.")
+                self.notices.append(Text("store.note.replaced", {"path": str(self.db_path)}))
                 self._open()
             if self.store is None or self.store.readonly:
                 return self.problem
@@ -236,8 +235,8 @@ class JobManager:
 
     def _writable(self) -> RunStore:
         if self.store is None or self.store.readonly:
-            raise self.problem or StoreError(f"The run store {self.db_path} is not open.",
-                                             path=str(self.db_path))
+            raise self.problem or StoreError(path=str(self.db_path), code="error.store.not-open",
+                                             params={"path": str(self.db_path)})
         return self.store
 
     def release(self) -> None:

@@ -62,7 +62,7 @@ CREATE TABLE IF NOT EXISTS workers (
 """
 
 
-def open_store(path: str | Path) -> tuple[RunStore, str | None]:
+def open_store(path: str | Path) -> tuple[RunStore, Text | None]:
     """The app's store, and what was done to make it usable (or None). A damaged file (not
     a database, failing SQLite's check, 0 bytes) is moved aside, kept, and a new store
     started; other problems (read-only, full, no folder) raise StoreError."""
@@ -72,10 +72,10 @@ def open_store(path: str | Path) -> tuple[RunStore, str | None]:
         try:
             return RunStore(path), None
         except StoreDamaged as exc:  # the check passed but using it fails (its -wal, say)
-            reason = f"is damaged ({exc.__cause__ or exc})"
+            reason = Text("store.damage.damaged", {"detail": str(exc.__cause__ or exc)})
     moved = move_aside(path, reason)
-    return RunStore(path), (f"The run store {path} {reason}. It was moved aside to {moved}, "
-                            f"kept as it was, and a new, empty store was started at {path}.")
+    return RunStore(path), Text("store.note.moved", {"path": str(path), "reason": reason,
+                                                     "moved": str(moved)})
 
 
 class RunStore:
@@ -127,9 +127,8 @@ class RunStore:
         """Raise the StoreError that keeps a run from being stored now (read-only, full,
         gone); return quietly when runs can be stored."""
         if self.gone():
-            raise StoreGone(f"The run store {self.path} was deleted or replaced while the "
-                            f"app was using it. Reload the page to start using the file "
-                            f"now at that path.", path=str(self.path))
+            raise StoreGone(path=str(self.path), code="error.store.gone",
+                            params={"path": str(self.path)})
         self.db.execute("BEGIN IMMEDIATE")
         try:  # a write that changes nothing: SQLite refuses it on a read-only store
             self.db.execute("UPDATE workers SET pid = pid WHERE 0")
@@ -138,10 +137,10 @@ class RunStore:
         pages = [self.db.execute(f"PRAGMA {p}").fetchone()[0]
                  for p in ("page_count", "max_page_count", "freelist_count")]
         if pages[1] - pages[0] + pages[2] < 16:
-            raise full(self.path, "SQLite's page limit is reached")
+            raise full(self.path, Text("store.detail.page-limit"))
         free = shutil.disk_usage(self.path.parent).free
         if free < MIN_FREE:
-            raise full(self.path, f"{free // 1024} KiB free")
+            raise full(self.path, Text("store.detail.free", {"kib": free // 1024}))
 
     def _frame(self, sql: str, params: tuple = ()) -> pd.DataFrame:
         cur = self.db.execute(sql, params)

@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from schedlab.errors import StoreError
+from schedlab.messages import Text
 
 HEADER = b"SQLite format 3\x00"  # the first 16 bytes of every SQLite database
 SIDE_FILES = ("-wal", "-shm")  # SQLite's companions of a WAL database
-_ELSEWHERE = "or set SCHEDLAB_DATA to another folder"
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -58,19 +58,16 @@ def translate(exc: BaseException, path: str | Path) -> StoreError:
     if name.startswith("SQLITE_FULL") or code in (errno.ENOSPC, errno.EDQUOT):
         return full(path, text)
     if name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")):
-        return StoreDamaged(f"The run store {path} is damaged ({text}). Reload the page: the "
-                            f"app then moves the file aside, keeping it, and starts a new "
-                            f"store.", path=str(path))
+        return StoreDamaged(path=str(path), code="error.store.damaged",
+                            params={"path": str(path), "detail": text})
     if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
-        return StoreBusy(f"The run store {path} is locked by another program ({text}). Try "
-                         f"again in a moment; if it stays locked, close the program "
-                         f"holding it.", path=str(path))
+        return StoreBusy(path=str(path), code="error.store.busy",
+                         params={"path": str(path), "detail": text})
     if name.startswith("SQLITE_CANTOPEN") or isinstance(exc, OSError):
-        return StoreError(f"The run store {path} cannot be opened ({text}): check that its "
-                          f"folder exists and is writable, {_ELSEWHERE}, then reload the "
-                          f"page.", path=str(path))
-    return StoreError(f"The run store {path} failed ({text}): check the disk it is on, "
-                      f"{_ELSEWHERE}, then reload the page.", path=str(path))
+        return StoreError(path=str(path), code="error.store.cannot-open",
+                          params={"path": str(path), "detail": text})
+    return StoreError(path=str(path), code="error.store.failed",
+                      params={"path": str(path), "detail": text})
 
 
 def translated(method: F) -> F:
@@ -85,18 +82,16 @@ def translated(method: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def read_only(path: str | Path, detail: str) -> StoreReadOnly:
+def read_only(path: str | Path, detail: str | Text) -> StoreReadOnly:
     """The message for a store that can be read but not written."""
-    return StoreReadOnly(f"The run store {path} is read-only ({detail}), so no run can be "
-                         f"started: make the file and its folder writable, {_ELSEWHERE}, "
-                         f"then reload the page.", path=str(path))
+    return StoreReadOnly(path=str(path), code="error.store.read-only",
+                         params={"path": str(path), "detail": detail})
 
 
-def full(path: str | Path, detail: str) -> StoreFull:
+def full(path: str | Path, detail: str | Text) -> StoreFull:
     """The message for a store with no room left."""
-    return StoreFull(f"The disk holding the run store {path} is full ({detail}), so no more "
-                     f"runs or metrics can be stored: free some space there, {_ELSEWHERE}, "
-                     f"then reload the page.", path=str(path))
+    return StoreFull(path=str(path), code="error.store.full",
+                     params={"path": str(path), "detail": detail})
 
 
 def identity(path: str | Path) -> tuple[int, int] | None:
@@ -108,7 +103,7 @@ def identity(path: str | Path) -> tuple[int, int] | None:
     return st.st_dev, st.st_ino
 
 
-def find_damage(path: str | Path) -> str | None:
+def find_damage(path: str | Path) -> Text | None:
     """What is wrong with an existing store file, in words; None if it is sound or absent."""
     path = Path(path)
     try:
@@ -120,9 +115,9 @@ def find_damage(path: str | Path) -> str | None:
     except OSError as exc:
         raise translate(exc, path) from exc
     if size == 0:
-        return "was empty (0 bytes): the runs it held are lost"
+        return Text("store.damage.empty")
     if head != HEADER:
-        return "is not an SQLite database (garbage or another kind of file)"
+        return Text("store.damage.not-sqlite")
     try:
         db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=5)
         try:
@@ -133,13 +128,13 @@ def find_damage(path: str | Path) -> str | None:
         name = getattr(exc, "sqlite_errorname", "") or ""
         if not name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")):
             raise translate(exc, path) from exc
-        return f"is damaged or truncated ({exc})"
+        return Text("store.damage.truncated", {"detail": str(exc)})
     if found != ["ok"]:
-        return f"is damaged (SQLite's check says: {'; '.join(found)[:200]})"
+        return Text("store.damage.check", {"detail": "; ".join(found)[:200]})
     return None
 
 
-def move_aside(path: str | Path, reason: str) -> Path:
+def move_aside(path: str | Path, reason: Text) -> Path:
     """Rename a damaged store (and its -wal, -shm) to ``NAME.damaged-TIME.EXT``; the path
     it now has. Raises StoreError, naming both, when the folder does not allow it."""
     path = Path(path)
@@ -155,10 +150,9 @@ def move_aside(path: str | Path, reason: str) -> Path:
             if os.path.exists(f"{path}{side}"):
                 os.rename(f"{path}{side}", f"{target}{side}")
     except OSError as exc:
-        raise StoreDamaged(f"The run store {path} {reason}, and it could not be moved aside "
-                           f"to {target} ({exc.strerror or exc}): move or rename it "
-                           f"yourself, {_ELSEWHERE}, then reload the page.",
-                           path=str(path)) from exc
+        raise StoreDamaged(path=str(path), code="error.store.move-failed", params={
+            "path": str(path), "reason": reason, "target": str(target),
+            "detail": str(exc.strerror or exc)}) from exc
     return target
 
 

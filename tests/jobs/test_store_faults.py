@@ -31,10 +31,12 @@ def test_a_damaged_store_is_moved_aside_and_a_new_one_started(tmp_path, kind) ->
     make, words = DAMAGE[kind]
     make(path)
     before = path.read_bytes()
-    store, note = open_store(path)
+    store, said = open_store(path)
+    note = str(said)
     moved = [p for p in tmp_path.iterdir() if MOVED.search(p.name)]
     assert len(moved) == 1 and moved[0].read_bytes() == before  # kept as it was
     assert words in note and str(path) in note and str(moved[0]) in note
+    assert str(moved[0]) in said.render("zh") and "训练记录库" in said.render("zh")
     run_id = store.submit("fresh", SCHEDULE.to_json(), QUICK.to_dict())  # the new one works
     assert list(store.runs()["id"]) == [run_id]
 

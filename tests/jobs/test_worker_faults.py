@@ -95,7 +95,8 @@ def test_a_store_deleted_under_a_running_worker_ends_it_and_a_new_store_starts(j
         Path(f"{jobs.db_path}{suffix}").unlink(missing_ok=True)
     wait(lambda: exited(pid), timeout=10, what="the worker to exit")
     assert jobs.supervise() is None  # the page's next poll: a new, empty store
-    assert "deleted or replaced" in jobs.notices[-1] and str(jobs.db_path) in jobs.notices[-1]
+    said = str(jobs.notices[-1])
+    assert "deleted or replaced" in said and str(jobs.db_path) in said
     assert jobs.store.runs().empty and jobs.db_path.exists()
 
 

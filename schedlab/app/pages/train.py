@@ -23,7 +23,7 @@ from schedlab.training.loop import (
     check_trainable,
 )
 from schedlab.ui.editor import Errors, whole_box
-from schedlab.ui.lang import current, said, t
+from schedlab.ui.lang import current, said, say, t
 from schedlab.ui.page import guarded, setup
 from schedlab.ui.text import plain
 from schedlab.ui.training import (
@@ -244,7 +244,7 @@ def store_notices(jobs: JobManager) -> StoreError | None:
     problem = jobs.reload()  # first: it may set a store aside, which the notices tell
     if st.session_state.get(NOTED, 0) < len(jobs.notices):
         for note in jobs.notices[st.session_state.get(NOTED, 0):]:
-            st.warning(plain(note), icon=":material/inventory_2:")
+            st.warning(plain(say(note)), icon=":material/inventory_2:")
         st.button(t("train.dismiss"), key="train.dismiss",
                   on_click=st.session_state.__setitem__, args=(NOTED, len(jobs.notices)))
     if ALERT in st.session_state:
