@@ -70,7 +70,8 @@ def test_the_rebuilt_optimizer_lesson_shows_torchs_steps(lang) -> None:
     edited, rebuilt = (array(t["y"]) for t in traces)
     assert edited[30] > 5 * rebuilt[30] and edited[29] == pytest.approx(rebuilt[29])
     names = {t["name"] for t in traces}
-    assert names == ({"param_groups edited (momentum kept)", "optimizer rebuilt (momentum lost)"}
-                     if lang == "en" else {"修改 param_groups（保留动量）", "重建优化器（丢失动量）"})
+    expected = {"en": {"param_groups edited (momentum kept)", "optimizer rebuilt (momentum lost)"},
+                "zh": {"修改 param_groups（保留动量）", "重建优化器（丢失动量）"}}
+    assert names == expected[lang]
     if lang == "zh":
         assert _leaks(at) == []

@@ -171,7 +171,8 @@ def test_a_damaged_file_that_cannot_be_removed_means_the_offline_subset(files, t
     digits = load_digits("auto", directory=folder, urls=("http://127.0.0.1:9/",),
                          files=md5s(files))
     assert digits.name == OFFLINE
-    assert str(folder / NAMES[1]) in str(digits.note) and "read-only file system" in str(digits.note)
+    note = str(digits.note)
+    assert str(folder / NAMES[1]) in note and "read-only file system" in note
 
 
 def test_cache_entries_that_are_not_regular_files_are_replaced_unread(server, files,
