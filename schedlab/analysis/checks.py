@@ -14,7 +14,8 @@ from schedlab.engine.cost import check_budget, estimate_curve
 from schedlab.engine.curve import compute_curve
 from schedlab.errors import ScheduleError
 from schedlab.spec.catalog import Finding, Run, entry
-from schedlab.spec.catalog.base import check_spec, finding
+from schedlab.spec.catalog.base import finding
+from schedlab.spec.catalog.rules import check_spec
 from schedlab.spec.horizon import check_steps, synthetic_metric
 from schedlab.spec.params import MAX_COUNT
 from schedlab.spec.schedule import Schedule

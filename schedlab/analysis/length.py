@@ -16,7 +16,7 @@ import math
 
 from schedlab.messages import Text
 from schedlab.spec.catalog import WARMUP, entry
-from schedlab.spec.catalog.base import calls_reached, restart_cycle
+from schedlab.spec.catalog.rules import calls_reached, restart_cycle
 from schedlab.spec.horizon import MAX_STEPS, Horizon
 from schedlab.spec.schedule import SchedulerSpec
 

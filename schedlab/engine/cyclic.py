@@ -12,9 +12,7 @@ import numpy as np
 
 from schedlab.engine.basic import Groups, Sim, Updates, per_group
 from schedlab.errors import ScheduleError
-from schedlab.spec.catalog.base import onecycle_total
-
-
+from schedlab.spec.catalog.rules import onecycle_total
 class WarmRestartsSim(Sim):
     """CosineAnnealingWarmRestarts, stepped without an epoch argument."""
 

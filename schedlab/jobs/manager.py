@@ -24,10 +24,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from schedlab.errors import ConfigError, StoreError
-from schedlab.messages import Text
 from schedlab.jobs.store import RunStore, open_store
 from schedlab.jobs.storefile import StoreDamaged, StoreReadOnly
 from schedlab.jobs.worker import thread_budget
+from schedlab.messages import Text
 from schedlab.spec.schedule import OptimizerSpec, Schedule, optimizer_to_dict
 from schedlab.training.data import data_dir
 from schedlab.training.loop import TrainConfig

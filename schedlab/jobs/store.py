@@ -27,12 +27,12 @@ from schedlab.jobs.storefile import (
     move_aside,
     translated,
 )
+from schedlab.jobs.workerrows import WorkerRows
 from schedlab.messages import Text, stored, unstored
 
 # a run is queued, then running, then one of these:
 FINISHED = ("done", "stopped", "failed", "interrupted")
 MIN_FREE = 1 << 20  # bytes free on the store's disk below which no run is started
-ORPHANED = Text("run.error.orphaned")  # a run whose worker is gone
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -78,7 +78,7 @@ def open_store(path: str | Path) -> tuple[RunStore, Text | None]:
                                                      "moved": str(moved)})
 
 
-class RunStore:
+class RunStore(WorkerRows):
     """One connection to the store (make one per process or thread).
 
     ``timeout`` is how long a statement waits for another connection's lock; ``readonly``
@@ -298,39 +298,3 @@ class RunStore:
         """The run's notices (device fallback, offline data), oldest first."""
         return [unstored(r[0]) for r in self.db.execute(
             "SELECT message FROM notices WHERE run_id = ? ORDER BY id", (run_id,))]
-
-    # --- workers -----------------------------------------------------------------------
-    @translated
-    def beat(self, pid: int, run_id: int | None = None) -> None:
-        """Register or refresh a worker's heartbeat (and the run it trains)."""
-        now = time.time()
-        self.db.execute("INSERT INTO workers (pid, started, heartbeat, run_id) VALUES "
-                        "(?, ?, ?, ?) ON CONFLICT(pid) DO UPDATE SET heartbeat = excluded."
-                        "heartbeat, run_id = excluded.run_id", (pid, now, now, run_id))
-
-    @translated
-    def workers(self) -> list[sqlite3.Row]:
-        """Every registered worker's row."""
-        return self.db.execute("SELECT * FROM workers").fetchall()
-
-    @translated
-    def training_pids(self) -> set[int]:
-        """The workers with a run in hand: a claim names its worker at once, before the
-        worker's next heartbeat says so."""
-        rows = self.db.execute("SELECT worker_pid AS pid FROM runs WHERE status = 'running' "
-                               "UNION SELECT pid FROM workers WHERE run_id IS NOT NULL")
-        return {r["pid"] for r in rows.fetchall() if r["pid"] is not None}
-
-    @translated
-    def forget_worker(self, pid: int) -> None:
-        """Remove a worker's row (it has ended)."""
-        self.db.execute("DELETE FROM workers WHERE pid = ?", (pid,))
-
-    @translated
-    def interrupt_orphans(self, live_pids: set[int], reason: Text = ORPHANED) -> list[int]:
-        """Mark running runs whose worker is gone as interrupted (their rows are kept)."""
-        rows = self.db.execute("SELECT id, worker_pid FROM runs WHERE status = 'running'")
-        orphans = [r["id"] for r in rows.fetchall() if r["worker_pid"] not in live_pids]
-        for run_id in orphans:
-            self.finish(run_id, "interrupted", reason, only_if_running=True)
-        return orphans

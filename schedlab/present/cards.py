@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from schedlab.messages import render
-from schedlab.present.formula import (PI, T, Cases, Count, Expr, Iverson, Named, Prod, add,
-                                      call, cond, equation, frac, mod, mul, num, number, pow_,
-                                      slash, sub, text, texttt)
-from schedlab.spec.catalog.base import onecycle_total
+from schedlab.present.formula import (PI, T, Expr, Named, add, call, cond, equation, frac,
+                                      mod, mul, num, pow_, slash, sub)
+from schedlab.present.pieces import Cases, Count, Iverson, Prod
+from schedlab.present.latex import number, text, texttt
+from schedlab.spec.catalog.rules import onecycle_total
 from schedlab.spec.schedule import SchedulerSpec
 
 ETA = r"\eta_t"

@@ -6,7 +6,7 @@ A tree is made of ``Expr`` nodes built with the helpers below (``add``, ``mul``,
 ...), which drop the neutral parts a reader need not see (``0 + x``, ``1 \\cdot x``,
 ``x^{1}``). ``Named`` gives a part a symbol (``T_{cur}``): the formula shows the symbol,
 and its definition follows in ``where`` form. User text (a lambda's source) goes through
-``texttt``, which escapes every LaTeX special character.
+``schedlab.present.latex.texttt``, which escapes every LaTeX special character.
 """
 
 from __future__ import annotations
@@ -16,44 +16,11 @@ import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from schedlab.present.latex import number
+
 ADD, MUL, NEG, POW, ATOM = 1, 2, 3, 4, 5  # binding strength: parentheses go below it
-_SPECIAL = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "%": r"\%",
-            "#": r"\#", "_": r"\_", "&": r"\&", "^": r"\textasciicircum{}",
-            "~": r"\textasciitilde{}"}
 _OPS = {"<": (operator.lt, "<"), "<=": (operator.le, r"\le"), ">": (operator.gt, ">"),
         ">=": (operator.ge, r"\ge")}
-
-
-def escape(words: str) -> str:
-    """``words`` safe inside a LaTeX text command: every special character escaped,
-    whitespace runs (newlines too) made one space."""
-    return "".join(_SPECIAL.get(c, c) for c in " ".join(words.split()))
-
-
-def texttt(words: str) -> str:
-    r"""User text (a lambda's source) as ``\texttt{...}``, escaped."""
-    return r"\texttt{" + escape(words) + "}"
-
-
-def text(words: str) -> str:
-    r"""Words (a sentence of the catalogs) as ``\text{...}``, escaped."""
-    return r"\text{" + escape(words) + "}"
-
-
-def number(x: float) -> str:
-    """A parameter value as LaTeX, compactly: 30, 0.95, 0.333333, 4 \\times 10^{-7}."""
-    if isinstance(x, int) or (x.is_integer() and abs(x) < 1e6):
-        return str(int(x))
-    if math.isinf(x):
-        return r"\infty" if x > 0 else r"-\infty"
-    text = repr(x) if len(repr(x)) <= 9 else f"{x:.6g}"
-    if "e" not in text:
-        return text
-    mantissa, exponent = text.split("e")
-    power = f"10^{{{int(exponent)}}}"
-    if mantissa in ("1", "-1"):
-        return mantissa[:-1] + power
-    return f"{mantissa} \\times {power}"
 
 
 class Expr:
@@ -219,83 +186,6 @@ class Cond(Expr):
 
     def parts(self) -> Sequence[Expr]:
         return (self.a, self.b) + ((self.upper[1],) if self.upper else ())
-
-
-@dataclass(frozen=True)
-class Iverson(Expr):
-    """``[t \\ge 30]``: 1 where the condition holds, else 0 (``times``: a repeated one)."""
-
-    cond: Cond
-    times: int = 1
-
-    def latex(self) -> str:
-        return ("" if self.times == 1 else str(self.times)) + f"[{self.cond.latex()}]"
-
-    def value(self, t: int) -> float:
-        return self.times * self.cond.value(t)
-
-    def parts(self) -> Sequence[Expr]:
-        return (self.cond,)
-
-
-@dataclass(frozen=True)
-class Cases(Expr):
-    """The first piece whose condition holds (torch's phases, a warmup and after)."""
-
-    pieces: tuple[tuple[Expr, Cond], ...]
-
-    def latex(self) -> str:
-        rows = r" \\ ".join(f"{e.latex()} & {c.latex()}" for e, c in self.pieces)
-        return rf"\begin{{cases}} {rows} \end{{cases}}"
-
-    def value(self, t: int) -> float:
-        for e, c in self.pieces:
-            if c.value(t):
-                return e.value(t)
-        raise ValueError(f"no case holds at t={t}")
-
-    def parts(self) -> Sequence[Expr]:
-        return tuple(x for piece in self.pieces for x in piece)
-
-
-@dataclass(frozen=True)
-class Prod(Expr):
-    """``\\prod_{k=1}^{t} f(k)``: a multiplicative lambda, applied at every step."""
-
-    symbol: str
-    fn: Callable[[int], float]
-    defined: tuple[str, ...] = ()
-
-    def latex(self) -> str:
-        return rf"\prod_{{k=1}}^{{t}} {self.symbol}(k)"
-
-    def notes(self) -> Sequence[str]:
-        return self.defined
-
-    def value(self, t: int) -> float:
-        out = 1.0
-        for k in range(1, int(t) + 1):
-            out *= self.fn(k)
-        return out
-
-
-@dataclass(frozen=True)
-class Count(Expr):
-    """How many of ``marks`` are at most ``t`` (a repeated one counts again)."""
-
-    marks: tuple[int, ...]
-
-    def latex(self) -> str:
-        return r"\left|\{\, i : m_i \le t \,\}\right|"
-
-    def value(self, t: int) -> float:
-        return sum(m <= t for m in self.marks)
-
-    def notes(self) -> Sequence[str]:
-        shown = list(map(str, self.marks))
-        if len(shown) > 6:
-            shown = shown[:4] + [r"\dots", shown[-1]]
-        return (f"m = ({', '.join(shown)})",)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import torch
 from schedlab import Lambda, check_schedule, parse_schedule
 from schedlab.messages import LANGUAGES, catalog
 from schedlab.present.cards import card, closed_form
-from schedlab.present.formula import escape, number
+from schedlab.present.latex import escape, number
 from schedlab.spec.catalog import SCHEDULERS
 from schedlab.spec.examples import example_spec
 from schedlab.spec.schedule import SchedulerSpec

@@ -5,8 +5,8 @@ Their rules ask each child's own entry: a composite knows no scheduler by name."
 from __future__ import annotations
 
 from schedlab.messages import Text
-from schedlab.spec.catalog.base import (WARMUP, Event, check_spec, entry, milestone_checks,
-                                        scheduler)
+from schedlab.spec.catalog.base import WARMUP, Event, entry, scheduler
+from schedlab.spec.catalog.rules import check_spec, milestone_checks
 from schedlab.spec.params import Param
 
 

@@ -6,10 +6,9 @@ from __future__ import annotations
 import math
 
 from schedlab.messages import Text
-from schedlab.spec.catalog.base import (GAMMA, MAX_EVENTS, Event, calls_reached,
-                                        cycle_momentum_check, finding, onecycle_total,
-                                        restart_cycle, scheduler, unit, unit_mismatch,
-                                        unit_param)
+from schedlab.spec.catalog.base import GAMMA, MAX_EVENTS, Event, finding, scheduler, unit
+from schedlab.spec.catalog.rules import (calls_reached, cycle_momentum_check, onecycle_total,
+                                         restart_cycle, unit_mismatch, unit_param)
 from schedlab.spec.params import Param
 
 

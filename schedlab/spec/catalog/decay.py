@@ -4,8 +4,8 @@ MultiplicativeLR."""
 from __future__ import annotations
 
 from schedlab.messages import Text
-from schedlab.spec.catalog.base import (GAMMA, Event, ends_at, every, finding, length_param,
-                                        milestone_checks, scheduler, unit, unit_param)
+from schedlab.spec.catalog.base import GAMMA, Event, finding, scheduler, unit
+from schedlab.spec.catalog.rules import ends_at, every, length_param, milestone_checks, unit_param
 from schedlab.spec.lambdas import Lambda
 from schedlab.spec.params import Param
 

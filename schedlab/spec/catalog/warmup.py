@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from schedlab.spec.catalog.base import (WARMUP, WARMUP_SHARE, ends_at, entry, finding,
-                                        scheduler, unit)
+from schedlab.spec.catalog.base import WARMUP, WARMUP_SHARE, entry, finding, scheduler, unit
+from schedlab.spec.catalog.rules import ends_at
 from schedlab.spec.params import Param
 
 
