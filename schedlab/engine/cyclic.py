@@ -75,9 +75,8 @@ class _MomentumMixin:
         if not self.cycle_momentum:
             return
         if self.opt.momentum_key is None:
-            raise ScheduleError(f"{owner}: cycle_momentum=True needs an optimizer with "
-                                "momentum or betas (SGD, Adam, ...); set "
-                                "cycle_momentum=False", param="cycle_momentum")
+            raise ScheduleError(param="cycle_momentum", code="error.engine.no-momentum",
+                                params={"owner": owner})
         n = len(self.opt)
         self.base_m = per_group(self.kw["base_momentum"], n)
         self.max_m = per_group(self.kw["max_momentum"], n)
@@ -131,19 +130,17 @@ class CyclicSim(_MomentumMixin, Sim):
         if mode == "triangular2":
             if np.any(x - 1 >= 1024):
                 first = int(np.argmax(x - 1 >= 1024))
-                raise ScheduleError(
-                    "CyclicLR(mode='triangular2') halves the height every cycle, and torch "
-                    f"overflows computing 2.0 ** {int(x[first]) - 1} in cycle {int(x[first])}"
-                    " (OverflowError); use fewer cycles (a larger step_size_up)",
-                    param="mode")
+                raise ScheduleError(param="mode", code="error.engine.triangular2",
+                                    params={"power": int(x[first]) - 1,
+                                            "cycle": int(x[first])})
             return 1 / (2.0 ** (x - 1))
         gamma = self.kw["gamma"]
         with np.errstate(all="ignore"):
             out = np.power(gamma, x)
         if np.any(np.isinf(out)):
-            raise ScheduleError(f"CyclicLR(mode='exp_range'): gamma={gamma} ** step overflows "
-                                f"at step {int(x[np.argmax(np.isinf(out))])} (torch raises "
-                                "OverflowError); use gamma <= 1", param="gamma")
+            raise ScheduleError(param="gamma", code="error.engine.exp-range",
+                                params={"gamma": gamma,
+                                        "step": int(x[np.argmax(np.isinf(out))])})
         return out
 
 
@@ -174,11 +171,9 @@ class OneCycleSim(_MomentumMixin, Sim):
     def updates(self, e, initial):
         if np.any(e > self.total):
             calls = int(e.max()) + 1  # torch's loop steps after the last batch too
-            raise ScheduleError(
-                f"OneCycleLR: total_steps is {self.total} but this run calls "
-                f"scheduler.step() {calls} times; torch raises 'Tried to step "
-                f"{self.total + 1} times' at call {self.total + 1}. Set total_steps to at "
-                f"least {calls}, or make the run shorter", param="total_steps")
+            raise ScheduleError(param="total_steps", code="error.engine.onecycle-short",
+                                params={"total": self.total, "calls": calls,
+                                        "raised": self.total + 1})
         lrs = np.empty((len(e), len(self.opt)))
         mom = np.full(len(e), np.nan) if self.cycle_momentum else None
         start, done = 0.0, 0
@@ -188,11 +183,9 @@ class OneCycleSim(_MomentumMixin, Sim):
             stop = len(e) if last else done + int(np.count_nonzero(e[done:] <= end))
             if stop > done:
                 if end == start:
-                    raise ScheduleError(
-                        f"OneCycleLR: phase {i + 1} has no length (pct_start="
-                        f"{self.kw['pct_start']}, total_steps={self.total}); torch "
-                        "raises ZeroDivisionError there; change pct_start or total_steps",
-                        param="pct_start")
+                    raise ScheduleError(param="pct_start", code="error.engine.onecycle-phase",
+                                        params={"phase": i + 1, "pct": self.kw["pct_start"],
+                                                "total": self.total})
                 pct = (e[done:stop] - start) / (end - start)
                 shape = self._shape(pct)
                 for j, g in enumerate(self.opt.groups):

@@ -27,8 +27,12 @@ def _pin(label: str, code: str, horizon: Horizon, optimizer: str = "SGD(params, 
     return Pinned(label, parse_schedule(code, optimizer), horizon, metric)
 
 
-def lessons() -> tuple[Lesson, ...]:
-    """Every lesson, in teaching order (built on call: each is checked by parsing)."""
+def lessons(lang: str = DEFAULT) -> tuple[Lesson, ...]:
+    """Every lesson, in teaching order, its comparisons labelled in ``lang`` (built on
+    call: each is checked by parsing)."""
+    def label(key: str) -> str:
+        return render(f"ui.lessons.pin.{key}", {}, lang)
+
     epochs = Horizon(100, 100, "epoch")
     decay = ExplorerState(
         schedule=parse_schedule("CosineAnnealingLR(optimizer, T_max=99, eta_min=0.001)"),
@@ -41,13 +45,14 @@ def lessons() -> tuple[Lesson, ...]:
             "cos = CosineAnnealingLR(optimizer, T_max=95)\n"
             "SequentialLR(optimizer, [warm, cos], milestones=[5])"),
         horizon=epochs, view=View(momentum=False),
-        compare=(_pin("no warmup", "CosineAnnealingLR(optimizer, T_max=100)", epochs),))
+        compare=(_pin(label("no-warmup"), "CosineAnnealingLR(optimizer, T_max=100)",
+                      epochs),))
     onecycle = "OneCycleLR(optimizer, max_lr=0.1, epochs=10, steps_per_epoch=100)"
     per_batch = Horizon(10, 100, "batch")
     stepping = ExplorerState(
         schedule=parse_schedule(onecycle, "SGD(params, lr=0.1, momentum=0.9)"),
         horizon=per_batch,
-        compare=(_pin("per epoch (a mistake)", onecycle, Horizon(10, 100, "epoch"),
+        compare=(_pin(label("per-epoch"), onecycle, Horizon(10, 100, "epoch"),
                       "SGD(params, lr=0.1, momentum=0.9)"),))
     plateau_run = Horizon(60, 100, "epoch")
     metric = MetricSettings(seed=0, noise=0.01, plateau_at=0.3, plateau_length=0.3)
@@ -55,7 +60,7 @@ def lessons() -> tuple[Lesson, ...]:
         schedule=parse_schedule("ReduceLROnPlateau(optimizer, patience=5, cooldown=3, "
                                 "threshold=0.01)"),
         horizon=plateau_run, metric=metric, view=View(momentum=False),
-        compare=(_pin("patience=2, cooldown=0",
+        compare=(_pin(label("patience-2"),
                       "ReduceLROnPlateau(optimizer, patience=2, threshold=0.01)",
                       plateau_run, metric=metric),))
     mnist = ExplorerState(

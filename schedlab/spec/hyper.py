@@ -13,11 +13,11 @@ from __future__ import annotations
 from typing import Any
 
 from schedlab.errors import ScheduleError, quote
+from schedlab.messages import Text
 from schedlab.spec.params import finite_float
 
 MAX_TEXT = 200  # characters of a string argument
 
-_NUMBER = "a finite number"
 _FLAGS = ("nesterov", "maximize", "amsgrad", "centered", "capturable", "differentiable",
           "decoupled_weight_decay")
 _OPTIONAL_FLAGS = ("foreach", "fused")
@@ -30,61 +30,63 @@ _WHOLE = ("max_iter", "history_size", "ns_steps")
 def check_hyper(optimizer: str, key: str, value: Any, where: str) -> Any:
     """One optimizer argument (``where`` says whose: the optimizer or a param group) in
     canonical form, or a ScheduleError naming it and what it must be."""
-    def fail(must: str) -> None:
-        raise ScheduleError(f"{where}: {key}={quote(_shown(value), 40)} is not allowed; {key} "
-                            f"must be {must}", param="lr" if key == "lr" else "optimizer")
+    def fail(must: str, **params: Any) -> None:
+        raise ScheduleError(param="lr" if key == "lr" else "optimizer", code="error.hyper",
+                            params={"where": where, "key": key,
+                                    "value": quote(_shown(value), 40),
+                                    "must": Text(f"must.{must}", params)})
 
     if key in _AT_LEAST_ZERO:
         f = finite_float(value)
         if f is None or f < 0:
-            fail(f"{_NUMBER} >= 0")
+            fail("at-least-zero")
     elif key == "rho":
         f = finite_float(value)
         if f is None or not 0 <= f <= 1:
-            fail("a number in [0, 1]")
+            fail("unit-interval")
     elif key == "betas":
         if not _numbers(value, 2) or not all(0 <= v < 1 for v in value):
-            fail("a pair of numbers in [0, 1), e.g. (0.9, 0.999)")
+            fail("betas")
         return tuple(value)
     elif key in ("etas", "step_sizes"):
         if not _numbers(value, 2) or not all(v >= 0 for v in value):
-            fail("a pair of numbers >= 0")
+            fail("pair")
         return tuple(value)
     elif key == "ns_coefficients":
         if not _numbers(value, 3):
-            fail("three numbers")
+            fail("three")
         return tuple(value)
     elif key == "eps":
         if optimizer == "Adafactor":
             if not (isinstance(value, tuple) and len(value) == 2 and _numbers(value[1:], 1)
                     and (value[0] is None or _numbers(value[:1], 1))):
-                fail("a pair (None or a number, a number), e.g. (None, 0.001)")
+                fail("eps-pair")
             return value
         f = finite_float(value)
         if f is None or f < 0:
-            fail(f"{_NUMBER} >= 0")
+            fail("at-least-zero")
     elif key == "beta2_decay":
         f = finite_float(value)
         if f is None or f > 0:
-            fail(f"{_NUMBER} <= 0")
+            fail("at-most-zero")
     elif key in _FLAGS:
         if not isinstance(value, bool):
-            fail("True or False")
+            fail("bool")
     elif key in _OPTIONAL_FLAGS:
         if value is not None and not isinstance(value, bool):
-            fail("True, False or None")
+            fail("bool-or-none")
     elif key in _WHOLE:
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 10**6:
-            fail("a whole number from 1 to 1000000")
+            fail("whole")
     elif key == "max_eval":
         if value is not None and (isinstance(value, bool) or not isinstance(value, int)
                                   or not 1 <= value <= 10**6):
-            fail("None or a whole number from 1 to 1000000")
+            fail("whole-or-none")
     elif isinstance(value, str) and len(value) > MAX_TEXT:
-        fail(f"a text of at most {MAX_TEXT} characters")
+        fail("text", most=MAX_TEXT)
     elif isinstance(value, (int, float)) and not isinstance(value, bool) and \
             finite_float(value) is None:
-        fail(_NUMBER)
+        fail("number")
     return value
 
 

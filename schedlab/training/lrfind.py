@@ -59,6 +59,9 @@ class RangeTest:
                     "name": name, "low": low, "high": high, "value": f"{value!r:.30}"})
         for name in ("start_lr", "end_lr"):
             value = getattr(self, name)
+            if value is None:
+                raise ConfigError(param=name, code="error.lrfind.missing", params={
+                    "name": name, "most": MAX_LR})
             if isinstance(value, bool) or not isinstance(value, (int, float)) or \
                     not math.isfinite(value) or not 0 < value <= MAX_LR:
                 raise ConfigError(param=name, code="error.lrfind.lr", params={

@@ -21,7 +21,7 @@ from schedlab.spec.examples import fitted_spec
 from schedlab.spec.params import MAX_COUNT, Param
 from schedlab.spec.schedule import Schedule
 from schedlab.spec.specs import MAX_GROUPS, OptimizerSpec, SchedulerSpec, check_argument
-from schedlab.ui.lang import current as language
+from schedlab.ui.lang import current as language, keyed
 from schedlab.ui.lang import said, t
 from schedlab.ui.numbers import number_box, spin_step
 from schedlab.ui.text import plain
@@ -73,7 +73,7 @@ def edit_schedule(current: Schedule, gen: int, errors: Errors, run_steps: int
     lang = language()
     labels = {n: f"{n}  ·  {SCHEDULERS[n].family_in(lang)}" for n in ORDER}
     name = st.selectbox(t("editor.scheduler"), ORDER, index=ORDER.index(spec.name),
-                        format_func=labels.__getitem__, key=f"{gen}.mode",
+                        format_func=labels.__getitem__, key=keyed(f"{gen}.mode"),
                         help="\n\n".join(f"**{n}**: {SCHEDULERS[n].summary_in(lang)}"
                                          for n in ORDER))
     st.caption(SCHEDULERS[name].summary_in(lang))
@@ -204,7 +204,7 @@ def edit_optimizer(current: OptimizerSpec, gen: int, errors: Errors) -> Optimize
     names = list(OPTIMIZERS)
     with st.expander(t("editor.optimizer-of", name=current.name), expanded=False):
         name = st.selectbox(t("editor.optimizer"), names, index=names.index(current.name),
-                            key=f"{gen}.opt.name",
+                            key=keyed(f"{gen}.opt.name"),
                             format_func={n: f"{n}  ·  {OPTIMIZERS[n].summary_in(language())}"
                                          for n in names}.__getitem__)
         same = name == current.name
@@ -249,8 +249,7 @@ def _groups(current: OptimizerSpec, gen: int, errors: Errors) -> tuple[dict, ...
     existing = list(current.groups or ())
     extra = whole_box(t("editor.extra"), max(0, len(existing) - 1), f"{gen}.opt.extra",
                       errors, 0, MAX_EXTRA_GROUPS, help=t("editor.extra-help",
-                                                          most=MAX_EXTRA_GROUPS),
-                      name="extra param groups")
+                                                          most=MAX_EXTRA_GROUPS))
     if extra is None:  # the box says why; the schedule's own groups meanwhile
         extra = max(0, len(existing) - 1)
     if not extra:

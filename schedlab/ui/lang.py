@@ -13,16 +13,26 @@ from typing import Any, Callable
 
 import streamlit as st
 
+from schedlab.errors import quote
 from schedlab.messages import DEFAULT, LANGUAGES, Text, render
+from schedlab.ui.text import plain
 
 NAMES = {"en": "English", "zh": "简体中文"}  # each in its own language
 PARAM = "lang"
+KEYED = "lang.keyed"  # the keys of the widgets made with ``keyed``
+
+
+def _known(asked: str | None) -> str | None:
+    """The language a ``lang`` value names: ``zh``, ``ZH``, ``zh-CN`` and ``zh_Hans`` all
+    name Chinese; None for anything else (an empty value included)."""
+    code = (asked or "").strip().lower().replace("_", "-").split("-")[0]
+    return code if code in LANGUAGES else None
 
 
 def current() -> str:
     """The language of this rerun (see the module's docstring)."""
-    asked = st.query_params.get(PARAM)
-    if asked in LANGUAGES:
+    asked = _known(st.query_params.get(PARAM))
+    if asked is not None:
         return asked
     try:
         locale = (st.context.locale or "").lower()
@@ -63,19 +73,35 @@ def keep() -> None:
     lang = current()
     if asked != lang:
         st.query_params[PARAM] = lang
-    if asked is not None and asked not in LANGUAGES:
-        st.warning(t("lang.unknown", asked=asked[:20], shown=NAMES[lang],
-                     known=", ".join(f"{code} ({NAMES[code]})" for code in LANGUAGES)))
+    if asked and _known(asked) is None:  # shown as text: a link's words are never markup
+        st.warning(plain(t("lang.unknown", asked=quote(asked, 20), shown=NAMES[lang],
+                           known=", ".join(f"{c} ({NAMES[c]})" for c in LANGUAGES))))
 
 
 def switch() -> None:
-    """English / 简体中文, in the sidebar; a change reruns the page in the new language."""
+    """English / 简体中文, in the sidebar; a change reruns the page in the new language,
+    every widget of ``keyed`` carrying its value over."""
     lang = current()
     chosen = st.radio(t("lang.label"), LANGUAGES, index=LANGUAGES.index(lang),
                       format_func=NAMES.__getitem__, horizontal=True, key=f"lang.{lang}")
     if chosen != lang:
+        for key in st.session_state.get(KEYED, ()):
+            if _variant(key, lang) in st.session_state:
+                st.session_state[_variant(key, chosen)] = st.session_state[_variant(key, lang)]
         st.query_params[PARAM] = chosen
         st.rerun()
+
+
+def keyed(key: str) -> str:
+    """The key of a widget whose option labels are words (a select box of devices, a
+    scheduler with its family): one widget per language, since Streamlit keeps an option
+    by its label; ``switch`` carries the value across. English keeps ``key`` itself."""
+    st.session_state.setdefault(KEYED, set()).add(key)
+    return _variant(key, current())
+
+
+def _variant(key: str, lang: str) -> str:
+    return key if lang == DEFAULT else f"{key}@{lang}"
 
 
 def links() -> dict[str, str]:

@@ -40,8 +40,9 @@ def step_cursor(state: ExplorerState, key: str) -> None:
                   (t("explorer.cursor.bad"), t("explorer.cursor.bad-of", bad=int(
                       values["bad_epochs"]), patience=args["patience"])),
                   (t("explorer.cursor.cooldown"), f"{int(values['cooldown_left'])}")]
-    for column, (label, value) in zip(st.columns(len(shown)), shown):
-        column.metric(label, value)
+    for first in range(0, len(shown), 4):  # four a row: labels and numbers read whole
+        for column, (label, value) in zip(st.columns(4), shown[first:first + 4]):
+            column.metric(label, value)
     spec = state.schedule.scheduler
     if spec.info.switches:  # SequentialLR: one child at a time
         phase = bisect_right(spec.args["milestones"], row)

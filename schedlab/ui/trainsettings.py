@@ -12,6 +12,7 @@ from typing import Any
 import streamlit as st
 
 from schedlab.training.loop import DEVICES
+from schedlab.ui.lang import keyed
 
 MAX_CODE = 4000  # characters of pasted code kept in the URL (browsers cap URLs near 32 K)
 BATCHES = (16, 32, 64, 128, 256, 512, 1024)
@@ -48,22 +49,28 @@ FIELDS = {
 }
 
 
+# select boxes whose options are words: ``keyed``, one widget per language
+WORDED = {"train.device", "train.data", "train.source"}
+
+
 def restore(defaults: dict[str, Any]) -> None:
     """Before the widgets: the value of each widget that has none yet (a new session, or
     a widget hidden for a while), from the URL, else from ``defaults``."""
-    for key, (name, parse) in FIELDS.items():
+    for base, (name, parse) in FIELDS.items():
+        key = keyed(base) if base in WORDED else base
         if key in st.session_state:
             continue
         value = parse(st.query_params[name]) if name in st.query_params else None
-        if value is None and key in defaults:
-            value = defaults[key]
+        if value is None and base in defaults:
+            value = defaults[base]
         if value is not None:
             st.session_state[key] = value
 
 
 def remember() -> None:
     """After the widgets: their values into the URL (only what changed is written)."""
-    for key, (name, parse) in FIELDS.items():
+    for base, (name, parse) in FIELDS.items():
+        key = keyed(base) if base in WORDED else base
         if key not in st.session_state:
             continue
         value = st.session_state[key]

@@ -195,3 +195,14 @@ def test_a_lesson_opens_in_the_explorer_in_the_teachers_language(server, page) -
     assert {"StepLR", "ExponentialLR"} <= set(names)
     page.screenshot(path=str(SHOTS / "lesson-zh.png"))
     assert page.get_by_text("Traceback").count() == 0
+
+
+def test_without_lang_a_chinese_browser_gets_chinese(server, browser) -> None:
+    context = browser.new_context(locale="zh-CN")
+    try:
+        page = context.new_page()
+        page.goto(f"{server}/explorer", wait_until="domcontentloaded")
+        page.get_by_test_id("stSidebar").get_by_text("学习率调度浏览器").wait_for(timeout=60_000)
+        page.wait_for_url("**lang=zh**", timeout=10_000)  # written down for a copied link
+    finally:
+        context.close()

@@ -158,3 +158,15 @@ def test_the_card_of_the_scheduler_shows_its_formula_with_the_values_set() -> No
         assert any(words in shown(c.value) and "cosine-rises" in c.value for c in at.caption)
         if lang == "zh":
             assert _leaks(at) == []
+
+
+def test_lang_values_browsers_write_are_understood_and_a_links_words_stay_text() -> None:
+    for asked in ("zh-CN", "ZH", "zh_Hans"):
+        at = _open(None, asked)
+        assert not at.warning and "首页" in [link.label for link in at.get("page_link")]
+        assert at.query_params["lang"] in ("zh", ["zh"])
+    at = _open(None, "")
+    assert not at.warning and at.query_params["lang"] in ("en", ["en"])
+    at = _open(None, "[log in](//ev.il)")
+    warned = at.warning[0].value
+    assert "There is no language" in warned and "](" not in warned.replace("\\]", "")

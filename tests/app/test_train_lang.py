@@ -41,8 +41,9 @@ def test_the_train_page_in_chinese_has_no_english_left(data) -> None:
     assert {"开始训练", "epoch 数", "batch size", "设备", "数据", "随机种子"} <= labels(at)
     assert "这次训练 3 个 epoch × 每个 epoch 63 个 batch" in texts(at.caption)
     assert "还没有训练" in texts(at.caption)
-    assert at.selectbox(key="train.data").options == ["MNIST（或离线子集）", "离线子集（5,000 张）"]
-    assert at.selectbox(key="train.device").options == ["自动", "cpu", "cuda", "mps"]
+    assert at.selectbox(key="train.data@zh").options == ["MNIST（或离线子集）",
+                                                          "离线子集（5,000 张）"]
+    assert at.selectbox(key="train.device@zh").options == ["自动", "cpu", "cuda", "mps"]
     assert _leaks(at) == []
 
 
@@ -66,10 +67,10 @@ def test_a_run_and_the_history_in_chinese(data) -> None:
 def test_the_schedule_and_its_checks_in_chinese(data, monkeypatch) -> None:
     at = train_page("zh", via_explorer=True)
     assert not at.exception
-    assert at.segmented_control(key="train.source").options == ["来自调度浏览器", "粘贴代码"]
+    assert at.segmented_control(key="train.source@zh").options == ["来自调度浏览器", "粘贴代码"]
     assert _leaks(at) == []
     at = train_page("zh")
-    at.selectbox(key="train.data").set_value("offline").run()
+    at.selectbox(key="train.data@zh").set_value("offline").run()
     at.number_input(key="train.epochs").set_value(10).run()  # longer than the OneCycleLR
     assert not at.exception and at.button(key="train.start").disabled
     assert "（这次训练 10 个 epoch × 每个 epoch 63 个 batch" in texts(at.error)
@@ -100,15 +101,19 @@ def test_the_english_train_page_keeps_its_words(data) -> None:
 
 
 def test_switching_language_keeps_the_settings(data) -> None:
+    """There and back again: a select box keeps its value, not its label in another
+    language, and Start stays usable (Streamlit keeps an option by its label)."""
     at = train_page("en")
     at.selectbox(key="train.data").set_value("offline").run()
     at.selectbox(key="train.device").set_value("cpu").run()
     at.number_input(key="train.epochs").set_value(2).run()
-    at.radio[0].set_value("zh").run()
-    assert not at.exception
-    assert at.selectbox(key="train.data").value == "offline"
-    assert at.selectbox(key="train.device").value == "cpu"
-    assert at.number_input(key="train.epochs").value == 2
-    at.selectbox(key="train.device").set_value("auto").run()  # and the widgets still work
-    assert not at.exception and at.selectbox(key="train.device").value == "auto"
+    for lang, suffix in (("zh", "@zh"), ("en", ""), ("zh", "@zh")):
+        at.radio[0].set_value(lang).run()
+        assert not at.exception and not at.error
+        assert at.selectbox(key=f"train.data{suffix}").value == "offline"
+        assert at.selectbox(key=f"train.device{suffix}").value == "cpu"
+        assert at.number_input(key="train.epochs").value == 2
+        assert not at.button(key="train.start").disabled
+    at.selectbox(key="train.device@zh").set_value("auto").run()  # and the widgets still work
+    assert not at.exception and at.selectbox(key="train.device@zh").value == "auto"
     assert "这次训练 2 个 epoch" in texts(at.caption) and _leaks(at) == []

@@ -13,7 +13,7 @@ from schedlab.spec.horizon import MAX_STEPS, Horizon, MetricSettings
 from schedlab.ui import state as session
 from schedlab.ui.chart import CSV_ROWS, csv_maker, csv_rows, drawn
 from schedlab.ui.editor import Errors, edit_schedule, whole_box
-from schedlab.ui.lang import current, links, said, t, words
+from schedlab.ui.lang import current, keyed, links, said, t, words
 from schedlab.ui.page import guarded, setup
 from schedlab.ui.pastebox import paste_box
 from schedlab.ui.teaching import scheduler_card, step_cursor
@@ -29,10 +29,10 @@ def run_controls(state: ExplorerState, gen: int, errors: Errors, plateau: bool
     a, b = st.columns(2)
     with a:
         epochs = whole_box(t("explorer.run.epochs"), h.epochs, f"{gen}.epochs", errors, 1,
-                           MAX_STEPS, name="epochs")
+                           MAX_STEPS)
     with b:
         spe = whole_box(t("explorer.run.spe"), h.steps_per_epoch, f"{gen}.spe", errors, 1,
-                        MAX_STEPS, help=t("explorer.run.spe-help"), name="steps per epoch")
+                        MAX_STEPS, help=t("explorer.run.spe-help"))
     per = st.segmented_control(t("explorer.run.per"), ["epoch", "batch"],
                                default=h.step_per, required=True, key=f"{gen}.per",
                                help=t("explorer.run.per-help"))
@@ -46,7 +46,7 @@ def run_controls(state: ExplorerState, gen: int, errors: Errors, plateau: bool
     st.subheader(t("explorer.view.title"))
     v = state.view
     x_unit = st.segmented_control(t("explorer.view.x"), ["step", "epoch"], default=v.x_unit,
-                                  required=True, key=f"{gen}.x",
+                                  required=True, key=keyed(f"{gen}.x"),
                                   format_func=words("explorer.view.x-", ("step", "epoch")))
     a, b = st.columns(2)
     log_y = a.toggle(t("explorer.view.log"), v.log_y, key=f"{gen}.log")
@@ -61,7 +61,7 @@ def run_controls(state: ExplorerState, gen: int, errors: Errors, plateau: bool
                          key=f"{gen}.noise")
         with b:
             seed = whole_box(t("explorer.metric.seed"), metric.seed, f"{gen}.seed", errors, 0,
-                             2**32 - 1, name="seed")
+                             2**32 - 1)
         at = a.slider(t("explorer.metric.at"), 0.0, 1.0, metric.plateau_at, 0.05, key=f"{gen}.pat")
         length = b.slider(t("explorer.metric.length"), 0.0, 1.0, metric.plateau_length, 0.05,
                           key=f"{gen}.plen")

@@ -10,9 +10,10 @@ from schedlab.ui.page import guarded, setup
 
 
 @st.cache_resource(show_spinner=False)
-def _links() -> list[tuple[str, str | None]]:
-    """(key, encoded state or None) of every lesson: made once per server process."""
-    return [(lesson.key, lesson.state and lesson.state.encode()) for lesson in lessons()]
+def _links(lang: str) -> list[tuple[str, str | None]]:
+    """(key, encoded state or None) of every lesson in ``lang``: made once per server
+    process and language."""
+    return [(lesson.key, lesson.state and lesson.state.encode()) for lesson in lessons(lang)]
 
 
 @st.cache_resource(show_spinner=False)
@@ -24,7 +25,7 @@ def main() -> None:
     st.title(t("nav.lessons"))
     st.caption(t("lessons.intro"))
     lang = current()
-    for key, encoded in _links():
+    for key, encoded in _links(lang):
         with st.container(border=True):
             st.markdown(f"**{t(f'lessons.{key}.title')}**")
             st.markdown(t(f"lessons.{key}.text"))

@@ -21,7 +21,7 @@ from schedlab.training.loop import check_trainable
 from schedlab.training.lrfind import MAX_SWEEP_STEPS, RangeTest
 from schedlab.ui import state as session
 from schedlab.ui.editor import Errors, whole_box
-from schedlab.ui.lang import current, links, said, say, t, words
+from schedlab.ui.lang import current, keyed, links, said, say, t, words
 from schedlab.ui.numbers import number_box
 from schedlab.ui.page import guarded, setup
 from schedlab.ui.text import plain
@@ -52,17 +52,18 @@ def settings() -> tuple[OptimizerSpec | None, RangeTest | None]:
     a, b = st.columns(2)
     with a:
         steps = whole_box(t("lrfind.steps"), RangeTest.steps, "lrfind.steps", errors, 2,
-                          MAX_SWEEP_STEPS, help=t("lrfind.steps-help"), name="steps")
+                          MAX_SWEEP_STEPS, help=t("lrfind.steps-help"))
     with b:
         mode = st.segmented_control(t("lrfind.mode"), MODES, default="exp", required=True,
-                                    key="lrfind.mode", format_func=words("lrfind.mode-", MODES))
+                                    key=keyed("lrfind.mode"),
+                                    format_func=words("lrfind.mode-", MODES))
     a, b, c = st.columns(3)
     model = a.selectbox(t("lrfind.model"), ("cnn", "mlp"), key="lrfind.model")
-    data = b.selectbox(t("lrfind.data"), ("auto", "offline"), key="lrfind.data",
+    data = b.selectbox(t("lrfind.data"), ("auto", "offline"), key=keyed("lrfind.data"),
                        format_func=words("lrfind.data-", ("auto", "offline")))
     with c:
         batch = whole_box(t("lrfind.batch"), RangeTest.batch_size, "lrfind.batch", errors,
-                          1, 65536, name="batch size")
+                          1, 65536)
     if steps is None or batch is None:
         return optimizer, None
     try:
@@ -160,6 +161,8 @@ def live(selected: int | None) -> None:
                 st.rerun()  # a sweep started or ended: its list and the polling change
             if selected is not None:
                 show(selected)
+            if st.session_state.get(GO):
+                st.rerun(scope="app")  # the page, not only this part, switches to the explorer
         except StoreError as exc:
             store_problem(exc)
 
@@ -197,7 +200,7 @@ def main() -> None:
             selected = ids[0]
         selected = left.selectbox(t("lrfind.history"), ids, index=ids.index(selected),
                                   format_func=labels.__getitem__,
-                                  key=f"lrfind.pick.{ids[0]}")  # a new sweep: shown at once
+                                  key=keyed(f"lrfind.pick.{ids[0]}"))  # a new sweep: shown
         st.session_state[SELECTED] = selected
     active = runs[runs["status"].isin(["queued", "running"])] if not runs.empty else runs
     st.session_state[ACTIVE] = jobs.store.activity("lr-find")

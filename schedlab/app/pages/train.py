@@ -23,7 +23,7 @@ from schedlab.training.loop import (
     check_trainable,
 )
 from schedlab.ui.editor import Errors, whole_box
-from schedlab.ui.lang import current, said, say, t
+from schedlab.ui.lang import current, keyed, said, say, t
 from schedlab.ui.page import guarded, setup
 from schedlab.ui.text import plain
 from schedlab.ui.training import (
@@ -58,10 +58,11 @@ def choose_schedule() -> Schedule | None:
              "train.model": "cnn", "train.per": explorer.horizon.step_per if explorer
              else "batch", "train.seed": 0, "train.log": 10})
     sources = (["From the explorer"] if explorer else []) + ["Paste code"]
-    if st.session_state.get("train.source") not in sources:
-        st.session_state["train.source"] = sources[0]
+    key = keyed("train.source")
+    if st.session_state.get(key) not in sources:
+        st.session_state[key] = sources[0]
     source = st.segmented_control(t("train.source.label"), sources, required=True,
-                                  key="train.source",
+                                  key=key,
                                   format_func=option_words(
                                       lambda s: f"train.source.{SOURCES[s]}"))
     if source == "From the explorer":
@@ -71,7 +72,7 @@ def choose_schedule() -> Schedule | None:
             st.code(schedule.to_code(), language="python")
         return schedule
     text = st.text_area(t("train.code"), key="train.code", height=130)
-    size, _ = assumed_train_size(st.session_state.get("train.data", "auto"))
+    size, _ = assumed_train_size(st.session_state.get(keyed("train.data"), "auto"))
     per_epoch = batches_per_epoch(size, int(st.session_state.get("train.batch") or 64)) \
         if size else None
     try:
@@ -94,11 +95,11 @@ def choose_settings() -> TrainConfig | None:
                                 key="train.model", help=t("train.setting.model-help"))
     step_per = b.segmented_control(t("train.setting.per"), ["batch", "epoch"], required=True,
                                    key="train.per")
-    device = a.selectbox(t("train.setting.device"), DEVICES, key="train.device",
+    device = a.selectbox(t("train.setting.device"), DEVICES, key=keyed("train.device"),
                          format_func=option_words(
                              lambda d: "train.option.device-auto" if d == "auto" else None),
                          help=t("train.setting.device-help"))
-    data = b.selectbox(t("train.setting.data"), ["auto", "offline"], key="train.data",
+    data = b.selectbox(t("train.setting.data"), ["auto", "offline"], key=keyed("train.data"),
                        format_func=option_words(lambda d: f"train.option.data-{d}"),
                        help=t("train.setting.data-help", offline=data_words(OFFLINE)))
     with st.expander(t("train.setting.more")):
