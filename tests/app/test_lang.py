@@ -98,7 +98,7 @@ def test_without_lang_english_is_written_into_the_address_bar() -> None:
 def test_an_unknown_language_says_so_and_shows_english() -> None:
     at = _open(None, "fr")
     assert not at.exception
-    assert "There is no language 'fr' here: showing English" in at.warning[0].value
+    assert "There is no language 'fr' here: showing English" in shown(at.warning[0].value)
     assert at.query_params["lang"] in ("en", ["en"])
 
 
