@@ -39,6 +39,7 @@ from schedlab.training.data import Digits, load_digits
 from schedlab.training.models import build_model, param_groups
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
+MODELS = ("cnn", "mlp")
 MEAN, STD = 0.1307, 0.3081  # MNIST pixel statistics, as in the tutorials
 EVAL_BATCH = 1000
 
@@ -55,8 +56,37 @@ def describe_error(exc: BaseException) -> Text:
         if at else text
 
 
+class Settings:
+    """What a run's settings share (TrainConfig, the range test's): checked fields, and a
+    plain dict form for the run store."""
+
+    def _check(self, wholes: tuple[tuple[str, int, int], ...],
+               choices: tuple[tuple[str, tuple[str, ...]], ...]) -> None:
+        """Each whole-number field within its bounds, each other among its choices; the
+        first that is not is refused, naming it and what is allowed."""
+        for name, low, high in wholes:
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                raise ConfigError(param=name, code="error.train.whole", params={
+                    "name": name, "low": low, "high": high, "value": f"{value!r:.30}"})
+        for name, allowed in choices:
+            if getattr(self, name) not in allowed:
+                raise ConfigError(param=name, code="error.train.choice", params={
+                    "name": name, "allowed": ", ".join(allowed),
+                    "value": f"{getattr(self, name)!r:.30}"})
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Any):
+        if not isinstance(data, dict) or not set(data) <= set(cls.__dataclass_fields__):
+            raise ConfigError(code="error.train.fields")
+        return cls(**data)
+
+
 @dataclass(frozen=True)
-class TrainConfig:
+class TrainConfig(Settings):
     epochs: int = 3  # passes over the training set
     batch_size: int = 64  # samples per optimizer step
     model: str = "cnn"  # "cnn" (the tutorial CNN) or "mlp"
@@ -67,29 +97,11 @@ class TrainConfig:
     seed: int = 0  # weights, shuffling and dropout
 
     def __post_init__(self) -> None:
-        for name, low, high in (("epochs", 1, 1000), ("batch_size", 1, 65536),
-                                ("log_every", 1, 10**6), ("seed", 0, 2**32 - 1)):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-                raise ConfigError(param=name, code="error.train.whole", params={
-                    "name": name, "low": low, "high": high, "value": f"{value!r:.30}"})
-        for name, allowed in (("model", ("cnn", "mlp")), ("device", DEVICES),
-                              ("step_per", ("batch", "epoch"))):
-            if getattr(self, name) not in allowed:
-                raise ConfigError(param=name, code="error.train.choice", params={
-                    "name": name, "allowed": ", ".join(allowed),
-                    "value": f"{getattr(self, name)!r:.30}"})
+        self._check((("epochs", 1, 1000), ("batch_size", 1, 65536), ("log_every", 1, 10**6),
+                     ("seed", 0, 2**32 - 1)),
+                    (("model", MODELS), ("device", DEVICES), ("step_per", ("batch", "epoch"))))
         if not isinstance(self.data, str) or not self.data:
             raise ConfigError(param="data", code="error.train.data")
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: Any) -> TrainConfig:
-        if not isinstance(data, dict) or not set(data) <= set(cls.__dataclass_fields__):
-            raise ConfigError(code="error.train.fields")
-        return cls(**data)
 
 
 def pick_device(requested: str) -> tuple[torch.device, Text | None]:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
 import numpy as np
@@ -29,7 +29,8 @@ from schedlab.engine.oracle import build_optimizer
 from schedlab.errors import ConfigError
 from schedlab.spec.schedule import OptimizerSpec
 from schedlab.training.data import load_digits
-from schedlab.training.loop import Learner, batches_per_epoch, check_trainable, pick_device
+from schedlab.training.loop import (DEVICES, MODELS, Learner, Settings, batches_per_epoch,
+                                    check_trainable, pick_device)
 from schedlab.training.models import build_model, param_groups
 
 MAX_SWEEP_STEPS = 10_000
@@ -37,7 +38,7 @@ MAX_LR = 1e6
 
 
 @dataclass(frozen=True)
-class RangeTest:
+class RangeTest(Settings):
     """What one sweep does; every field is checked when it is made."""
 
     start_lr: float = 1e-7
@@ -51,12 +52,8 @@ class RangeTest:
     device: str = "auto"
 
     def __post_init__(self) -> None:
-        for name, low, high in (("steps", 2, MAX_SWEEP_STEPS), ("batch_size", 1, 65536),
-                                ("seed", 0, 2**32 - 1)):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-                raise ConfigError(param=name, code="error.train.whole", params={
-                    "name": name, "low": low, "high": high, "value": f"{value!r:.30}"})
+        self._check((("steps", 2, MAX_SWEEP_STEPS), ("batch_size", 1, 65536),
+                     ("seed", 0, 2**32 - 1)), ())
         for name in ("start_lr", "end_lr"):
             value = getattr(self, name)
             if value is None:
@@ -69,21 +66,7 @@ class RangeTest:
         if self.end_lr <= self.start_lr:
             raise ConfigError(param="end_lr", code="error.lrfind.order", params={
                 "start": self.start_lr, "end": self.end_lr})
-        for name, allowed in (("mode", MODES), ("model", ("cnn", "mlp")),
-                              ("device", ("auto", "cpu", "cuda", "mps"))):
-            if getattr(self, name) not in allowed:
-                raise ConfigError(param=name, code="error.train.choice", params={
-                    "name": name, "allowed": ", ".join(allowed),
-                    "value": f"{getattr(self, name)!r:.30}"})
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: Any) -> RangeTest:
-        if not isinstance(data, dict) or not set(data) <= set(cls.__dataclass_fields__):
-            raise ConfigError(code="error.train.fields")
-        return cls(**data)
+        self._check((), (("mode", MODES), ("model", MODELS), ("device", DEVICES)))
 
 
 def lr_find(optimizer: OptimizerSpec, test: RangeTest,
