@@ -19,6 +19,7 @@ from importlib import resources
 from typing import Any
 
 LANGUAGES = ("en", "zh")  # English, Simplified Chinese
+_BETWEEN = {"en": " ", "zh": ""}  # between two sentences: none after a Chinese full stop
 DEFAULT = "en"
 
 
@@ -70,6 +71,12 @@ def render(key: str, params: dict[str, Any] | None = None, lang: str = DEFAULT) 
     values = {k: v.render(lang) if isinstance(v, Text) else v
               for k, v in (params or {}).items()}
     return catalog(lang)[key].format(**values)
+
+
+def join(sentences, lang: str = DEFAULT) -> str:
+    """Sentences said one after the other: a space between them in English, none after a
+    Chinese full stop."""
+    return _BETWEEN[lang].join(s.strip() for s in sentences if s.strip())
 
 
 def placeholders(template: str) -> set[str]:

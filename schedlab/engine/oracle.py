@@ -45,8 +45,8 @@ def build_optimizer(schedule: Schedule | OptimizerSpec,
         except ScheduleError:
             raise
         except _TORCH_ERRORS as exc:
-            raise ScheduleError(f"torch rejects {spec.name}: {_first_line(exc)}",
-                                param="optimizer") from None
+            raise ScheduleError(code="error.torch.rejects", param="optimizer", params={
+                "name": spec.name, "detail": _first_line(exc)}) from None
 
 
 def build_scheduler(spec: SchedulerSpec, optimizer: torch.optim.Optimizer) -> Any:
@@ -67,8 +67,8 @@ def build_scheduler(spec: SchedulerSpec, optimizer: torch.optim.Optimizer) -> An
         except ScheduleError:
             raise
         except _TORCH_ERRORS as exc:
-            raise ScheduleError(f"torch rejects {spec.name}: {_first_line(exc)}",
-                                param="scheduler") from None
+            raise ScheduleError(code="error.torch.rejects", param="scheduler", params={
+                "name": spec.name, "detail": _first_line(exc)}) from None
 
 
 def build_torch(schedule: Schedule) -> tuple[torch.optim.Optimizer, Any]:
@@ -106,9 +106,9 @@ def step_torch(schedule: Schedule, steps: int, metric: np.ndarray | None = None
                 except ScheduleError:
                     raise
                 except _TORCH_ERRORS as exc:
-                    raise ScheduleError(f"torch raises at step {k} of "
-                                        f"{schedule.scheduler.name}: {_first_line(exc)}",
-                                        param="scheduler") from None
+                    raise ScheduleError(code="error.torch.raises", param="scheduler",
+                                        params={"step": k, "name": schedule.scheduler.name,
+                                                "detail": _first_line(exc)}) from None
             lrs[k] = [g["lr"] for g in optimizer.param_groups]
             if mom is not None:
                 mom[k] = read_momenta(optimizer, key)[0]

@@ -28,13 +28,18 @@ def range_figure(lrs: np.ndarray, losses: np.ndarray, smoothed: np.ndarray,
                                                "<extra></extra>"))
     finite = np.asarray(smoothed, float)
     finite = finite[np.isfinite(finite)]
-    for key, color in (("steepest", "#2ca02c"), ("min_div_10", "#ff7f0e")):
-        value = hints.get(key)
-        if value is None:
-            continue
-        fig.add_vline(x=value, line_dash="dot",
-                      line_color=color, annotation_text=say(f"hint.{key}", lr=value),
-                      annotation_position="top left" if key == "steepest" else "top right")
+    colors = {"steepest": "#2ca02c", "min_div_10": "#ff7f0e"}
+    drawn = sorted((value, key) for key, value in hints.items()
+                   if key in colors and value is not None)
+    for i, (value, key) in enumerate(drawn):  # the smaller lr's words to the left of its
+        # line, the larger's to the right and a line lower: close hints never overprint
+        fig.add_vline(x=value, line_dash="dot", line_color=colors[key])
+        fig.add_annotation(  # on a log axis an annotation's x is the exponent
+            x=np.log10(value) if mode == "exp" and value > 0 else value, xref="x",
+            y=1, yref="paper", yanchor="bottom", yshift=-18 * i - 18, showarrow=False,
+            xanchor="right" if i == 0 else "left", xshift=-4 if i == 0 else 4,
+            text=say(f"hint.{key}", lr=value), font={"color": colors[key], "size": 12},
+            bgcolor="rgba(255,255,255,0.85)")
     top = float(np.percentile(finite, 98)) * 1.3 if len(finite) else None
     fig.update_xaxes(title_text=say("x"), type="log" if mode == "exp" else "linear",
                      exponentformat="power")

@@ -35,16 +35,19 @@ def describe(row: Any, lang: str = DEFAULT) -> dict[str, Any]:
 
 
 def progress(row: Any, last_step: int | None) -> tuple[float, float | None, float | None]:
-    """(fraction done, seconds elapsed, seconds left) of a run, from its stored rows."""
+    """(fraction done, seconds elapsed, seconds left) of a run, from its stored rows; a run
+    that has ended has no time left to say (None), whether it finished or not."""
     if row["started"] is None:
         return 0.0, None, None
     elapsed = (row["finished"] or time.time()) - row["started"]
     total = row["total_steps"]
-    if not total or last_step is None:
-        return (1.0 if row["status"] == "done" else 0.0), elapsed, None
-    fraction = min(1.0, (last_step + 1) / total)
     if row["status"] == "done":
-        return 1.0, elapsed, 0.0
+        return 1.0, elapsed, None
+    if not total or last_step is None:
+        return 0.0, elapsed, None
+    fraction = min(1.0, (last_step + 1) / total)
+    if row["finished"] is not None:
+        return fraction, elapsed, None
     left = elapsed * (1 - fraction) / fraction if fraction > 0 else None
     return fraction, elapsed, left
 

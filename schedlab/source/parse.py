@@ -10,7 +10,9 @@ lambdas go to the project's own evaluator. Imports, comments and calls such as
 from __future__ import annotations
 
 import ast
+import difflib
 import inspect
+import re
 import textwrap
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -26,6 +28,7 @@ from schedlab.spec.schedule import OptimizerSpec, Schedule, SchedulerSpec
 
 MAX_CODE_CHARS = 20_000  # per text box
 DEFAULT_OPTIMIZER = "SGD(params, lr=0.1)"
+_MAKER_WORDS = re.compile(r"sched|optim|LR$|LR_|_lr|Lr", re.IGNORECASE)
 _SKIPPED_METHODS = {"step", "zero_grad", "backward", "load_state_dict", "state_dict",
                     "get_last_lr", "print_lr", "add_param_group"}
 
@@ -136,6 +139,7 @@ def _statement(stmt: ast.stmt, src: str, names: _Names) -> None:
                 return
             if isinstance(value.func, ast.Attribute) and value.func.attr in _SKIPPED_METHODS:
                 return
+            _unknown_class(value, names)
         raise ScheduleError(code="error.parse.not-a-call", params={"code": segment(src, value)})
     if isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None:
         targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
@@ -151,6 +155,8 @@ def _statement(stmt: ast.stmt, src: str, names: _Names) -> None:
             check_lambda_node(value, src)
             names.lambdas[key] = Lambda(ast.unparse(value))
         else:
+            if isinstance(value, ast.Call):
+                _unknown_class(value, names)
             names.consts[key] = _literal(value, src, names)
         return
     raise ScheduleError(code="error.parse.statement", params={"code": segment(src, stmt)})
@@ -160,6 +166,30 @@ def _class_of(func: ast.expr) -> str | None:
     name = func.id if isinstance(func, ast.Name) else (
         func.attr if isinstance(func, ast.Attribute) else None)
     return name if name in SCHEDULERS or name in OPTIMIZERS else None
+
+
+def _unknown_class(call: ast.Call, names: _Names) -> None:
+    """Refuse a call that makes a scheduler or an optimizer schedlab does not know (a
+    class name, or a function given the optimizer), naming the ones it knows."""
+    func = call.func
+    name = func.id if isinstance(func, ast.Name) else (
+        func.attr if isinstance(func, ast.Attribute) else None)
+    if name is None:
+        return
+    first = call.args[0] if call.args else next(
+        (k.value for k in call.keywords if k.arg == "optimizer"), None)
+    given_optimizer = isinstance(first, ast.Name) and (
+        first.id in names.optimizers or first.id in ("optimizer", "optim", "opt"))
+    known = sorted(SCHEDULERS) + sorted(OPTIMIZERS)
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.8)
+    if not (close or given_optimizer or _MAKER_WORDS.search(name)):
+        return  # e.g. Net() or DataLoader(...): said as a value that cannot be evaluated
+    if close:
+        raise ScheduleError(code="error.parse.unknown-class-like", params={
+            "name": name, "like": close[0]})
+    raise ScheduleError(code="error.parse.unknown-class", params={
+        "name": name, "schedulers": ", ".join(sorted(SCHEDULERS)),
+        "optimizers": ", ".join(sorted(OPTIMIZERS))})
 
 
 def _box(name: str) -> Text:

@@ -15,6 +15,7 @@ from typing import Callable
 import numpy as np
 
 from schedlab.errors import ScheduleError
+from schedlab.messages import Text
 from schedlab.spec.expr import CONSTANTS, ROUND_DIGITS, function_name, segment
 
 Value = tuple[np.ndarray, str]  # (float64 values, "int" | "float" | "bool")
@@ -32,13 +33,16 @@ class Evaluator:
         with np.errstate(all="ignore"):
             return self._eval(node, xs)
 
-    def _fail(self, node: ast.AST, xs: np.ndarray, mask: np.ndarray, what: str) -> None:
+    def _fail(self, node: ast.AST, xs: np.ndarray, mask: np.ndarray, what: str,
+              **params) -> None:
         mask = np.broadcast_to(mask, xs.shape)
-        where = ""
+        said = {"piece": segment(self.source, node),
+                "what": Text(f"error.eval.{what}", params)}
         if self.arg is not None and mask.size:
             x = xs[int(np.argmax(mask))]
-            where = f" at {self.arg}={int(x) if float(x).is_integer() else x}"
-        raise ScheduleError(f"`{segment(self.source, node)}` fails{where}: {what}")
+            raise ScheduleError(code="error.eval.fails-at", params={
+                **said, "arg": self.arg, "x": int(x) if float(x).is_integer() else float(x)})
+        raise ScheduleError(code="error.eval.fails", params=said)
 
     def _eval(self, n: ast.expr, xs: np.ndarray) -> Value:
         if isinstance(n, ast.Constant):
@@ -116,7 +120,7 @@ class Evaluator:
         kind = "int" if both_int else "float"
         op = type(n.op)
         if op in (ast.Div, ast.FloorDiv, ast.Mod) and np.any(b == 0):
-            self._fail(n, xs, b == 0, "division by zero")
+            self._fail(n, xs, b == 0, "division-by-zero")
         if op is ast.Pow:
             return self._power(n, xs, a, b, both_int)
         result = {ast.Add: np.add, ast.Sub: np.subtract, ast.Mult: np.multiply,
@@ -130,14 +134,14 @@ class Evaluator:
 
     def _power(self, n: ast.BinOp, xs, a, b, both_int: bool) -> Value:
         if np.any((a == 0) & (b < 0)):
-            self._fail(n, xs, (a == 0) & (b < 0), "0 cannot be raised to a negative power")
+            self._fail(n, xs, (a == 0) & (b < 0), "zero-power")
         fractional = (a < 0) & np.isfinite(b) & (b != np.floor(b))
         if np.any(fractional):
-            self._fail(n, xs, fractional, "a negative number to a fractional power is complex")
+            self._fail(n, xs, fractional, "complex-power")
         result = np.power(a, b)
         overflow = ~np.isfinite(result) & np.isfinite(a) & np.isfinite(b)
         if np.any(overflow):
-            self._fail(n, xs, overflow, "result too large (overflow)")
+            self._fail(n, xs, overflow, "overflow")
         kind = "int" if both_int and np.all(np.asarray(b) >= 0) else "float"
         return result, kind
 
@@ -146,7 +150,7 @@ class Evaluator:
         for v in inputs:
             bad = bad & np.isfinite(v)
         if np.any(bad):
-            self._fail(n, xs, bad, "integer too large")
+            self._fail(n, xs, bad, "big-integer")
 
     def _call(self, n: ast.Call, xs: np.ndarray) -> Value:
         name = function_name(n.func)
@@ -167,34 +171,34 @@ class Evaluator:
             return self._to_int(n, xs, name, args)
         if name == "log" and len(args) == 2:
             base = args[1][0]
-            self._domain(n, xs, base <= 0, "log base must be positive")
-            self._domain(n, xs, base == 1, "log base 1 divides by zero")
-            self._domain(n, xs, v <= 0, "log needs a positive argument")
+            self._domain(n, xs, base <= 0, "log-base")
+            self._domain(n, xs, base == 1, "log-base-one")
+            self._domain(n, xs, v <= 0, "positive", name="log")
             return np.log(v) / np.log(base), "float"
         fn: Callable = {"cos": np.cos, "sin": np.sin, "tan": np.tan, "exp": np.exp,
                         "log": np.log, "log2": np.log2, "log10": np.log10,
                         "sqrt": np.sqrt}[name]
         if name in ("cos", "sin", "tan"):
-            self._domain(n, xs, np.isinf(v), f"{name} of infinity is undefined")
+            self._domain(n, xs, np.isinf(v), "trig-infinity", name=name)
         elif name.startswith("log"):
-            self._domain(n, xs, v <= 0, f"{name} needs a positive argument")
+            self._domain(n, xs, v <= 0, "positive", name=name)
         elif name == "sqrt":
-            self._domain(n, xs, v < 0, "sqrt needs a non-negative argument")
+            self._domain(n, xs, v < 0, "sqrt")
         result = fn(v)
         if name == "exp":
-            self._domain(n, xs, np.isinf(result) & np.isfinite(v), "result too large (overflow)")
+            self._domain(n, xs, np.isinf(result) & np.isfinite(v), "overflow")
         return result, "float"
 
-    def _domain(self, n, xs, bad: np.ndarray, what: str) -> None:
+    def _domain(self, n, xs, bad: np.ndarray, what: str, **params) -> None:
         if np.any(bad):
-            self._fail(n, xs, bad, what)
+            self._fail(n, xs, bad, what, **params)
 
     def _to_int(self, n, xs, name: str, args: list[Value]) -> Value:
         v, kind = args[0]
         if len(args) == 2:  # round(x, ndigits): Python's exact decimal rounding
             digits, dkind = args[1]
             if dkind == "float":
-                self._domain(n, xs, np.ones(np.shape(digits), bool), "ndigits must be an integer")
+                self._domain(n, xs, np.ones(np.shape(digits), bool), "ndigits")
             # clamped, Python's round gives the same result without computing 10**n for
             # a huge n (a multi-second big-integer power that holds the GIL)
             digits = np.clip(digits, -ROUND_DIGITS, ROUND_DIGITS)
@@ -204,8 +208,8 @@ class Evaluator:
                 "float" if kind == "float" else "int"
         if kind != "float":
             return v, "int"
-        self._domain(n, xs, np.isnan(v), f"{name}() of NaN is undefined")
-        self._domain(n, xs, np.isinf(v), f"{name}() of infinity is undefined")
+        self._domain(n, xs, np.isnan(v), "nan", name=name)
+        self._domain(n, xs, np.isinf(v), "infinity", name=name)
         fn = {"floor": np.floor, "ceil": np.ceil, "int": np.trunc, "round": np.rint}[name]
         return fn(v), "int"
 

@@ -17,6 +17,7 @@ import ast
 import math
 
 from schedlab.errors import ScheduleError
+from schedlab.messages import Text
 
 MAX_SOURCE_CHARS = 1000  # one lambda
 MAX_NODES = 300
@@ -39,47 +40,45 @@ def validate_expr(node: ast.expr, source: str, names: frozenset[str]) -> None:
     """Refuse anything outside the allow-list, naming the offending piece of source."""
     count = 0
 
-    def fail(n: ast.AST, what: str) -> None:
-        raise ScheduleError(f"`{segment(source, n)}`: {what}")
+    def fail(n: ast.AST, what: str, **params) -> None:
+        raise ScheduleError(code="error.expr.refused", params={
+            "piece": segment(source, n), "what": Text(f"error.expr.{what}", params)})
 
     def walk(n: ast.AST, depth: int) -> None:
         nonlocal count
         count += 1
         if count > MAX_NODES or depth > MAX_DEPTH:
-            fail(node, f"expression too large (at most {MAX_NODES} parts, nested {MAX_DEPTH} deep)")
+            fail(node, "too-large", most=MAX_NODES, deep=MAX_DEPTH)
         if isinstance(n, ast.Constant):
             if isinstance(n.value, str):
-                fail(n, "strings are not allowed in a lambda body; use numbers")
+                fail(n, "string")
             if not isinstance(n.value, (int, float)):  # bool is an int subclass
-                fail(n, "only numbers, True and False are allowed as constants")
+                fail(n, "constant")
             if isinstance(n.value, int) and abs(n.value) > MAX_LITERAL:
-                fail(n, f"a {n.value.bit_length()}-bit integer is too large; numbers must "
-                        "fit in a float (write 1e300, not a 301-digit integer)")
+                fail(n, "big-integer", bits=n.value.bit_length())
         elif isinstance(n, ast.Name):
             if n.id not in names and n.id not in CONSTANTS:
-                hint = " (functions must be called)" if n.id in FUNCTIONS else ""
-                fail(n, f"unknown name '{n.id}'{hint}; allowed: the lambda's argument, "
-                        f"{', '.join(CONSTANTS)}")
+                fail(n, "uncalled" if n.id in FUNCTIONS else "unknown-name", name=n.id,
+                     allowed=", ".join(CONSTANTS))
         elif isinstance(n, ast.Attribute):
             if not (isinstance(n.value, ast.Name) and n.value.id == "math"
                     and n.attr in CONSTANTS):
-                fail(n, "attribute access is not allowed; only math.pi, math.e, math.inf "
-                        "and calls of math functions")
+                fail(n, "attribute")
         elif isinstance(n, ast.BinOp):
             if not isinstance(n.op, _BINOPS):
-                fail(n, "operator not allowed; use + - * / // % **")
+                fail(n, "binary-operator")
             walk(n.left, depth + 1)
             walk(n.right, depth + 1)
         elif isinstance(n, ast.UnaryOp):
             if not isinstance(n.op, (ast.USub, ast.UAdd, ast.Not)):
-                fail(n, "operator not allowed; use -, + or not")
+                fail(n, "unary-operator")
             walk(n.operand, depth + 1)
         elif isinstance(n, ast.BoolOp):
             for v in n.values:
                 walk(v, depth + 1)
         elif isinstance(n, ast.Compare):
             if not all(isinstance(op, _CMPOPS) for op in n.ops):
-                fail(n, "comparison not allowed; use < <= > >= == !=")
+                fail(n, "comparison")
             for v in (n.left, *n.comparators):
                 walk(v, depth + 1)
         elif isinstance(n, ast.IfExp):
@@ -88,28 +87,26 @@ def validate_expr(node: ast.expr, source: str, names: frozenset[str]) -> None:
         elif isinstance(n, ast.Call):
             name = function_name(n.func)
             if name is None:
-                fail(n, f"call not allowed; allowed functions: {', '.join(FUNCTIONS)}")
+                fail(n, "call", allowed=", ".join(FUNCTIONS))
             if n.keywords or any(isinstance(a, ast.Starred) for a in n.args):
-                fail(n, "only plain positional arguments are allowed in calls")
+                fail(n, "call-arguments")
             low, high = _ARITY.get(name, (1, 1))
             if not low <= len(n.args) <= high:
-                want = str(low) if low == high else f"{low} to {high}"
-                fail(n, f"{name}() takes {want} argument(s) here")
+                fail(n, "arity" if low == high else "arity-range", name=name, low=low, high=high)
             for a in n.args:
                 walk(a, depth + 1)
         elif isinstance(n, (ast.Subscript, ast.Slice)):
-            fail(n, "indexing is not allowed")
+            fail(n, "indexing")
         elif isinstance(n, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
-            fail(n, "comprehensions are not allowed")
+            fail(n, "comprehension")
         elif isinstance(n, ast.NamedExpr):
-            fail(n, "assignment expressions (:=) are not allowed")
+            fail(n, "walrus")
         elif isinstance(n, ast.Lambda):
-            fail(n, "a lambda inside a lambda is not allowed")
+            fail(n, "nested-lambda")
         elif isinstance(n, (ast.List, ast.Tuple, ast.Set, ast.Dict)):
-            fail(n, "lists, tuples, sets and dicts are not allowed here")
+            fail(n, "collection")
         else:
-            fail(n, f"{type(n).__name__} is not allowed; use numbers, arithmetic, "
-                    "comparisons, and/or/not, x if c else y and math functions")
+            fail(n, "other", kind=type(n).__name__)
 
     walk(node, 0)
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from schedlab.errors import ScheduleError, quote
 from schedlab.messages import Text
-from schedlab.spec.params import finite_float
+from schedlab.spec.params import finite_float, huge
 
 MAX_TEXT = 200  # characters of a string argument
 
@@ -97,5 +97,5 @@ def _numbers(value: Any, count: int) -> bool:
 
 def _shown(value: Any) -> str:
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 10**40:
-        return f"a {value.bit_length()}-bit integer"
+        return huge(value)
     return repr(value)

@@ -175,11 +175,19 @@ def finite_float(value: Any) -> float | None:
     return f if math.isfinite(f) else None
 
 
+def huge(value: int) -> str:
+    """An integer too long to write out, as its size in digits in any language:
+    ``≈1.23e+903`` (the same in an English and a Chinese sentence)."""
+    exponent = math.log10(abs(value))
+    whole = math.floor(exponent)
+    return f"≈{'-' if value < 0 else ''}{10 ** (exponent - whole):.3g}e+{whole}"
+
+
 def _short_repr(value: Any) -> str:
     """repr() that never renders a huge integer digit by digit (Python refuses past 4,300
     digits, and it is slow well before that)."""
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 10**40:
-        return f"{'-' if value < 0 else ''}a {value.bit_length()}-bit integer"
+        return huge(value)
     if isinstance(value, (list, tuple)) and len(value) > 8:
         return "[" + ", ".join(_short_repr(v) for v in value[:8]) + ", ...]"
     if isinstance(value, (list, tuple)):

@@ -70,7 +70,8 @@ class Schedule:
         reads them back to an equal Schedule). ``"script"``: a self-contained runnable
         script with a stand-in model and the training loop, ``scheduler.step()`` placed per
         batch or per epoch; keyword arguments ``epochs``, ``steps_per_epoch`` and
-        ``step_per`` ("epoch" or "batch") describe the run."""
+        ``step_per`` ("epoch" or "batch") describe the run, ``lang`` the language of its
+        comments."""
         if style == "script":
             from schedlab.spec.script import (
                 script,  # the script export; it never imports this

@@ -30,12 +30,13 @@ from schedlab.training.files import (
     valid_file,
 )
 
-__all__ = ["FILES", "MIRRORS", "MNIST", "OFFLINE", "OFFLINE_TRAIN", "Digits",
+__all__ = ["ASSUMED", "FILES", "MIRRORS", "MNIST", "OFFLINE", "OFFLINE_TRAIN", "Digits",
            "assumed_train_size", "data_dir", "expected_train_size", "fetch", "fetch_all",
            "load_digits", "mirrors", "offline_subset", "read_idx"]
 
 MNIST = "MNIST"
 OFFLINE = "MNIST, 5,000-digit offline subset"
+ASSUMED = "auto"  # full MNIST assumed before Start: downloaded then, else the offline subset
 FILES = {  # name -> md5 of the standard gzip files
     "train-images-idx3-ubyte.gz": "f68b3c2dcbeaaa9fbdd348bbdeb94873",
     "train-labels-idx1-ubyte.gz": "d53e105ee54ea40749a09fcbcd1e9432",
@@ -157,14 +158,14 @@ def expected_train_size(source: str) -> int | None:
 
 def assumed_train_size(source: str) -> tuple[int | None, str]:
     """The training digits a pre-Start check should assume for this data source, and which
-    data that is (in words). Nothing is downloaded: where it cannot be known ("auto" with
-    MNIST not cached yet but mirrors to try), full MNIST is assumed and the words say so."""
+    data that is: ``MNIST``, ``OFFLINE``, ``ASSUMED`` or the user's folder. Nothing is
+    downloaded: where it cannot be known ("auto" with MNIST not cached yet but mirrors to
+    try), full MNIST is assumed, and ``ASSUMED`` says so (a page puts it in words)."""
     known = expected_train_size(source)
     if known is not None:
         return known, MNIST if known == 60_000 else OFFLINE
     if source == "auto":
-        return 60_000, (f"{MNIST}, assumed: it is downloaded at Start; if that fails the "
-                        f"run uses the {OFFLINE} and is checked again for it")
+        return 60_000, ASSUMED
     return None, source
 
 

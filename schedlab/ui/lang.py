@@ -14,7 +14,7 @@ from typing import Any, Callable
 import streamlit as st
 
 from schedlab.errors import quote
-from schedlab.messages import DEFAULT, LANGUAGES, Text, render
+from schedlab.messages import DEFAULT, LANGUAGES, Text, join, render
 from schedlab.ui.text import plain
 
 NAMES = {"en": "English", "zh": "简体中文"}  # each in its own language
@@ -54,9 +54,25 @@ def words(prefix: str, options) -> Callable[[Any], str]:
     return names.__getitem__
 
 
-def say(text: Text) -> str:
-    """A message (an error's or a finding's ``Text``) in the reader's language."""
-    return text.render(current())
+def say(text: Text | list[Text] | tuple[Text, ...] | tuple[str, ...]) -> str:
+    """A message (an error's or a finding's ``Text``), or several one after the other, in
+    the reader's language."""
+    lang = current()
+    if isinstance(text, Text):
+        return text.render(lang)
+    return join((p.render(lang) if isinstance(p, Text) else p for p in text), lang)
+
+
+def told(error: BaseException) -> Text:
+    """An error's message, kept to be said later in whatever language the reader then
+    reads (a message kept as words would stay in the language it was made in)."""
+    text = getattr(error, "text", None)
+    return text if isinstance(text, Text) else Text("text.any", {"text": str(error)})
+
+
+def ui(key: str, **params: Any) -> Text:
+    """The page's words ``ui.<key>``, kept to be said later (``t`` says them now)."""
+    return Text(f"ui.{key}", params)
 
 
 def said(error: BaseException) -> str:

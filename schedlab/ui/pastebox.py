@@ -18,7 +18,7 @@ from schedlab.present.share import ExplorerState
 from schedlab.source.paste import parse_paste, uses_loader_length
 from schedlab.spec.horizon import MAX_STEPS, Horizon
 from schedlab.ui import state as session
-from schedlab.ui.lang import said, say, t
+from schedlab.ui.lang import say, t, told, ui
 from schedlab.ui.text import plain
 
 PASTE_ERROR, PASTE_NOTE = "explorer.paste_error", "explorer.paste_note"
@@ -32,26 +32,26 @@ def apply_paste(key: str) -> None:
         run = typed_run(state)
         schedule, has_scheduler = parse_paste(text, state.schedule, run.steps_per_epoch)
     except ScheduleError as exc:  # shown while this text stays in the box
-        st.session_state[PASTE_ERROR] = (key, text, said(exc))
+        st.session_state[PASTE_ERROR] = (key, text, told(exc))
         return
     counted = uses_loader_length(text)
     horizon, fitted = run, None
     if has_scheduler:  # an optimizer alone changes neither the scheduler nor the run
         horizon, fitted = fit_horizon(schedule.scheduler, run, in_batches=counted)
-    notes = [t("paste.loader", per_epoch=run.steps_per_epoch)] if counted else []
+    notes = [ui("paste.loader", per_epoch=run.steps_per_epoch)] if counted else []
     try:
         session.reset_to(replace(state, schedule=schedule, horizon=horizon))
-        notes += [say(fitted)] if fitted else []
+        notes += [fitted] if fitted else []
     except ScheduleError as exc:  # e.g. too costly to draw whole, or with the pins
         try:
             session.reset_to(replace(state, schedule=schedule, horizon=run))
-            notes.append(t("paste.not-whole", why=said(exc)))
+            notes.append(ui("paste.not-whole", why=told(exc)))
         except ScheduleError as again:
-            st.session_state[PASTE_ERROR] = (key, text, said(again))
+            st.session_state[PASTE_ERROR] = (key, text, told(again))
             return
     st.session_state[PASTE_ERROR] = None
     if notes:  # shown while the run and the schedule are the ones it speaks of
-        st.session_state[PASTE_NOTE] = (note_key(session.load()), " ".join(notes))
+        st.session_state[PASTE_NOTE] = (note_key(session.load()), tuple(notes))
 
 
 def typed_run(state: ExplorerState) -> Horizon:
@@ -82,7 +82,7 @@ def paste_box(state: ExplorerState) -> None:
         st.button(t("paste.apply"), on_click=apply_paste, args=(key,), type="primary",
                   key="paste.apply")
         if failed:
-            st.error(plain(failed[2]), icon=":material/error:")
+            st.error(plain(say(failed[2])), icon=":material/error:")
     note = st.session_state.get(PASTE_NOTE)  # what Apply changed beside the schedule
     if note and note[0] == note_key(state):
-        st.info(plain(note[1]), icon=":material/straighten:")
+        st.info(plain(say(note[1])), icon=":material/straighten:")

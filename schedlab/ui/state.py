@@ -8,7 +8,8 @@ import streamlit as st
 
 from schedlab import ScheduleError
 from schedlab.present.share import ExplorerState
-from schedlab.ui.lang import said
+from schedlab.messages import Text
+from schedlab.ui.lang import told
 
 _STATE, _GEN, _WARNING = "explorer.state", "explorer.gen", "explorer.link_warning"
 _LINK = "explorer.link"  # the last link the state came from or went to
@@ -24,7 +25,7 @@ def load() -> ExplorerState:
             try:
                 state = ExplorerState.decode(raw)
             except ScheduleError as exc:
-                warning = said(exc)
+                warning = told(exc)
         st.session_state[_STATE] = state
         st.session_state[_GEN] = 0
         st.session_state[_WARNING] = warning
@@ -35,7 +36,7 @@ def load() -> ExplorerState:
             reset_to(ExplorerState.decode(raw))
             st.session_state[_WARNING] = None
         except ScheduleError as exc:
-            st.session_state[_WARNING] = said(exc)
+            st.session_state[_WARNING] = told(exc)
     return st.session_state[_STATE]
 
 
@@ -43,7 +44,8 @@ def generation() -> int:
     return st.session_state[_GEN]
 
 
-def link_warning() -> str | None:
+def link_warning() -> Text | None:
+    """Why the link this session came from could not be opened, if it could not."""
     return st.session_state.get(_WARNING)
 
 

@@ -14,7 +14,7 @@ from schedlab.jobs.manager import JobManager, default_store_path
 from schedlab.jobs.store import FINISHED
 from schedlab.messages import render, unstored
 from schedlab.present.runs import progress, training_figure
-from schedlab.training.data import MNIST, OFFLINE
+from schedlab.training.data import ASSUMED, OFFLINE
 from schedlab.ui.lang import current, said, say, t
 from schedlab.ui.text import plain
 
@@ -84,7 +84,7 @@ def data_words(data: str | None) -> str:
         return ""
     if data == OFFLINE:
         return t("train.data.offline")
-    if data.startswith(f"{MNIST}, assumed:"):  # assumed_train_size's words for "auto"
+    if data == ASSUMED:  # assumed_train_size's "auto", not yet downloaded
         return t("train.data.assumed", offline=t("train.data.offline"))
     return data
 

@@ -187,3 +187,20 @@ def test_cli_check_reads_len_train_loader_as_steps_per_epoch(capsys) -> None:
     assert main(["check", "--scheduler", code, "--steps", "300", "--step-per", "batch"]) == 2
     err = capsys.readouterr().err
     assert "len(train_loader)` is the run's steps per epoch" in err and "--steps-per-epoch" in err
+
+
+def test_the_exported_script_speaks_the_readers_language_and_runs_the_same() -> None:
+    schedule = parse_schedule("ReduceLROnPlateau(optimizer, patience=1)")
+    scripts = {lang: schedule.to_code("script", epochs=6, steps_per_epoch=2, lang=lang)
+               for lang in ("en", "zh")}
+    assert "# your validation loss for this epoch" in scripts["en"]
+    assert "# 本 epoch 的验证集 loss" in scripts["zh"] and "your" not in scripts["zh"]
+    code = [[line.split("  #")[0] for line in s.splitlines() if not line.startswith(
+        ('"""', "Generated", "由", "print"))] for s in scripts.values()]
+    assert code[0] == code[1]  # only the words differ
+    runs = []
+    for script in scripts.values():
+        namespace: dict = {}
+        exec(compile(script, "<exported>", "exec"), namespace)  # our own generated code
+        runs.append(namespace["lrs"])
+    assert runs[0] == runs[1] and len(runs[0]) == 12

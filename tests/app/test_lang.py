@@ -170,3 +170,33 @@ def test_lang_values_browsers_write_are_understood_and_a_links_words_stay_text()
     at = _open(None, "[log in](//ev.il)")
     warned = at.warning[0].value
     assert "There is no language" in warned and "](" not in warned.replace("\\]", "")
+
+
+def _paste(at: AppTest, code: str) -> AppTest:
+    box = next(t for t in at.text_area if t.key.startswith("paste."))
+    box.input(code)
+    return at.button(key="paste.apply").click().run()
+
+
+def test_messages_made_in_english_are_said_in_chinese_after_the_switch() -> None:
+    """What Apply and Pin said stays on screen across the switch, in the new language."""
+    at = _open("pages/explorer.py", "en")
+    _paste(at, "scheduler = StepLr(optimizer, 3)")
+    assert "did you mean StepLR?" in shown(at.error[0].value)
+    at.button(key="pin.add").click().run().button(key="pin.add").click().run()  # twice
+    assert "pinned already" in shown(" ".join(c.value for c in at.caption))
+    at.radio(key="lang.en").set_value("zh").run()
+    assert not at.exception
+    error = shown(at.error[0].value)
+    assert "StepLr" in error and "StepLR" in error and "你是不是想写" in error
+    assert "did you mean" not in error
+    captions = shown(" ".join(c.value for c in at.caption))
+    assert "pinned already" not in captions and "已经固定过了" in captions
+
+
+def test_a_paste_note_joins_chinese_sentences_without_a_space() -> None:
+    at = _open("pages/explorer.py", "zh")
+    _paste(at, "opt = SGD(model.parameters(), lr=0.1)\n"
+               "sched = CosineAnnealingLR(opt, T_max=10 * len(train_loader))")
+    note = shown(at.info[0].value)
+    assert "len(train_loader)" in note and "。 " not in note and note.count("。") >= 2

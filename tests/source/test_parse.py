@@ -110,6 +110,13 @@ def test_chained_and_inline_optimizer() -> None:
     ("StepLR(optimizer, step_size=30)", "SGD(params, lr=0.1, momentum=-1)",
      "momentum=-1 is not allowed; momentum must be a finite number >= 0"),
     ("StepLR(optimizer, step_size=30)", "Frobnicate(params)", "not an optimizer or scheduler"),
+    ("scheduler = StepLr(optimizer, 30)", None, "StepLr is not a scheduler .*did you mean StepLR"),
+    ("s = get_cosine_schedule_with_warmup(optimizer, 10, 100)", None,
+     "get_cosine_schedule_with_warmup is not a scheduler or optimizer schedlab knows; "
+     "it knows torch's schedulers \\(ChainedScheduler, .*\\) and optimizers \\(ASGD, "),
+    ("timm.scheduler.CosineLRScheduler(opt, t_initial=10)", None,
+     "CosineLRScheduler is not a scheduler"),
+    ("model = Net()\nStepLR(optimizer, 5)", None, "`Net\\(\\)` cannot be evaluated here"),
     ("StepLR(optimizer, step_size=30)", "SGD(params, lr=0.1, foo=1)",
      "unexpected keyword argument 'foo'"),
     ("OneCycleLR(optimizer, max_lr=0.1)", None, "total_steps OR"),

@@ -13,7 +13,8 @@ from schedlab.spec.horizon import MAX_STEPS, Horizon, MetricSettings
 from schedlab.ui import state as session
 from schedlab.ui.chart import CSV_ROWS, csv_maker, csv_rows, drawn
 from schedlab.ui.editor import Errors, edit_schedule, whole_box
-from schedlab.ui.lang import current, keyed, links, said, t, words
+from schedlab.messages import join
+from schedlab.ui.lang import current, keyed, links, said, say, t, told, ui, words
 from schedlab.ui.page import guarded, setup
 from schedlab.ui.pastebox import paste_box
 from schedlab.ui.teaching import scheduler_card, step_cursor
@@ -75,18 +76,18 @@ def pin(key: str) -> None:
     now = (state.schedule, state.horizon, state.metric)
     twin = next((p for p in state.compare if (p.schedule, p.horizon, p.metric) == now), None)
     if twin:  # one line per curve: a second pin of it would only hide the first
-        st.session_state[PIN_NOTE] = t("explorer.compare.twin", label=repr(twin.label))
+        st.session_state[PIN_NOTE] = ui("explorer.compare.twin", label=repr(twin.label))
         return
     if len(state.compare) < MAX_PINNED:
         label = (st.session_state.get(key) or "").strip() or pin_label(state)
         if len(label) > LABEL_LIMIT:  # cut, and said so: never dropped or cut silently
-            st.session_state[PIN_NOTE] = t("explorer.compare.cut", most=LABEL_LIMIT,
-                                           length=len(label))
+            st.session_state[PIN_NOTE] = ui("explorer.compare.cut", most=LABEL_LIMIT,
+                                            length=len(label))
             label = label[:LABEL_LIMIT - 1].rstrip() + "…"
         try:
             session.save(state.pin(label))
         except ScheduleError as exc:  # the page would be too costly to draw
-            st.session_state[PIN_ERROR] = said(exc)
+            st.session_state[PIN_ERROR] = told(exc)
             st.session_state[PIN_NOTE] = None
 
 
@@ -104,7 +105,7 @@ def restore(index: int) -> None:
         session.reset_to(replace(state, schedule=p.schedule, horizon=p.horizon,
                                  metric=p.metric))
     except ScheduleError as exc:
-        st.session_state[PIN_ERROR] = said(exc)
+        st.session_state[PIN_ERROR] = told(exc)
 
 
 def lines(curve, horizon: Horizon, label: str, color_at: int, momentum: bool = True,
@@ -196,11 +197,12 @@ def sanity_and_code(state: ExplorerState) -> None:
         for f in findings:
             box = {"error": st.error, "warning": st.warning, "info": st.info}[f.severity]
             message, fix = f.text(current())
-            box(f"**{plain(message)}** {plain(fix)}", icon=ICON[f.severity])
+            box(join((f"**{plain(message)}**", plain(fix)), current()), icon=ICON[f.severity])
     with code:
         h = state.horizon
         script = state.schedule.to_code("script", epochs=h.epochs,
-                                        steps_per_epoch=h.steps_per_epoch, step_per=h.step_per)
+                                        steps_per_epoch=h.steps_per_epoch, step_per=h.step_per,
+                                        lang=current())
         st.code(script, language="python", line_numbers=False)
         st.download_button(t("explorer.code.download"), script, file_name="schedule.py",
                            mime="text/x-python", on_click="ignore", key="script.download")
@@ -228,9 +230,9 @@ def compare_and_share(state: ExplorerState, no_csv: str | None) -> None:
         if full:
             st.caption(t("explorer.compare.full", most=MAX_PINNED))
         if st.session_state.get(PIN_ERROR):
-            st.error(plain(st.session_state[PIN_ERROR]), icon=":material/error:")
+            st.error(plain(say(st.session_state[PIN_ERROR])), icon=":material/error:")
         if st.session_state.get(PIN_NOTE):
-            st.caption(plain(st.session_state[PIN_NOTE]))
+            st.caption(plain(say(st.session_state[PIN_NOTE])))
         for i, p in enumerate(state.compare):
             a, b, c = st.columns([6, 1, 1], vertical_alignment="center")
             a.markdown(f"`{i + 1}` {plain(p.label, LABEL_LIMIT)}")
@@ -266,7 +268,7 @@ def main() -> None:
     gen = session.generation()
     st.title(t("nav.explorer"))
     if session.link_warning():
-        st.warning(t("explorer.link-warning", why=plain(session.link_warning())),
+        st.warning(t("explorer.link-warning", why=plain(say(session.link_warning()))),
                    icon=":material/link_off:")
     errors = Errors()
     left, right = st.columns([5, 9], gap="large")

@@ -21,7 +21,7 @@ from schedlab.training.loop import check_trainable
 from schedlab.training.lrfind import MAX_SWEEP_STEPS, RangeTest
 from schedlab.ui import state as session
 from schedlab.ui.editor import Errors, whole_box
-from schedlab.ui.lang import current, keyed, links, said, say, t, words
+from schedlab.ui.lang import current, keyed, links, said, say, t, told, words
 from schedlab.ui.numbers import number_box
 from schedlab.ui.page import guarded, setup
 from schedlab.ui.text import plain
@@ -57,11 +57,11 @@ def settings() -> tuple[OptimizerSpec | None, RangeTest | None]:
         mode = st.segmented_control(t("lrfind.mode"), MODES, default="exp", required=True,
                                     key=keyed("lrfind.mode"),
                                     format_func=words("lrfind.mode-", MODES))
-    a, b, c = st.columns(3)
+    data = st.selectbox(t("lrfind.data"), ("auto", "offline"), key=keyed("lrfind.data"),
+                        format_func=words("lrfind.data-", ("auto", "offline")))
+    a, b = st.columns(2)  # the data's words need the whole width
     model = a.selectbox(t("lrfind.model"), ("cnn", "mlp"), key="lrfind.model")
-    data = b.selectbox(t("lrfind.data"), ("auto", "offline"), key=keyed("lrfind.data"),
-                       format_func=words("lrfind.data-", ("auto", "offline")))
-    with c:
+    with b:
         batch = whole_box(t("lrfind.batch"), RangeTest.batch_size, "lrfind.batch", errors,
                           1, 65536)
     if steps is None or batch is None:
@@ -102,7 +102,7 @@ def use_in_explorer(optimizer: OptimizerSpec, lr: float, as_max_lr: bool) -> Non
                                               own.groups), state.schedule.scheduler)
         session.reset_to(replace(state, schedule=schedule))
     except SchedlabError as exc:
-        st.session_state["lrfind.use_error"] = said(exc)
+        st.session_state["lrfind.use_error"] = told(exc)
         return
     st.session_state[GO] = True  # the page switches on its next run (not in a callback)
 
@@ -145,7 +145,7 @@ def show(run_id: int) -> None:
         c.button(t("lrfind.use-lr"), key=f"lrfind.lr.{run_id}.{key}",
                  on_click=use_in_explorer, args=(optimizer, value, False), width="stretch")
     if st.session_state.get("lrfind.use_error"):
-        st.error(plain(st.session_state.pop("lrfind.use_error")), icon=":material/error:")
+        st.error(plain(say(st.session_state.pop("lrfind.use_error"))), icon=":material/error:")
 
 
 def live(selected: int | None) -> None:

@@ -138,7 +138,7 @@ def precheck(schedule: Schedule, config: TrainConfig) -> bool:
         return False
     for finding in findings:
         if finding.severity == "warning":
-            st.warning(plain(" ".join(finding.text(current()))), icon=":material/warning:")
+            st.warning(plain(say(finding.text(current()))), icon=":material/warning:")
     st.caption(plain(t("train.check.done", run=run)))
     return True
 
