@@ -14,6 +14,7 @@ from schedlab.app import HOME
 from schedlab.present.share import MAX_PINNED, ExplorerState
 from schedlab.spec.catalog import SCHEDULERS
 from schedlab.spec.horizon import Horizon
+from tests.app.tabs import open_tab
 from tests.markdown import shown
 
 APP = str(HOME)
@@ -264,7 +265,7 @@ def test_sanity_check_panel_and_shading() -> None:
 
 
 def test_code_panel_holds_a_runnable_script() -> None:
-    at = page()
+    at = open_tab(page(), 1)
     script = at.code[0].value
     assert "scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=30)" in script
     assert "epochs, steps_per_epoch = 100, 100" in script
@@ -272,3 +273,17 @@ def test_code_panel_holds_a_runnable_script() -> None:
     exec(compile(script, "<exported>", "exec"), namespace)  # the page's own export
     assert len(namespace["lrs"]) == 100 * 100
     assert namespace["lrs"][-1] == pytest.approx(1e-4)
+
+
+def test_only_the_open_tab_runs_and_it_stays_open_when_its_label_changes() -> None:
+    at = page()
+    assert at.success and not at.code[:-1] and not at.latex  # the check; no script, no card
+    open_tab(at, 1)
+    assert "StepLR(optimizer, step_size=30)" in at.code[0].value and not at.success
+    at.selectbox(key="0.mode").set_value("CosineAnnealingLR").run()
+    at.number_input(key="0.p.CosineAnnealingLR.T_max").set_value(40).run()
+    assert [t.label for t in at.tabs] == ["Sanity check (1 finding)", "Code",
+                                          "About CosineAnnealingLR"]
+    assert "CosineAnnealingLR(optimizer, T_max=40)" in at.code[0].value  # still the code
+    open_tab(at, 2)
+    assert at.latex and "T_max=40" not in at.code[0].value

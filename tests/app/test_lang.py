@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from schedlab.app import HOME
 from schedlab.messages import catalog
+from tests.app.tabs import open_tab
 from tests.markdown import shown
 
 APP = str(HOME)
@@ -152,7 +153,8 @@ def test_the_card_of_the_scheduler_shows_its_formula_with_the_values_set() -> No
         at.query_params["lang"] = lang
         at.query_params["s"] = state.encode()
         at.run().switch_page("pages/explorer.py").run()
-        assert not at.exception
+        assert not at.exception and not at.latex  # the card's tab is not open yet
+        open_tab(at, 2)
         formula = at.latex[0].value
         assert "0.05" in formula and "10" in formula and r"\cos" in formula
         assert any(words in shown(c.value) and "cosine-rises" in c.value for c in at.caption)

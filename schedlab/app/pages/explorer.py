@@ -21,6 +21,7 @@ from schedlab.ui.teaching import scheduler_card, step_cursor
 from schedlab.ui.text import LABEL_LIMIT, plain
 
 PIN_ERROR, PIN_NOTE = "explorer.pin_error", "explorer.pin_note"
+TABS, TAB_AT = "explorer.tabs", "explorer.tab_at"  # the tab below the chart that is open
 
 
 def run_controls(state: ExplorerState, gen: int, errors: Errors, plateau: bool
@@ -187,25 +188,41 @@ def sanity_and_code(state: ExplorerState) -> None:
     tab = t("explorer.check.tab", count=count) if count > 1 else \
         t("explorer.check.tab-one") if count else t("explorer.check.tab-none")
     name = state.schedule.scheduler.name
-    check, code, about = st.tabs([tab, t("explorer.code.tab"),
-                                  t("explorer.card.tab", name=name)])
-    with about:
-        scheduler_card(state, {f.key for f in findings})
-    with check:
-        if not findings:
-            st.success(t("explorer.check.none"), icon=":material/check:")
-        for f in findings:
-            box = {"error": st.error, "warning": st.warning, "info": st.info}[f.severity]
-            message, fix = f.text(current())
-            box(join((f"**{plain(message)}**", plain(fix)), current()), icon=ICON[f.severity])
-    with code:
-        h = state.horizon
-        script = state.schedule.to_code("script", epochs=h.epochs,
-                                        steps_per_epoch=h.steps_per_epoch, step_per=h.step_per,
-                                        lang=current())
-        st.code(script, language="python", line_numbers=False)
-        st.download_button(t("explorer.code.download"), script, file_name="schedule.py",
-                           mime="text/x-python", on_click="ignore", key="script.download")
+    # only the open tab runs (and is sent): the card's formulas and the script cost a
+    # redraw nothing while they are not looked at
+    labels = [tab, t("explorer.code.tab"), t("explorer.card.tab", name=name)]
+    tabs = st.tabs(labels, key=TABS, on_change="rerun",  # a label that changed (a count,
+                   default=labels[st.session_state.get(TAB_AT, 0)])  # a name) keeps its tab
+    st.session_state[TAB_AT] = next((i for i, x in enumerate(tabs) if x.open), 0)
+    check, code, about = tabs
+    if about.open:
+        with about:
+            scheduler_card(state, {f.key for f in findings})
+    if check.open:
+        with check:
+            checks(findings)
+    if code.open:
+        with code:
+            script_box(state)
+
+
+def checks(findings) -> None:
+    if not findings:
+        st.success(t("explorer.check.none"), icon=":material/check:")
+    for f in findings:
+        box = {"error": st.error, "warning": st.warning, "info": st.info}[f.severity]
+        message, fix = f.text(current())
+        box(join((f"**{plain(message)}**", plain(fix)), current()), icon=ICON[f.severity])
+
+
+def script_box(state: ExplorerState) -> None:
+    h = state.horizon
+    script = state.schedule.to_code("script", epochs=h.epochs,
+                                    steps_per_epoch=h.steps_per_epoch, step_per=h.step_per,
+                                    lang=current())
+    st.code(script, language="python", line_numbers=False)
+    st.download_button(t("explorer.code.download"), script, file_name="schedule.py",
+                       mime="text/x-python", on_click="ignore", key="script.download")
 
 
 def short(value: float) -> str:
