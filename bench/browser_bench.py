@@ -63,7 +63,10 @@ NOTE = (
     "spends about 550 ms before Streamlit's socket opens and a 700 ms task evaluating "
     "Plotly's 4.7 MB bundle, so 1.5 s is out of reach with Plotly. Ten sessions share one "
     "Chromium and the server on two cores: ten redraws are about 1.5 s of browser CPU "
-    "alone. The targets are not met: see the table.")
+    "alone. The classroom's additions (a card with formulas and the step cursor's tiles) "
+    "made every redraw pay for them until only the open tab below the chart ran (st.tabs "
+    "with on_change=\"rerun\"): with the card's tab closed, a redraw sends no formula and "
+    "no script. The targets are not met: see the table.")
 
 
 def link(steps: int, gamma: float, i: int = 0) -> str:
