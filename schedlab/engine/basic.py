@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from schedlab.errors import ScheduleError
+from schedlab.messages import Text
 from schedlab.spec.lambdas import Lambda
 
 
@@ -148,8 +149,9 @@ class Sim:
         return per_group(self.kw["lr_lambda"], len(self.opt))
 
 
-def _zero_division(name: str, what: str) -> ScheduleError:
-    return ScheduleError(f"{name}: {what}; torch raises ZeroDivisionError there")
+def _zero_division(name: str, what: str, **params: Any) -> ScheduleError:
+    return ScheduleError(code="error.engine.zero-division", params={
+        "name": name, "what": Text(f"error.engine.divides.{what}", params)})
 
 
 class LambdaSim(Sim):
@@ -200,7 +202,7 @@ class ConstantSim(Sim):
     def updates(self, e, initial):
         f, t = self.kw["factor"], self.kw["total_iters"]
         if f == 0 and np.any((e == t) & (e != 0)):
-            raise _zero_division("ConstantLR", f"factor=0 is divided into the lr at step {t}")
+            raise _zero_division("ConstantLR", "factor", step=t)
         back = 1.0 / f if f != 0 else 0.0
         return self.mul(np.where(e == 0, f, np.where(e != t, 1.0, back)))
 
@@ -224,8 +226,7 @@ class LinearSim(Sim):
         s, end = self.kw["start_factor"], self.kw["end_factor"]
         t = self.kw["total_iters"]
         if t == 0:
-            raise _zero_division("LinearLR", "total_iters=0 divides by zero when a "
-                                 "SequentialLR phase starts with it")
+            raise _zero_division("LinearLR", "phase")
         return np.float64(s + (end - s) * min(t, 0) / t)
 
 
@@ -250,8 +251,7 @@ class PolynomialSim(Sim):
     def closed_factor(self):
         t, p = self.kw["total_iters"], self.kw["power"]
         if t == 0:
-            raise _zero_division("PolynomialLR", "total_iters=0 divides by zero when a "
-                                 "SequentialLR phase starts with it")
+            raise _zero_division("PolynomialLR", "phase")
         return np.float64((1.0 - min(t, 0) / t) ** p)
 
 

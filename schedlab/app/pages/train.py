@@ -9,7 +9,6 @@ from schedlab import SchedlabError, parse_schedule
 from schedlab.errors import StoreError
 from schedlab.jobs.manager import JobManager
 from schedlab.jobs.store import FINISHED
-from schedlab.messages import render
 from schedlab.present.runs import describe, metrics_table
 from schedlab.source.paste import uses_loader_length
 from schedlab.spec.examples import example_schedule
@@ -232,11 +231,10 @@ def csv_of(run_id: int, lang: str) -> str:
     store = job_manager().store
     try:
         if store is None:
-            raise job_manager().problem or StoreError(
-                render("ui.train.store-closed", {}, lang))
+            raise job_manager().problem or StoreError(code="ui.train.store-closed")
         return metrics_table(store.steps(run_id), store.epochs(run_id)).to_csv(index=False)
     except StoreError as exc:  # the store broke since the page was drawn: say so in the file
-        return f"error\n{exc}\n"
+        return f"error\n{exc.text.render(lang)}\n"
 
 
 def store_notices(jobs: JobManager) -> StoreError | None:
