@@ -1,0 +1,224 @@
+"""transformers' lr schedules as vectorized factors, without transformers installed.
+
+``get_linear_schedule_with_warmup(optimizer, ...)`` and its siblings build a torch
+``LambdaLR`` whose lambda maps the step count ``k`` to a factor of each group's base lr;
+row ``k`` of a curve is ``base_lr * factor(k)``, as torch's rule for LambdaLR has it. Each
+function below computes that factor for many steps at once, in the same order of
+floating-point operations as the library's Python lambda (so values agree to the last bit
+or two, tested against transformers at every step). Parameters the library would divide
+by zero with, or refuse, are refused here with a message saying why.
+
+The factor functions take the step counts, the keyword arguments as transformers names
+them, and ``lr_init``: the optimizer's default lr (``optimizer.defaults["lr"]``), which
+two schedules read (the polynomial decay's ``lr_end`` and the ``min_lr`` of cosine with a
+floor are absolute lrs, turned into factors of it).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from schedlab.errors import ScheduleError
+
+Factor = Callable[[np.ndarray, dict[str, Any], float], np.ndarray]
+
+
+def _warmup(k: np.ndarray, warmup: int) -> tuple[np.ndarray, np.ndarray]:
+    """The warmup's factors (k / max(1, warmup)) and where they hold (k < warmup)."""
+    return k / float(max(1, warmup)), k < warmup
+
+
+def _progress(k: np.ndarray, kw: dict[str, Any]) -> np.ndarray:
+    w, t = kw["num_warmup_steps"], kw["num_training_steps"]
+    return (k - w) / float(max(1, t - w))
+
+
+def constant(k, kw, lr_init):
+    return np.ones(len(k))
+
+
+def constant_with_warmup(k, kw, lr_init):
+    ramp, warming = _warmup(k, kw["num_warmup_steps"])
+    return np.where(warming, ramp, 1.0)
+
+
+def linear(k, kw, lr_init):
+    w, t = kw["num_warmup_steps"], kw["num_training_steps"]
+    ramp, warming = _warmup(k, w)
+    return np.where(warming, ramp, np.maximum(0.0, (t - k) / float(max(1, t - w))))
+
+
+def cosine(k, kw, lr_init):
+    ramp, warming = _warmup(k, kw["num_warmup_steps"])
+    wave = 0.5 * (1.0 + np.cos(np.pi * float(kw["num_cycles"]) * 2.0 * _progress(k, kw)))
+    return np.where(warming, ramp, np.maximum(0.0, wave))
+
+
+def cosine_with_hard_restarts(k, kw, lr_init):
+    ramp, warming = _warmup(k, kw["num_warmup_steps"])
+    progress = _progress(k, kw)
+    wave = 0.5 * (1.0 + np.cos(np.pi * ((float(kw["num_cycles"]) * progress) % 1.0)))
+    return np.where(warming, ramp, np.where(progress >= 1.0, 0.0, np.maximum(0.0, wave)))
+
+
+def polynomial(k, kw, lr_init):
+    w, t = kw["num_warmup_steps"], kw["num_training_steps"]
+    lr_end, power = kw["lr_end"], kw["power"]
+    if not lr_init > lr_end:
+        raise ScheduleError(code="error.hf.lr-end", param="lr_end",
+                            params={"lr_end": lr_end, "lr_init": lr_init})
+    ramp, warming = _warmup(k, w)
+    decaying = ~warming & (k <= t)
+    if t == w and np.any(decaying):
+        raise ScheduleError(code="error.hf.no-decay", param="num_training_steps",
+                            params={"steps": t})
+    remaining = 1 - (k[decaying] - w) / (t - w) if t != w else k[decaying]
+    out = np.where(warming, ramp, lr_end / lr_init)
+    out[decaying] = ((lr_init - lr_end) * remaining ** power + lr_end) / lr_init
+    return out
+
+
+def inverse_sqrt(k, kw, lr_init):
+    w = kw["num_warmup_steps"]
+    scale = kw.get("timescale")
+    scale = (w or 10_000) if scale is None else scale
+    if scale <= 0:
+        raise ScheduleError(code="error.hf.timescale", param="timescale",
+                            params={"timescale": scale})
+    ramp, warming = _warmup(k, w)
+    out = ramp.copy()
+    after = k[~warming]  # after + scale - w >= scale > 0: no division by zero
+    out[~warming] = 1.0 / np.sqrt((after + (scale - w)) / scale)
+    return out
+
+
+def cosine_with_min_lr(k, kw, lr_init):
+    rate = min_lr_rate(kw, lr_init)
+    ramp, warming = _warmup(k, kw["num_warmup_steps"])
+    factor = 0.5 * (1.0 + np.cos(np.pi * float(kw["num_cycles"]) * 2.0 * _progress(k, kw)))
+    factor = factor * (1 - rate) + rate
+    return np.where(warming, ramp, np.maximum(0, factor))
+
+
+def min_lr_rate(kw: dict[str, Any], lr_init: float) -> float:
+    """The floor as a share of the optimizer's lr: ``min_lr_rate``, or ``min_lr`` / lr."""
+    min_lr, rate = kw.get("min_lr"), kw.get("min_lr_rate")
+    if (min_lr is None) == (rate is None):
+        raise ScheduleError(code="error.hf.min-lr", param="min_lr")
+    return min_lr / lr_init if min_lr is not None else rate
+
+
+def cosine_with_min_lr_rate(k, kw, lr_init):
+    """The variant whose warmup starts a step early (or at ``warmup_lr_rate``) and whose
+    cosine is a step ahead, as transformers writes it."""
+    rate = min_lr_rate(kw, lr_init)
+    w, t = float(kw["num_warmup_steps"]), float(kw["num_training_steps"])
+    start = kw.get("warmup_lr_rate")
+    if start is None:
+        ramp = (k + 1.0) / max(1.0, w)
+    else:
+        ramp = float(start) + (1.0 - float(start)) * k / max(1, w - 1)
+    progress = (k - w + 1.0) / max(1.0, t - w)
+    factor = 0.5 * (1.0 + np.cos(np.pi * kw["num_cycles"] * 2.0 * progress))
+    factor = factor * (1 - rate) + rate
+    return np.where(k < w, ramp, np.maximum(0, factor))
+
+
+SHAPES = ("linear", "cosine", "1-sqrt")  # a warmup-stable-decay's warmup and decay
+
+
+def wsd(k, kw, lr_init):
+    """Warmup, stable, decay: each phase a share of the steps, then min_lr_ratio."""
+    w, d = kw["num_warmup_steps"], kw["num_decay_steps"]
+    stable, total = kw.get("num_stable_steps"), kw.get("num_training_steps")
+    if stable is None and total is None:
+        raise ScheduleError(code="error.hf.wsd-length", param="num_training_steps")
+    for key in ("warmup_type", "decay_type"):
+        if kw[key] not in SHAPES:
+            raise ScheduleError(code="error.hf.wsd-shape", param=key, params={
+                "key": key, "value": kw[key], "allowed": ", ".join(map(repr, SHAPES))})
+    s = total - w - d if stable is None else stable  # the stable phase's own length wins
+    r = kw["min_lr_ratio"]
+    up = k / float(max(1, w))
+    up = {"linear": lambda p: p, "cosine": lambda p: 0.5 * (1.0 - np.cos(np.pi * p)),
+          "1-sqrt": lambda p: 1.0 - np.sqrt(np.maximum(1.0 - p, 0.0))}[kw["warmup_type"]](up)
+    down = (k - w - s) / float(max(1, d))
+    nc = float(kw["num_cycles"])
+    down = {"linear": lambda p: 1.0 - p,
+            "cosine": lambda p: 0.5 * (1.0 + np.cos(np.pi * nc * 2.0 * p)),
+            "1-sqrt": lambda p: 1.0 - np.sqrt(np.maximum(p, 0.0))}[kw["decay_type"]](down)
+    return np.select([k < w, k < w + s, k < w + s + d],
+                     [np.maximum(0.0, up * (1.0 - r) + r), 1.0,
+                      np.maximum(0.0, down * (1.0 - r) + r)], float(r))
+
+
+FACTORS: dict[str, Factor] = {
+    "get_constant_schedule": constant,
+    "get_constant_schedule_with_warmup": constant_with_warmup,
+    "get_linear_schedule_with_warmup": linear,
+    "get_cosine_schedule_with_warmup": cosine,
+    "get_cosine_with_hard_restarts_schedule_with_warmup": cosine_with_hard_restarts,
+    "get_polynomial_decay_schedule_with_warmup": polynomial,
+    "get_inverse_sqrt_schedule": inverse_sqrt,
+    "get_cosine_with_min_lr_schedule_with_warmup": cosine_with_min_lr,
+    "get_cosine_with_min_lr_schedule_with_warmup_lr_rate": cosine_with_min_lr_rate,
+    "get_wsd_schedule": wsd,
+}
+# get_scheduler(name, ...): the function each name stands for (those modelled here)
+NAMES = {"linear": "get_linear_schedule_with_warmup",
+         "cosine": "get_cosine_schedule_with_warmup",
+         "cosine_with_restarts": "get_cosine_with_hard_restarts_schedule_with_warmup",
+         "polynomial": "get_polynomial_decay_schedule_with_warmup",
+         "constant": "get_constant_schedule",
+         "constant_with_warmup": "get_constant_schedule_with_warmup",
+         "inverse_sqrt": "get_inverse_sqrt_schedule",
+         "cosine_with_min_lr": "get_cosine_with_min_lr_schedule_with_warmup",
+         "cosine_warmup_with_min_lr": "get_cosine_with_min_lr_schedule_with_warmup_lr_rate",
+         "warmup_stable_decay": "get_wsd_schedule"}
+DEFAULTS: dict[str, dict[str, Any]] = {  # the keyword arguments' defaults, as transformers'
+    "get_cosine_schedule_with_warmup": {"num_cycles": 0.5},
+    "get_cosine_with_hard_restarts_schedule_with_warmup": {"num_cycles": 1},
+    "get_polynomial_decay_schedule_with_warmup": {"lr_end": 1e-7, "power": 1.0},
+    "get_inverse_sqrt_schedule": {"timescale": None},
+    "get_cosine_with_min_lr_schedule_with_warmup": {"num_cycles": 0.5, "min_lr": None,
+                                                    "min_lr_rate": None},
+    "get_cosine_with_min_lr_schedule_with_warmup_lr_rate": {
+        "num_cycles": 0.5, "min_lr": None, "min_lr_rate": None, "warmup_lr_rate": None},
+    "get_wsd_schedule": {"num_training_steps": None, "num_stable_steps": None,
+                         "warmup_type": "linear", "decay_type": "cosine", "min_lr_ratio": 0,
+                         "num_cycles": 0.5},
+}
+
+
+def resolve(name: str, num_warmup_steps: int | None = None,
+            num_training_steps: int | None = None,
+            scheduler_specific_kwargs: dict[str, Any] | None = None) -> tuple[str, dict]:
+    """``get_scheduler(name, optimizer, ...)`` as the function it calls and that function's
+    keyword arguments, passed on the way transformers passes them."""
+    if name not in NAMES:
+        raise ScheduleError(code="error.hf.name", param="name", params={
+            "name": name, "known": ", ".join(NAMES)})
+    function, extra = NAMES[name], dict(scheduler_specific_kwargs or {})
+    if name == "constant":
+        return function, {}
+    if num_warmup_steps is None:
+        raise ScheduleError(code="error.hf.needs", param="num_warmup_steps",
+                            params={"name": name, "key": "num_warmup_steps"})
+    if name == "constant_with_warmup":
+        return function, {"num_warmup_steps": num_warmup_steps}
+    if name == "inverse_sqrt":
+        return function, {"num_warmup_steps": num_warmup_steps, **extra}
+    if name != "warmup_stable_decay" and num_training_steps is None:
+        raise ScheduleError(code="error.hf.needs", param="num_training_steps",
+                            params={"name": name, "key": "num_training_steps"})
+    return function, {"num_warmup_steps": num_warmup_steps,
+                      "num_training_steps": num_training_steps, **extra}
+
+
+def factors(name: str, steps: int, kwargs: dict[str, Any], lr_init: float) -> np.ndarray:
+    """The factor of the base lr at step counts 0..steps-1 of transformers' ``name``."""
+    kw = {**DEFAULTS.get(name, {}), **kwargs}
+    k = np.arange(steps, dtype=np.float64)
+    return np.asarray(FACTORS[name](k, kw, float(lr_init)), dtype=np.float64)
