@@ -98,9 +98,10 @@ def choose_settings() -> TrainConfig | None:
                          format_func=option_words(
                              lambda d: "train.option.device-auto" if d == "auto" else None),
                          help=t("train.setting.device-help"))
-    data = b.selectbox(t("train.setting.data"), ["auto", "offline"], key=keyed("train.data"),
-                       format_func=option_words(lambda d: f"train.option.data-{d}"),
-                       help=t("train.setting.data-help", offline=data_words(OFFLINE)))
+    data = st.selectbox(t("train.setting.data"), ["auto", "offline"],  # its words need the
+                        key=keyed("train.data"),  # whole width
+                        format_func=option_words(lambda d: f"train.option.data-{d}"),
+                        help=t("train.setting.data-help", offline=data_words(OFFLINE)))
     with st.expander(t("train.setting.more")):
         seed = whole_box(t("train.setting.seed"), None, "train.seed", boxes, 0, 2**32 - 1)
         log_every = whole_box(t("train.setting.log-every"), None, "train.log", boxes, 1,
