@@ -66,6 +66,7 @@ def cosine_with_hard_restarts(k, kw, lr_init):
 def polynomial(k, kw, lr_init):
     w, t = kw["num_warmup_steps"], kw["num_training_steps"]
     lr_end, power = kw["lr_end"], kw["power"]
+    _divides_by(lr_init)
     if not lr_init > lr_end:
         raise ScheduleError(code="error.hf.lr-end", param="lr_end",
                             params={"lr_end": lr_end, "lr_init": lr_init})
@@ -74,6 +75,9 @@ def polynomial(k, kw, lr_init):
     if t == w and np.any(decaying):
         raise ScheduleError(code="error.hf.no-decay", param="num_training_steps",
                             params={"steps": t})
+    if power < 0 and np.any(decaying & (k == t)):  # 0.0 ** power at the decay's end
+        raise ScheduleError(code="error.hf.power", param="power",
+                            params={"power": power, "steps": t})
     remaining = 1 - (k[decaying] - w) / (t - w) if t != w else k[decaying]
     out = np.where(warming, ramp, lr_end / lr_init)
     out[decaying] = ((lr_init - lr_end) * remaining ** power + lr_end) / lr_init
@@ -84,13 +88,14 @@ def inverse_sqrt(k, kw, lr_init):
     w = kw["num_warmup_steps"]
     scale = kw.get("timescale")
     scale = (w or 10_000) if scale is None else scale
-    if scale <= 0:
-        raise ScheduleError(code="error.hf.timescale", param="timescale",
-                            params={"timescale": scale})
     ramp, warming = _warmup(k, w)
     out = ramp.copy()
-    after = k[~warming]  # after + scale - w >= scale > 0: no division by zero
-    out[~warming] = 1.0 / np.sqrt((after + (scale - w)) / scale)
+    after = k[~warming]
+    inside = (after + (scale - w)) / scale if scale != 0 else np.full(len(after), -1.0)
+    if np.any(inside <= 0):  # the root of a number <= 0: transformers raises there
+        raise ScheduleError(code="error.hf.timescale", param="timescale", params={
+            "timescale": scale, "step": int(after[np.argmax(inside <= 0)])})
+    out[~warming] = 1.0 / np.sqrt(inside)
     return out
 
 
@@ -107,7 +112,14 @@ def min_lr_rate(kw: dict[str, Any], lr_init: float) -> float:
     min_lr, rate = kw.get("min_lr"), kw.get("min_lr_rate")
     if (min_lr is None) == (rate is None):
         raise ScheduleError(code="error.hf.min-lr", param="min_lr")
+    if min_lr is not None:
+        _divides_by(lr_init)
     return min_lr / lr_init if min_lr is not None else rate
+
+
+def _divides_by(lr_init: float) -> None:
+    if lr_init == 0:  # transformers divides by the optimizer's lr here
+        raise ScheduleError(code="error.hf.lr-zero", param="lr")
 
 
 def cosine_with_min_lr_rate(k, kw, lr_init):
@@ -192,6 +204,14 @@ DEFAULTS: dict[str, dict[str, Any]] = {  # the keyword arguments' defaults, as t
 }
 
 
+_NEEDS = {"num_warmup_steps": set(FACTORS) - {"get_constant_schedule"},
+          "num_training_steps": set(FACTORS) - {"get_constant_schedule",
+                                                "get_constant_schedule_with_warmup",
+                                                "get_inverse_sqrt_schedule",
+                                                "get_wsd_schedule"},
+          "num_decay_steps": {"get_wsd_schedule"}}
+
+
 def resolve(name: str, num_warmup_steps: int | None = None,
             num_training_steps: int | None = None,
             scheduler_specific_kwargs: dict[str, Any] | None = None) -> tuple[str, dict]:
@@ -208,6 +228,10 @@ def resolve(name: str, num_warmup_steps: int | None = None,
                             params={"name": name, "key": "num_warmup_steps"})
     if name == "constant_with_warmup":
         return function, {"num_warmup_steps": num_warmup_steps}
+    given = {"num_warmup_steps", "num_training_steps"} & set(extra)
+    if given:  # transformers passes these itself: "got multiple values"
+        raise ScheduleError(code="error.hf.twice", param=min(given),
+                            params={"key": min(given)})
     if name == "inverse_sqrt":
         return function, {"num_warmup_steps": num_warmup_steps, **extra}
     if name != "warmup_stable_decay" and num_training_steps is None:
@@ -219,6 +243,11 @@ def resolve(name: str, num_warmup_steps: int | None = None,
 
 def factors(name: str, steps: int, kwargs: dict[str, Any], lr_init: float) -> np.ndarray:
     """The factor of the base lr at step counts 0..steps-1 of transformers' ``name``."""
+    needs = sorted(key for key, users in _NEEDS.items() if name in users)
+    known = set(needs) | set(DEFAULTS.get(name, {}))
+    for key in [k for k in needs if k not in kwargs] + sorted(set(kwargs) - known):
+        raise ScheduleError(code="error.hf.argument", param=key, params={
+            "name": name, "key": key, "known": ", ".join(sorted(known)) or "-"})
     kw = {**DEFAULTS.get(name, {}), **kwargs}
     k = np.arange(steps, dtype=np.float64)
     return np.asarray(FACTORS[name](k, kw, float(lr_init)), dtype=np.float64)

@@ -22,6 +22,7 @@ from schedlab.errors import ScheduleError
 from schedlab.messages import Text
 from schedlab.source.constants import constant, segment
 from schedlab.spec.catalog import OPTIMIZERS, SCHEDULERS
+from schedlab.spec.expr import FUNCTIONS
 from schedlab.spec.lambdas import Lambda, check_lambda_node
 from schedlab.spec.params import Param
 from schedlab.spec.schedule import OptimizerSpec, Schedule, SchedulerSpec
@@ -174,11 +175,12 @@ def _unknown_class(call: ast.Call, names: _Names) -> None:
     func = call.func
     name = func.id if isinstance(func, ast.Name) else (
         func.attr if isinstance(func, ast.Attribute) else None)
-    if name is None:
-        return
+    if name is None or name in FUNCTIONS or (name.startswith("get_") and
+                                             "schedul" not in name.lower()):
+        return  # math, or a getter (get_lr): said as a value that cannot be evaluated
     first = call.args[0] if call.args else next(
         (k.value for k in call.keywords if k.arg == "optimizer"), None)
-    given_optimizer = isinstance(first, ast.Name) and (
+    given_optimizer = isinstance(first, ast.Name) and first.id not in names.consts and (
         first.id in names.optimizers or first.id in ("optimizer", "optim", "opt"))
     known = sorted(SCHEDULERS) + sorted(OPTIMIZERS)
     close = difflib.get_close_matches(name, known, n=1, cutoff=0.8)

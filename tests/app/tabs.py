@@ -1,14 +1,31 @@
-"""Opening one of the explorer's tabs below the chart, as a click on it does: only the open
-tab runs (st.tabs with on_change="rerun")."""
+"""Clicking one of the explorer's tabs below the chart as the browser does: only the open
+tab runs (st.tabs with an on_change callback), so a test opens the tab it reads."""
 
 from __future__ import annotations
 
+from streamlit.proto.WidgetStates_pb2 import WidgetStates
 from streamlit.testing.v1 import AppTest
 
-TABS = "explorer.tabs"  # the st.tabs key of pages/explorer.py (a page runs when imported)
+
+def _tabs_id(at: AppTest) -> str:
+    todo = [at._tree]
+    while todo:
+        node = todo.pop()
+        proto = getattr(node, "proto", None)
+        if proto is not None and proto.DESCRIPTOR.name == "Block" and \
+                proto.HasField("tab_container"):
+            return proto.tab_container.id
+        todo += list(getattr(node, "children", {}).values())
+    raise AssertionError("no tabs on the page")
 
 
 def open_tab(at: AppTest, index: int) -> AppTest:
-    """0: the sanity check, 1: the code, 2: the scheduler's card."""
-    at.session_state[TABS] = at.tabs[index].label
-    return at.run()
+    """0: the sanity check, 1: the code, 2: the scheduler's card. The click is sent as the
+    browser sends it: the tabs' widget id and the label, the page's other widgets as they
+    are (AppTest has no public click for a tab)."""
+    states = WidgetStates()
+    for widget in at._tree.get_widget_states().widgets:
+        states.widgets.append(widget)
+    click = states.widgets.add()
+    click.id, click.string_value = _tabs_id(at), at.tabs[index].label
+    return at._run(states)

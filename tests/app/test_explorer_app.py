@@ -287,3 +287,13 @@ def test_only_the_open_tab_runs_and_it_stays_open_when_its_label_changes() -> No
     assert "CosineAnnealingLR(optimizer, T_max=40)" in at.code[0].value  # still the code
     open_tab(at, 2)
     assert at.latex and "T_max=40" not in at.code[0].value
+
+
+def test_every_click_on_a_tab_opens_it() -> None:
+    """Each click counts, the second and third too (a tab whose id changed with the one
+    open lost every other click)."""
+    at = page()
+    for index in (1, 2, 1, 0, 2):
+        open_tab(at, index)
+        opened = (bool(at.success), "StepLR(optimizer" in at.code[0].value, bool(at.latex))
+        assert opened == tuple(i == index for i in range(3)), (index, opened)

@@ -109,6 +109,18 @@ def test_inverse_sqrt_matches_transformers(warmup, timescale, steps) -> None:
     ("get_cosine_with_min_lr_schedule_with_warmup",
      {"num_warmup_steps": 2, "num_training_steps": 10, "min_lr": 1e-3, "min_lr_rate": 0.1},
      0.1, ValueError),
+    ("get_polynomial_decay_schedule_with_warmup",
+     {"num_warmup_steps": 2, "num_training_steps": 10, "power": -1.0}, 0.1, ZeroDivisionError),
+    ("get_polynomial_decay_schedule_with_warmup",
+     {"num_warmup_steps": 2, "num_training_steps": 10, "lr_end": -1e-7}, 0.0,
+     ZeroDivisionError),
+    ("get_cosine_with_min_lr_schedule_with_warmup",
+     {"num_warmup_steps": 2, "num_training_steps": 10, "min_lr": 0.0}, 0.0, ZeroDivisionError),
+    ("get_inverse_sqrt_schedule", {"num_warmup_steps": 0, "timescale": -5}, 0.1,
+     ZeroDivisionError),
+    ("get_wsd_schedule", {"num_warmup_steps": 2, "num_training_steps": 10}, 0.1, TypeError),
+    ("get_cosine_schedule_with_warmup",
+     {"num_warmup_steps": 2, "num_training_steps": 10, "num_cycle": 2}, 0.1, TypeError),
 ])
 def test_what_transformers_refuses_is_refused_with_a_reason(name, kwargs, lr,
                                                              library_error) -> None:
@@ -183,3 +195,18 @@ def test_get_scheduler_names_what_it_cannot_model_or_misses() -> None:
     with pytest.raises(ValueError, match="requires `num_training_steps`"):
         transformers.get_scheduler("linear", torch.optim.SGD(
             [torch.nn.Parameter(torch.zeros(1))], lr=LR), num_warmup_steps=5)
+
+
+def test_a_negative_timescale_runs_as_far_as_transformers_runs_it() -> None:
+    kwargs = {"num_warmup_steps": 0, "timescale": -5}
+    np.testing.assert_allclose(engine("get_inverse_sqrt_schedule", 5, kwargs),
+                               stepped("get_inverse_sqrt_schedule", 5, kwargs), rtol=1e-9)
+
+
+def test_get_scheduler_refuses_an_argument_given_twice() -> None:
+    with pytest.raises(ScheduleError, match="num_training_steps is passed by get_scheduler"):
+        resolve("linear", 2, 10, {"num_training_steps": 99})
+    with pytest.raises(TypeError, match="multiple values"):
+        transformers.get_scheduler("linear", torch.optim.SGD(
+            [torch.nn.Parameter(torch.zeros(1))], lr=LR), num_warmup_steps=2,
+            num_training_steps=10, scheduler_specific_kwargs={"num_training_steps": 99})

@@ -117,6 +117,8 @@ def test_chained_and_inline_optimizer() -> None:
     ("timm.scheduler.CosineLRScheduler(opt, t_initial=10)", None,
      "CosineLRScheduler is not a scheduler"),
     ("model = Net()\nStepLR(optimizer, 5)", None, "`Net\\(\\)` cannot be evaluated here"),
+    ("lr = get_lr(optimizer)\nStepLR(optimizer, 5)", None,
+     "`get_lr\\(optimizer\\)` cannot be evaluated here"),
     ("StepLR(optimizer, step_size=30)", "SGD(params, lr=0.1, foo=1)",
      "unexpected keyword argument 'foo'"),
     ("OneCycleLR(optimizer, max_lr=0.1)", None, "total_steps OR"),
@@ -156,6 +158,11 @@ def test_mistakes_get_clear_messages(code: str, optimizer: str | None,
         return
     with pytest.raises(ScheduleError, match=message):
         parse_schedule(code, optimizer or "SGD(params, lr=0.1)")
+
+
+def test_a_number_named_like_an_optimizer_is_still_a_number() -> None:
+    s = parse_schedule("opt = 30\nn = max(opt, 10)\nStepLR(optimizer, step_size=n)")
+    assert s.scheduler.kwargs["step_size"] == 30
 
 
 def test_an_optimizer_in_the_scheduler_code_takes_the_place_of_the_other() -> None:

@@ -191,10 +191,9 @@ def sanity_and_code(state: ExplorerState) -> None:
     # only the open tab runs (and is sent): the card's formulas and the script cost a
     # redraw nothing while they are not looked at
     labels = [tab, t("explorer.code.tab"), t("explorer.card.tab", name=name)]
-    tabs = st.tabs(labels, key=TABS, on_change="rerun",  # a label that changed (a count,
-                   default=labels[st.session_state.get(TAB_AT, 0)])  # a name) keeps its tab
-    st.session_state[TAB_AT] = next((i for i, x in enumerate(tabs) if x.open), 0)
-    check, code, about = tabs
+    # the open tab is kept by position: a label that changes (a count, a name) keeps it
+    st.session_state[TABS] = labels[st.session_state.get(TAB_AT, 0)]
+    check, code, about = st.tabs(labels, key=TABS, on_change=_opened, args=(labels,))
     if about.open:
         with about:
             scheduler_card(state, {f.key for f in findings})
@@ -204,6 +203,12 @@ def sanity_and_code(state: ExplorerState) -> None:
     if code.open:
         with code:
             script_box(state)
+
+
+def _opened(shown: list[str]) -> None:
+    """A click on a tab (``shown``: the labels the reader saw): remember which one."""
+    picked = st.session_state.get(TABS)
+    st.session_state[TAB_AT] = shown.index(picked) if picked in shown else 0
 
 
 def checks(findings) -> None:
