@@ -19,4 +19,4 @@ def test_readme_has_exactly_two_setup_commands_and_ci_runs_the_test_one() -> Non
     assert start.endswith("python -m schedlab app") and "requirements.txt" in start
     assert test.endswith("python -m pytest")
     assert test in (ROOT / ".ci" / "run").read_text().splitlines()
-    assert (ROOT / "requirements-dev.txt").exists()
+    assert (ROOT / "requirements-dev.txt").exists() and (ROOT / "requirements-timm.txt").exists()

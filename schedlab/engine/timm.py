@@ -1,0 +1,133 @@
+"""timm's lr schedulers as vectorized values, without timm installed.
+
+timm's schedulers are stateless: the training loop passes the count itself, and the lr is
+a function of it. Row ``k`` of a curve is the lr after ``scheduler.step(k)`` (the
+default, ``t_in_epochs=True``) or ``scheduler.step_update(k)`` (``t_in_epochs=False``),
+as timm's own training script calls them; either way it is the scheduler's value at
+``t = k``. The functions below compute it for many counts at once, each group from its
+base lr, in the same order of floating-point operations as timm's ``_get_lr``, noise
+included (drawn as timm draws it, from a torch generator seeded ``noise_seed + t``).
+Where timm would fail (the log of a number <= 0 in a shrinking cycle), the run is
+refused with a message.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import torch
+
+from schedlab.errors import ScheduleError
+
+CYCLED = ("CosineLRScheduler", "PolyLRScheduler", "TanhLRScheduler")
+STEPPED = ("StepLRScheduler", "MultiStepLRScheduler")
+SCHEDULERS = CYCLED + STEPPED
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "CosineLRScheduler": {"lr_min": 0.0, "k_decay": 1.0},
+    "PolyLRScheduler": {"lr_min": 0.0, "k_decay": 1.0, "power": 0.5},
+    "TanhLRScheduler": {"lr_min": 0.0, "lb": -7.0, "ub": 3.0},
+    "StepLRScheduler": {"decay_rate": 1.0, "warmup_prefix": True},
+    "MultiStepLRScheduler": {"decay_rate": 1.0, "warmup_prefix": True},
+}
+COMMON = {"warmup_t": 0, "warmup_lr_init": 0.0, "warmup_prefix": False, "cycle_mul": 1.0,
+          "cycle_decay": 1.0, "cycle_limit": 1, "noise_range_t": None, "noise_pct": 0.67,
+          "noise_std": 1.0, "noise_seed": 42}
+
+
+def values(name: str, steps: int, kwargs: dict[str, Any], base_lrs: list[float]
+           ) -> np.ndarray:
+    """The lr of every group (columns) at t = 0..steps-1 of timm's ``name``."""
+    kw = {**COMMON, **DEFAULTS[name], **kwargs}
+    t = np.arange(steps, dtype=np.int64)
+    base = np.asarray(base_lrs, dtype=np.float64)[None, :]
+    w = kw["warmup_t"]
+    if not w:  # no warmup: every count is past it (no masks to copy through)
+        return _noisy(_after_warmup(name, t, kw, base), t, kw)
+    out = np.empty((steps, base.shape[1]))
+    cut = min(w, steps)  # counts 0..w-1 warm up: a prefix, sliced rather than masked
+    out[cut:] = _after_warmup(name, t[cut:], kw, base)
+    if cut:
+        start = base if name != "TanhLRScheduler" or kw["warmup_prefix"] else \
+            _after_warmup(name, np.array([w]), kw, base)  # tanh ramps to its own value
+        slope = (start - kw["warmup_lr_init"]) / w
+        out[:cut] = kw["warmup_lr_init"] + t[:cut, None] * slope
+    return _noisy(out, t, kw)
+
+
+def _after_warmup(name: str, t: np.ndarray, kw: dict, base: np.ndarray) -> np.ndarray:
+    tt = t - kw["warmup_t"] if kw["warmup_prefix"] else t
+    if name == "StepLRScheduler":
+        return base * kw["decay_rate"] ** (tt // kw["decay_t"])[:, None]
+    if name == "MultiStepLRScheduler":  # milestone m counts from t = m - 1, as timm has it
+        count = np.searchsorted(np.asarray(kw["decay_t"]), tt + 1, side="right")
+        return base * kw["decay_rate"] ** count[:, None].astype(np.float64)
+    i, t_i, t_curr = _cycles(tt, kw)
+    lr_min, k = kw["lr_min"], kw.get("k_decay", 1.0)
+    decay = kw["cycle_decay"]
+    top = base * (decay ** i)[:, None] if decay != 1 else base  # (1, groups) broadcasts
+    if k != 1:  # t ** 1.0 is t exactly: the power is only paid where it changes a value
+        t_curr, t_i = t_curr ** k, t_i ** k
+    if name == "CosineLRScheduler":
+        shape = 1 + np.cos(math.pi * t_curr / t_i)
+        lrs = lr_min + 0.5 * (top - lr_min) * shape[:, None]
+    elif name == "PolyLRScheduler":
+        lrs = lr_min + (top - lr_min) * ((1 - t_curr / t_i) ** kw["power"])[:, None]
+    else:
+        tr = t_curr / t_i
+        shape = 1 - np.tanh(kw["lb"] * (1. - tr) + kw["ub"] * tr)
+        lrs = lr_min + 0.5 * (top - lr_min) * shape[:, None]
+    over = i >= kw["cycle_limit"]
+    if np.any(over):
+        lrs[over] = lr_min
+    return lrs
+
+
+def _cycles(tt: np.ndarray, kw: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each count's cycle, that cycle's length and the count within it."""
+    first, mul = kw["t_initial"], kw["cycle_mul"]
+    if mul == 1 or not len(tt):
+        i = tt // first
+        return i, np.full(len(tt), float(first)), (tt - first * i).astype(np.float64)
+    inside = 1 - tt / first * (1 - mul)
+    if np.any(inside <= 0):  # timm takes math.log of it
+        raise ScheduleError(code="error.timm.cycles", param="cycle_mul", params={
+            "mul": mul, "t": int(tt[np.argmax(inside <= 0)])})
+    # timm's cycle is floor(math.log(inside, mul)): found here by where the cycles start
+    # (mul ** j = inside), then asked of math itself next to each start, where an ulp of
+    # the log decides between two cycles
+    last = math.floor(math.log(float(inside.max()), mul)) + 1 if mul > 1 else \
+        math.floor(math.log(float(inside.min()), mul)) + 1
+    powers = [mul ** j for j in range(last + 1)]
+    starts = np.array([(p - 1) / (mul - 1) * first for p in powers])
+    i = np.searchsorted(starts, tt, side="right") - 1
+    low = np.searchsorted(tt, starts - 1, side="left")  # the counts (ascending) within
+    high = np.searchsorted(tt, starts + 1, side="right")  # one of each start
+    for at in (a for lo, hi in zip(low.tolist(), high.tolist()) for a in range(lo, hi)):
+        i[at] = math.floor(math.log(float(inside[at]), mul))
+    table = np.array(powers + [mul ** (last + 1)])
+    return i, table[i] * first, tt - (1 - table[i]) / (1 - mul) * first
+
+
+def _noisy(lrs: np.ndarray, t: np.ndarray, kw: dict) -> np.ndarray:
+    span = kw["noise_range_t"]
+    if span is None:
+        return lrs
+    on = (span[0] <= t) & (t < span[1]) if isinstance(span, (list, tuple)) else t >= span
+    for row in np.flatnonzero(on):
+        noise = _noise(kw["noise_seed"] + int(t[row]), kw["noise_pct"], kw["noise_std"])
+        lrs[row] = lrs[row] + lrs[row] * noise
+    return lrs
+
+
+def _noise(seed: int, pct: float, std: float) -> float:
+    """One draw as timm makes it: normal, scaled, redrawn until under ``pct``."""
+    g = torch.Generator()
+    g.manual_seed(seed)
+    for _ in range(10_000):
+        noise = torch.randn(1, generator=g).item() * std
+        if abs(noise) < pct:
+            return noise
+    raise ScheduleError(code="error.timm.noise", param="noise_pct",
+                        params={"pct": pct, "std": std})

@@ -1,0 +1,118 @@
+"""timm's schedulers in the engine against timm itself, at every count."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from schedlab import ScheduleError
+from schedlab.engine.timm import SCHEDULERS, values
+from tests.timmref import timm_scheduler
+
+BASE = (0.1, 0.02)
+
+
+def stepped(name: str, steps: int, kwargs: dict, base=BASE) -> np.ndarray:
+    """Each group's lr after scheduler.step(t) for t = 0..steps-1, as timm's loop runs it
+    (step_update(t) when t_in_epochs=False: the same values)."""
+    params = [{"params": [torch.nn.Parameter(torch.zeros(1))], "lr": lr} for lr in base]
+    optimizer = torch.optim.SGD(params, lr=base[0])
+    scheduler = getattr(timm_scheduler(), name)(optimizer, **kwargs)
+    rows = []
+    for t in range(steps):
+        if kwargs.get("t_in_epochs", True):
+            scheduler.step(t)
+        else:
+            scheduler.step_update(t)
+        rows.append([g["lr"] for g in optimizer.param_groups])
+    return np.array(rows)
+
+
+def ours(name: str, steps: int, kwargs: dict, base=BASE) -> np.ndarray:
+    kw = {k: v for k, v in kwargs.items() if k != "t_in_epochs"}
+    return values(name, steps, kw, list(base))
+
+
+@pytest.mark.parametrize("name, kwargs", [
+    ("CosineLRScheduler", {"t_initial": 30, "warmup_t": 5, "warmup_lr_init": 1e-4}),
+    ("CosineLRScheduler", {"t_initial": 10, "cycle_mul": 2.0, "cycle_decay": 0.5,
+                           "cycle_limit": 4, "lr_min": 1e-5, "k_decay": 1.5}),
+    ("CosineLRScheduler", {"t_initial": 20, "warmup_t": 3, "warmup_prefix": True,
+                           "noise_range_t": (5, 15), "noise_pct": 0.5, "noise_seed": 7,
+                           "t_in_epochs": False}),
+    ("PolyLRScheduler", {"t_initial": 25, "power": 2.0, "warmup_t": 4, "cycle_limit": 2}),
+    ("TanhLRScheduler", {"t_initial": 20, "warmup_t": 5, "cycle_limit": 2}),
+    ("TanhLRScheduler", {"t_initial": 20, "warmup_t": 5, "warmup_prefix": True}),
+    ("StepLRScheduler", {"decay_t": 7, "decay_rate": 0.5, "warmup_t": 3,
+                         "warmup_lr_init": 1e-3}),
+    ("StepLRScheduler", {"decay_t": 2.5, "decay_rate": 0.9, "noise_range_t": 10}),
+    ("MultiStepLRScheduler", {"decay_t": [10, 20, 20, 35], "decay_rate": 0.3,
+                              "warmup_t": 4}),
+])
+def test_each_scheduler_matches_timm_at_every_count(name: str, kwargs: dict) -> None:
+    np.testing.assert_allclose(ours(name, 60, kwargs), stepped(name, 60, kwargs),
+                               rtol=1e-9, atol=0)
+
+
+@settings(max_examples=150, deadline=None)
+@given(name=st.sampled_from(("CosineLRScheduler", "PolyLRScheduler", "TanhLRScheduler")),
+       first=st.integers(1, 40), mul=st.sampled_from((1.0, 0.5, 0.8, 1.5, 2.0, 3.0)),
+       decay=st.floats(0.1, 1.0), limit=st.integers(1, 5), warmup=st.integers(0, 10),
+       prefix=st.booleans(), k=st.floats(0.5, 3.0), power=st.floats(0.2, 3.0),
+       floor=st.floats(0, 0.01), steps=st.integers(1, 150))
+def test_random_cycles_and_warmups_match_timm(name, first, mul, decay, limit, warmup, prefix,
+                                              k, power, floor, steps) -> None:
+    kwargs = {"t_initial": first, "cycle_mul": mul, "cycle_decay": decay,
+              "cycle_limit": limit, "warmup_t": warmup, "warmup_lr_init": 1e-5,
+              "warmup_prefix": prefix, "lr_min": floor}
+    if name != "TanhLRScheduler":
+        kwargs["k_decay"] = k
+    if name == "PolyLRScheduler":
+        kwargs["power"] = power
+    try:
+        mine = ours(name, steps, kwargs)
+    except ScheduleError:  # refused: timm fails on the same counts
+        with pytest.raises(ValueError):
+            stepped(name, steps, kwargs)
+        return
+    np.testing.assert_allclose(mine, stepped(name, steps, kwargs), rtol=1e-9, atol=1e-300)
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 10_000), pct=st.floats(0.05, 1.0), std=st.floats(0.1, 2.0),
+       start=st.integers(0, 20), steps=st.integers(1, 60))
+def test_seeded_noise_is_timms_own(seed, pct, std, start, steps) -> None:
+    kwargs = {"decay_t": 5, "decay_rate": 0.8, "noise_range_t": start, "noise_pct": pct,
+              "noise_std": std, "noise_seed": seed}
+    np.testing.assert_allclose(ours("StepLRScheduler", steps, kwargs),
+                               stepped("StepLRScheduler", steps, kwargs), rtol=1e-9)
+
+
+def test_a_cycle_that_runs_out_is_refused_where_timm_fails() -> None:
+    kwargs = {"t_initial": 10, "cycle_mul": 0.5, "cycle_limit": 10}
+    with pytest.raises(ValueError, match="math domain"):
+        stepped("CosineLRScheduler", 30, kwargs)
+    with pytest.raises(ScheduleError, match="at t=20 no cycle is left") as caught:
+        ours("CosineLRScheduler", 30, kwargs)
+    assert "周期" in caught.value.text.render("zh")
+    assert ours("CosineLRScheduler", 20, kwargs).shape == (20, 2)  # up to there, it runs
+
+
+def test_noise_that_can_never_be_drawn_is_refused_instead_of_hanging() -> None:
+    with pytest.raises(ScheduleError, match="noise_pct=1e-12"):
+        ours("StepLRScheduler", 5, {"decay_t": 2, "noise_range_t": 0, "noise_pct": 1e-12})
+
+
+def test_every_scheduler_is_modelled() -> None:
+    assert set(SCHEDULERS) <= set(dir(timm_scheduler()))
+
+
+def test_cycle_boundaries_where_the_log_is_a_whole_number_match_timm() -> None:
+    """cycle_mul=3 puts cycle starts at counts where log_3 of an exact power of 3 is taken
+    (math.log(27, 3) is 3.0000000000000004): the cycle found there is timm's."""
+    kwargs = {"t_initial": 10, "cycle_mul": 3.0, "cycle_limit": 6, "warmup_t": 0}
+    np.testing.assert_allclose(ours("CosineLRScheduler", 410, kwargs),
+                               stepped("CosineLRScheduler", 410, kwargs), rtol=1e-9)
