@@ -131,3 +131,67 @@ def _noise(seed: int, pct: float, std: float) -> float:
             return noise
     raise ScheduleError(code="error.timm.noise", param="noise_pct",
                         params={"pct": pct, "std": std})
+
+
+V2 = {"num_epochs": 300, "decay_epochs": None, "decay_milestones": (90, 180, 270),
+      "cooldown_epochs": 0, "decay_rate": 0.1, "min_lr": 0., "warmup_lr": 1e-5,
+      "warmup_epochs": 0, "warmup_prefix": False, "noise": None, "noise_pct": 0.67,
+      "noise_std": 1., "noise_seed": 42, "cycle_mul": 1., "cycle_decay": 0.1,
+      "cycle_limit": 1, "k_decay": 1.0, "step_on_epochs": True, "updates_per_epoch": 0}
+V2_SCHEDS = ("cosine", "tanh", "step", "constant", "multistep", "poly")
+
+
+def create_v2(sched: str = "cosine", **given: Any) -> tuple[str, dict[str, Any], int, bool]:
+    """``create_scheduler_v2(optimizer, sched=..., ...)`` as timm builds it: the scheduler's
+    class, its keyword arguments, the number of epochs timm returns to train (cycles,
+    cooldown and a warmup prefix included) and whether it is stepped per epoch."""
+    if sched not in V2_SCHEDS:
+        raise ScheduleError(code="error.timm.sched", param="sched", params={
+            "sched": sched, "known": ", ".join(V2_SCHEDS)})
+    unknown = sorted(set(given) - set(V2))
+    if unknown:
+        raise ScheduleError(code="error.timm.argument", param=unknown[0], params={
+            "key": unknown[0], "known": ", ".join(V2)})
+    a = {**V2, **given}
+    per_epoch, per = a["step_on_epochs"], a["updates_per_epoch"]
+    scale = 1 if per_epoch else per
+    if not per_epoch and per <= 0:  # timm asserts it
+        raise ScheduleError(code="error.timm.updates", param="updates_per_epoch")
+    decay = 90 if a["decay_epochs"] is None else a["decay_epochs"]
+    t_initial = a["num_epochs"] * scale
+    noise = a["noise"]
+    if isinstance(noise, (list, tuple)):
+        span = [n * t_initial for n in noise]
+        noise = span[0] if len(span) == 1 else span
+    elif noise is not None:
+        noise = noise * t_initial
+    kw: dict[str, Any] = {"warmup_lr_init": a["warmup_lr"], "warmup_t": a["warmup_epochs"] * scale,
+                          "warmup_prefix": a["warmup_prefix"], "noise_range_t": noise,
+                          "noise_pct": a["noise_pct"], "noise_std": a["noise_std"],
+                          "noise_seed": a["noise_seed"]}
+    cycles = {"cycle_mul": a["cycle_mul"], "cycle_decay": a["cycle_decay"],
+              "cycle_limit": a["cycle_limit"]}
+    if sched in ("cosine", "tanh", "poly"):
+        name = {"cosine": "CosineLRScheduler", "tanh": "TanhLRScheduler",
+                "poly": "PolyLRScheduler"}[sched]
+        kw.update(t_initial=t_initial, lr_min=a["min_lr"], **cycles)
+        if sched != "tanh":
+            kw["k_decay"] = a["k_decay"]
+        if sched == "poly":
+            kw["power"] = a["decay_rate"]  # timm's overloading of decay_rate
+        mul, n = a["cycle_mul"], max(1, a["cycle_limit"])
+        length = t_initial * n if mul == 1.0 else \
+            int(math.floor(-t_initial * (mul ** n - 1) / (1 - mul)))
+        length += kw["warmup_t"] if a["warmup_prefix"] else 0
+        length += a["cooldown_epochs"] * scale
+        epochs = length if per_epoch else length // per
+    else:
+        name = "MultiStepLRScheduler" if sched == "multistep" else "StepLRScheduler"
+        if sched == "multistep":
+            kw.update(decay_t=[d * scale for d in a["decay_milestones"]],
+                      decay_rate=a["decay_rate"])
+        else:
+            kw.update(decay_t=1 if sched == "constant" else decay * scale,
+                      decay_rate=1. if sched == "constant" else a["decay_rate"])
+        epochs = a["num_epochs"] + (a["warmup_epochs"] if a["warmup_prefix"] else 0)
+    return name, kw, epochs, per_epoch

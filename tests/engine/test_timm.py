@@ -116,3 +116,42 @@ def test_cycle_boundaries_where_the_log_is_a_whole_number_match_timm() -> None:
     kwargs = {"t_initial": 10, "cycle_mul": 3.0, "cycle_limit": 6, "warmup_t": 0}
     np.testing.assert_allclose(ours("CosineLRScheduler", 410, kwargs),
                                stepped("CosineLRScheduler", 410, kwargs), rtol=1e-9)
+
+
+@settings(max_examples=120, deadline=None)
+@given(sched=st.sampled_from(("cosine", "tanh", "step", "constant", "multistep", "poly")),
+       epochs=st.integers(1, 40), warmup=st.integers(0, 5), prefix=st.booleans(),
+       per_epoch=st.booleans(), updates=st.integers(1, 4), cooldown=st.integers(0, 3),
+       mul=st.sampled_from((1.0, 1.5, 2.0)), limit=st.integers(1, 3),
+       rate=st.floats(0.1, 1.0), noise=st.one_of(st.none(), st.just(0.5),
+                                                 st.just((0.2, 0.6)), st.just([0.3])))
+def test_create_scheduler_v2_builds_what_timm_builds(sched, epochs, warmup, prefix, per_epoch,
+                                                     updates, cooldown, mul, limit, rate,
+                                                     noise) -> None:
+    from schedlab.engine.timm import create_v2
+
+    args = {"num_epochs": epochs, "warmup_epochs": warmup, "warmup_prefix": prefix,
+            "step_on_epochs": per_epoch, "updates_per_epoch": updates,
+            "cooldown_epochs": cooldown, "cycle_mul": mul, "cycle_limit": limit,
+            "decay_rate": rate, "decay_epochs": 7, "decay_milestones": (5, 12), "noise": noise}
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+    library, library_epochs = timm_scheduler().create_scheduler_v2(optimizer, sched, **args)
+    name, kwargs, total, by_epoch = create_v2(sched, **args)
+    assert (type(library).__name__, total, by_epoch) == (name, library_epochs, per_epoch)
+    counts = total * (1 if per_epoch else updates) + 3
+    rows = []
+    for t in range(counts):
+        (library.step if per_epoch else library.step_update)(t)
+        rows.append(optimizer.param_groups[0]["lr"])
+    np.testing.assert_allclose(values(name, counts, kwargs, [0.1])[:, 0], rows, rtol=1e-9)
+
+
+def test_create_scheduler_v2_says_what_it_does_not_model() -> None:
+    from schedlab.engine.timm import create_v2
+
+    with pytest.raises(ScheduleError, match="sched='wsd' is not one schedlab models"):
+        create_v2("wsd", num_epochs=10)
+    with pytest.raises(ScheduleError, match="no argument epochs"):
+        create_v2("cosine", epochs=10)
+    with pytest.raises(ScheduleError, match="updates_per_epoch >= 1"):
+        create_v2("cosine", step_on_epochs=False)
