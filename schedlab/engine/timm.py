@@ -40,6 +40,11 @@ def values(name: str, steps: int, kwargs: dict[str, Any], base_lrs: list[float]
            ) -> np.ndarray:
     """The lr of every group (columns) at t = 0..steps-1 of timm's ``name``."""
     kw = {**COMMON, **DEFAULTS[name], **kwargs}
+    length = "decay_t" if name == "StepLRScheduler" else \
+        "t_initial" if name in CYCLED else None
+    if length and not kw[length] > 0:  # timm asserts it, or divides by it
+        raise ScheduleError(code="error.timm.length", param=length,
+                            params={"name": name, "key": length, "value": kw[length]})
     t = np.arange(steps, dtype=np.int64)
     base = np.asarray(base_lrs, dtype=np.float64)[None, :]
     w = kw["warmup_t"]

@@ -155,3 +155,13 @@ def test_create_scheduler_v2_says_what_it_does_not_model() -> None:
         create_v2("cosine", epochs=10)
     with pytest.raises(ScheduleError, match="updates_per_epoch >= 1"):
         create_v2("cosine", step_on_epochs=False)
+
+
+@pytest.mark.parametrize("name, kwargs", [("StepLRScheduler", {"decay_t": 0}),
+                                          ("CosineLRScheduler", {"t_initial": 0}),
+                                          ("PolyLRScheduler", {"t_initial": -3})])
+def test_a_length_of_zero_is_refused_where_timm_fails(name, kwargs) -> None:
+    with pytest.raises((AssertionError, ZeroDivisionError)):
+        stepped(name, 5, kwargs)
+    with pytest.raises(ScheduleError, match="must be > 0"):
+        ours(name, 5, kwargs)
