@@ -84,6 +84,9 @@ def _curve(schedule: Schedule, lr: np.ndarray, found: list[Finding]):
         yield finding("error", "lr-negative", int(negative[0]), n, step=int(negative[0]),
                       value=float(lr[negative[0]]))
     peak = float(lr.max())
+    if n > 1 and lr[0] == 0 and peak > 0:  # a warmup from 0 (transformers' own, #34754)
+        idle = int(np.argmax(lr != 0))
+        yield finding("info", "first-steps-zero", 0, idle, count=idle)
     if n > 1 and np.all(lr == lr[0]) and not any(f.code == "milestone-beyond" for f in found):
         yield finding("warning", "lr-constant", 0, n, n=n)
     elif peak > 0:

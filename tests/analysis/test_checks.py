@@ -204,3 +204,21 @@ def test_the_exported_script_speaks_the_readers_language_and_runs_the_same() -> 
         exec(compile(script, "<exported>", "exec"), namespace)  # our own generated code
         runs.append(namespace["lrs"])
     assert runs[0] == runs[1] and len(runs[0]) == 12
+
+
+@pytest.mark.parametrize("scheduler, count", [
+    ("LambdaLR(optimizer, lambda step: min(1.0, step / 100))", 1),  # transformers' warmup
+    ("LambdaLR(optimizer, lambda epoch: epoch // 30)", 30),  # torch's documented example
+    ("LambdaLR(optimizer, lambda step: min(1.0, (step + 1) / 100))", None),
+    ("LinearLR(optimizer, start_factor=0.001, total_iters=100)", None),
+    ("OneCycleLR(optimizer, max_lr=0.1, total_steps=1000)", None),
+])
+def test_steps_at_lr_zero_at_the_start_are_said_as_information(scheduler, count) -> None:
+    findings = check_schedule(parse_schedule(scheduler, SGD), 1000, 100, "batch")
+    idle = [f for f in findings if f.code == "first-steps-zero"]
+    if count is None:
+        assert idle == []
+        return
+    assert [(f.severity, f.start, f.end) for f in idle] == [("info", 0, count)]
+    assert f"The first {count:,} optimizer step(s) run at lr 0" in idle[0].message
+    assert "(step + 1) / warmup" in idle[0].fix
