@@ -30,6 +30,11 @@ def _warmup(k: np.ndarray, warmup: int) -> tuple[np.ndarray, np.ndarray]:
     return k / float(max(1, warmup)), k < warmup
 
 
+def _waves(cycles: float, progress: np.ndarray) -> np.ndarray:
+    """The cosine of transformers' decays: from 1, ``cycles`` waves over progress 0..1."""
+    return 0.5 * (1.0 + np.cos(np.pi * float(cycles) * 2.0 * progress))
+
+
 def _progress(k: np.ndarray, kw: dict[str, Any]) -> np.ndarray:
     w, t = kw["num_warmup_steps"], kw["num_training_steps"]
     return (k - w) / float(max(1, t - w))
@@ -52,8 +57,7 @@ def linear(k, kw, lr_init):
 
 def cosine(k, kw, lr_init):
     ramp, warming = _warmup(k, kw["num_warmup_steps"])
-    wave = 0.5 * (1.0 + np.cos(np.pi * float(kw["num_cycles"]) * 2.0 * _progress(k, kw)))
-    return np.where(warming, ramp, np.maximum(0.0, wave))
+    return np.where(warming, ramp, np.maximum(0.0, _waves(kw["num_cycles"], _progress(k, kw))))
 
 
 def cosine_with_hard_restarts(k, kw, lr_init):
@@ -102,8 +106,7 @@ def inverse_sqrt(k, kw, lr_init):
 def cosine_with_min_lr(k, kw, lr_init):
     rate = min_lr_rate(kw, lr_init)
     ramp, warming = _warmup(k, kw["num_warmup_steps"])
-    factor = 0.5 * (1.0 + np.cos(np.pi * float(kw["num_cycles"]) * 2.0 * _progress(k, kw)))
-    factor = factor * (1 - rate) + rate
+    factor = _waves(kw["num_cycles"], _progress(k, kw)) * (1 - rate) + rate
     return np.where(warming, ramp, np.maximum(0, factor))
 
 
@@ -133,8 +136,7 @@ def cosine_with_min_lr_rate(k, kw, lr_init):
     else:
         ramp = float(start) + (1.0 - float(start)) * k / max(1, w - 1)
     progress = (k - w + 1.0) / max(1.0, t - w)
-    factor = 0.5 * (1.0 + np.cos(np.pi * kw["num_cycles"] * 2.0 * progress))
-    factor = factor * (1 - rate) + rate
+    factor = _waves(kw["num_cycles"], progress) * (1 - rate) + rate
     return np.where(k < w, ramp, np.maximum(0, factor))
 
 
@@ -157,9 +159,8 @@ def wsd(k, kw, lr_init):
     up = {"linear": lambda p: p, "cosine": lambda p: 0.5 * (1.0 - np.cos(np.pi * p)),
           "1-sqrt": lambda p: 1.0 - np.sqrt(np.maximum(1.0 - p, 0.0))}[kw["warmup_type"]](up)
     down = (k - w - s) / float(max(1, d))
-    nc = float(kw["num_cycles"])
     down = {"linear": lambda p: 1.0 - p,
-            "cosine": lambda p: 0.5 * (1.0 + np.cos(np.pi * nc * 2.0 * p)),
+            "cosine": lambda p: _waves(kw["num_cycles"], p),
             "1-sqrt": lambda p: 1.0 - np.sqrt(np.maximum(p, 0.0))}[kw["decay_type"]](down)
     return np.select([k < w, k < w + s, k < w + s + d],
                      [np.maximum(0.0, up * (1.0 - r) + r), 1.0,
