@@ -78,8 +78,7 @@ def ui(key: str, **params: Any) -> Text:
 def said(error: BaseException) -> str:
     """An error's message in the reader's language (schedlab's errors carry their code;
     any other exception says its own words)."""
-    text = getattr(error, "text", None)
-    return text.render(current()) if isinstance(text, Text) else str(error)
+    return told(error).render(current())
 
 
 def keep() -> None:
