@@ -1,4 +1,5 @@
-"""compute_curve against stepping torch directly, in the same run.
+"""compute_curve against stepping torch directly (transformers and timm: the libraries), in
+the same run.
 
 For every scheduler, at 1k, 100k and 1M steps: the median time of compute_curve and of the
 loop a visualizer runs on real torch objects (``scheduler.step()``, then read each group's
@@ -51,6 +52,14 @@ def configs(n: int) -> list[tuple[str, str]]:
         ("CosineAnnealingWarmRestarts", f"CosineAnnealingWarmRestarts(optimizer, "
                                         f"T_0={max(1, n // 31)}, T_mult=2)"),
         ("ReduceLROnPlateau", f"ReduceLROnPlateau(optimizer, patience={max(1, n // 100)})"),
+        ("transformers: get_cosine_schedule_with_warmup",
+         f"get_cosine_schedule_with_warmup(optimizer, {w}, {n})"),
+        ("transformers: get_wsd_schedule", f"get_wsd_schedule(optimizer, {w}, "
+                                           f"num_decay_steps={n // 5}, num_training_steps={n})"),
+        ("timm: CosineLRScheduler, warmup", f"CosineLRScheduler(optimizer, t_initial={n}, "
+                                            f"warmup_t={w}, t_in_epochs=False)"),
+        ("timm: StepLRScheduler", f"StepLRScheduler(optimizer, decay_t={max(1, n // 3)}, "
+                                  f"decay_rate=0.1, t_in_epochs=False)"),
         ("hard: CosineAnnealingLR, 5 restarts, eta_min",
          f"CosineAnnealingLR(optimizer, T_max={max(1, n // 10)}, eta_min=0.001)"),
         ("hard: CosineAnnealingLR, T_max=10", "CosineAnnealingLR(optimizer, T_max=10)"),
@@ -58,16 +67,40 @@ def configs(n: int) -> list[tuple[str, str]]:
 
 
 def torch_loop(schedule, steps: int, metric) -> np.ndarray:
-    """What a visualizer does: step the real scheduler and read every group's lr."""
+    """What a visualizer does: step the real scheduler and read every group's lr
+    (transformers' and timm's made by the libraries themselves, timm's given the count)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         optimizer, scheduler = build_torch(schedule)
+        info = schedule.scheduler.info
+        if not info.torch:
+            scheduler = library_scheduler(schedule, optimizer)
         plateau = schedule.scheduler.name == "ReduceLROnPlateau"
+        timm = info.library == "timm.scheduler"
         lrs = [[g["lr"] for g in optimizer.param_groups]]
         for k in range(steps - 1):
-            scheduler.step(metric[k]) if plateau else scheduler.step()
+            if timm:
+                scheduler.step_update(k + 1)
+            else:
+                scheduler.step(metric[k]) if plateau else scheduler.step()
             lrs.append([g["lr"] for g in optimizer.param_groups])
     return np.array(lrs)
+
+
+def library_scheduler(schedule, optimizer):
+    """transformers' or timm's own scheduler for the schedule, on a fresh optimizer state
+    (the test oracles; schedlab never imports them)."""
+    spec = schedule.scheduler
+    for g in optimizer.param_groups:  # undo what the engine's stand-in set
+        g["lr"] = g.pop("initial_lr", g["lr"])
+    kwargs = {k: list(v) if isinstance(v, tuple) else v for k, v in spec.kwargs.items()}
+    if spec.info.library == "transformers":
+        import transformers.optimization
+
+        return getattr(transformers.optimization, spec.name)(optimizer, **kwargs)
+    from tests.timmref import timm_scheduler
+
+    return getattr(timm_scheduler(), spec.name)(optimizer, **kwargs)
 
 
 def timed(fn, repeats: int) -> tuple[float, object]:
@@ -113,6 +146,8 @@ def render(rows: dict) -> str:
         "`scheduler.step()` and read each group's lr. *agree*: every step within "
         "1e-9 relative (+1e-12 x base lr) of that loop.",
         "",
+        "transformers' and timm's rows step the libraries' own schedulers (timm's with "
+        "`step_update(k)`). "
         "Targets: at least 100x faster than torch at 100k steps (all but ReduceLROnPlateau); "
         "1M steps under 100 ms. ReduceLROnPlateau is a sequential state machine over the "
         "metric, replayed in a Python loop (excluded from the target). The *hard* rows are "

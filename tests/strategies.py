@@ -158,6 +158,95 @@ def sched_kwargs(draw, name: str, groups: int, momentum: bool, steps: int) -> di
         maybe("cooldown", st.integers(0, 5), kw)
         maybe("min_lr", floats(0.0, 1e-3), kw)
         maybe("eps", floats(0.0, 1e-3), kw)
+    elif name.startswith("get_"):
+        kw.update(draw(transformers_kwargs(name, steps)))
+    elif name.endswith("LRScheduler"):
+        kw.update(draw(timm_kwargs(name, steps)))
+    return kw
+
+
+@st.composite
+def transformers_kwargs(draw, name: str, steps: int) -> dict:
+    """Valid keyword arguments for one of transformers' schedule functions."""
+    maybe = lambda key, strategy, kw: kw.update({key: draw(strategy)}) if draw(  # noqa: E731
+        st.booleans()) else None
+    kw: dict[str, Any] = {}
+    if name == "get_constant_schedule":
+        return kw
+    w = kw["num_warmup_steps"] = draw(st.integers(0, steps // 2 + 5))
+    if name == "get_constant_schedule_with_warmup":
+        return kw
+    if name == "get_inverse_sqrt_schedule":
+        maybe("timescale", st.one_of(st.none(), st.integers(1, 100)), kw)
+        return kw
+    if name == "get_wsd_schedule":
+        d = kw["num_decay_steps"] = draw(st.integers(0, steps // 2 + 5))
+        given = draw(st.sampled_from(["total", "stable", "both"]))
+        if given != "stable":
+            kw["num_training_steps"] = draw(st.integers(max(1, w + d - 5), steps + 20))
+        if given != "total":
+            kw["num_stable_steps"] = draw(st.integers(0, steps))
+        maybe("warmup_type", st.sampled_from(["linear", "cosine", "1-sqrt"]), kw)
+        maybe("decay_type", st.sampled_from(["linear", "cosine", "1-sqrt"]), kw)
+        maybe("min_lr_ratio", floats(0.0, 0.5), kw)
+        maybe("num_cycles", floats(0.0, 2.0), kw)
+        return kw
+    kw["num_training_steps"] = draw(st.integers(max(1, w), steps + 20))
+    if name == "get_cosine_with_hard_restarts_schedule_with_warmup":
+        maybe("num_cycles", st.integers(1, 4), kw)
+    elif name == "get_polynomial_decay_schedule_with_warmup":
+        maybe("lr_end", floats(0.0, 5e-5), kw)  # below every lr drawn (tests/engine/
+        # test_hf.py holds the refusal of lr_end >= lr against transformers)
+        maybe("power", floats(0.0, 3.0), kw)
+    elif name != "get_linear_schedule_with_warmup":
+        maybe("num_cycles", floats(0.0, 2.0), kw)
+    if "min_lr" in name:
+        if draw(st.booleans()):
+            kw["min_lr"] = draw(floats(0.0, 1e-3))
+        else:
+            kw["min_lr_rate"] = draw(floats(0.0, 0.5))
+        if name.endswith("lr_rate"):
+            maybe("warmup_lr_rate", st.one_of(st.none(), floats(0.0, 0.5)), kw)
+    return kw
+
+
+@st.composite
+def timm_kwargs(draw, name: str, steps: int) -> dict:
+    """Valid keyword arguments for one of timm's schedulers (cycles that shrink away and
+    noise timm cannot draw are refused by both)."""
+    maybe = lambda key, strategy, kw: kw.update({key: draw(strategy)}) if draw(  # noqa: E731
+        st.booleans()) else None
+    kw: dict[str, Any] = {}
+    if name == "StepLRScheduler":
+        kw["decay_t"] = draw(st.one_of(st.integers(1, 40), floats(0.5, 40.0)))
+        maybe("decay_rate", floats(0.1, 1.0), kw)
+    elif name == "MultiStepLRScheduler":
+        kw["decay_t"] = sorted(draw(st.lists(st.integers(0, steps + 5), max_size=5)))
+        maybe("decay_rate", floats(0.1, 1.0), kw)
+    else:
+        kw["t_initial"] = draw(st.integers(1, 60))
+        maybe("lr_min", floats(0.0, 1e-3), kw)
+        maybe("cycle_mul", st.sampled_from([1.0, 0.5, 0.8, 1.5, 2.0]), kw)
+        maybe("cycle_decay", floats(0.1, 1.0), kw)
+        maybe("cycle_limit", st.integers(1, 4), kw)
+        if name != "TanhLRScheduler":
+            maybe("k_decay", floats(0.5, 3.0), kw)
+        else:
+            maybe("lb", floats(-10.0, -1.0), kw)
+            maybe("ub", floats(1.0, 5.0), kw)
+        if name == "PolyLRScheduler":
+            maybe("power", floats(0.2, 3.0), kw)
+    maybe("warmup_t", st.integers(0, 12), kw)
+    maybe("warmup_lr_init", floats(0.0, 1e-3), kw)
+    maybe("warmup_prefix", st.booleans(), kw)
+    maybe("t_in_epochs", st.booleans(), kw)
+    if draw(st.integers(0, 3)) == 0:
+        a = draw(st.integers(0, steps))
+        kw["noise_range_t"] = a if draw(st.booleans()) else [a, draw(st.integers(a + 1,
+                                                                                 steps + 5))]
+        maybe("noise_pct", floats(0.2, 1.0), kw)
+        maybe("noise_std", floats(0.1, 2.0), kw)
+        maybe("noise_seed", st.integers(0, 1000), kw)
     return kw
 
 

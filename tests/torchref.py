@@ -1,7 +1,9 @@
 """The test oracle: step real torch objects, built here independently of schedlab.
 
-Lambdas are compiled by Python itself from the test's own (trusted) source strings, so
-the reference shares nothing with schedlab's evaluator or models.
+transformers' schedules are made by transformers' own functions and timm's by timm's own
+classes (``tests/timmref.py``), stepped as each library's training loop steps them.
+Lambdas are compiled by Python itself from the test's own (trusted) source strings, so the
+reference shares nothing with schedlab's evaluator or models.
 """
 
 from __future__ import annotations
@@ -38,6 +40,14 @@ def build(opt_name: str, opt_kwargs: dict, groups: list[dict] | None, sched: tup
 
 def _build_sched(sched: tuple, optimizer):
     name, kwargs = sched
+    if name.startswith("get_"):
+        import transformers.optimization
+
+        return getattr(transformers.optimization, name)(optimizer, **kwargs)
+    if name.endswith("LRScheduler"):
+        from tests.timmref import timm_scheduler
+
+        return getattr(timm_scheduler(), name)(optimizer, **kwargs)
     cls = getattr(torch.optim.lr_scheduler, name)
     kw = {k: _torch_value(k, v) for k, v in kwargs.items() if k != "schedulers"}
     if name == "ChainedScheduler":
@@ -60,6 +70,11 @@ def torch_curve(opt_name: str, opt_kwargs: dict, groups: list[dict] | None, sche
                 optimizer.step()
                 if sched[0] == "ReduceLROnPlateau":
                     scheduler.step(metric[k - 1])
+                elif sched[0].endswith("LRScheduler"):  # timm: the count is passed in
+                    if sched[1].get("t_in_epochs", True):
+                        scheduler.step(k)  # timm's loop: step(epoch + 1) after an epoch
+                    else:
+                        scheduler.step_update(k)  # ... step_update(num_updates)
                 else:
                     scheduler.step()
             lrs.append([g["lr"] for g in optimizer.param_groups])

@@ -87,7 +87,8 @@ def _curve(schedule: Schedule, lr: np.ndarray, found: list[Finding]):
     if n > 1 and lr[0] == 0 and peak > 0:  # a warmup from 0 (transformers' own, #34754)
         idle = int(np.argmax(lr != 0))
         yield finding("info", "first-steps-zero", 0, idle, count=idle)
-    if n > 1 and np.all(lr == lr[0]) and not any(f.code == "milestone-beyond" for f in found):
+    if n > 1 and np.all(lr == lr[0]) and not any(f.code == "milestone-beyond" for f in found) \
+            and not entry(schedule.scheduler.name).holds:  # a constant schedule means it
         yield finding("warning", "lr-constant", 0, n, n=n)
     elif peak > 0:
         high = np.flatnonzero(lr > NEAR_ZERO * peak)

@@ -54,8 +54,11 @@ class Updates:
 class Groups:
     """The optimizer's param groups as schedulers see and change them (shared state)."""
 
-    def __init__(self, lrs: list[float], momentum: list[float] | None, momentum_key: str | None):
+    def __init__(self, lrs: list[float], momentum: list[float] | None, momentum_key: str | None,
+                 default_lr: float | None = None):
         self.groups: list[dict[str, Any]] = [{"lr": lr} for lr in lrs]
+        # the optimizer's own lr (``optimizer.defaults["lr"]``), which transformers reads
+        self.default_lr = lrs[0] if default_lr is None else default_lr
         self.momentum_key = momentum_key  # "momentum", "betas" or None
         for g, m in zip(self.groups, momentum or []):
             g["momentum"] = m

@@ -24,6 +24,7 @@ from schedlab.engine.basic import (
     per_group,
 )
 from schedlab.engine.cyclic import CyclicSim, OneCycleSim, WarmRestartsSim
+from schedlab.engine.families import MODELS
 from schedlab.engine.solver import run_ops
 from schedlab.spec.schedule import SchedulerSpec
 
@@ -32,7 +33,7 @@ BASIC: dict[str, type[Sim]] = {
     "MultiStepLR": MultiStepSim, "ConstantLR": ConstantSim, "LinearLR": LinearSim,
     "ExponentialLR": ExponentialSim, "PolynomialLR": PolynomialSim,
     "CosineAnnealingLR": CosineSim, "CosineAnnealingWarmRestarts": WarmRestartsSim,
-    "CyclicLR": CyclicSim, "OneCycleLR": OneCycleSim,
+    "CyclicLR": CyclicSim, "OneCycleLR": OneCycleSim, **MODELS,
 }
 
 

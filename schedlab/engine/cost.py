@@ -33,6 +33,9 @@ STEP = {  # one scheduler step of one param group, model and solver together
     "CosineAnnealingWarmRestarts": 11e-9, "SequentialLR": 15e-9,
     "ChainedScheduler": 35e-9,  # per child: the children's updates are woven and applied
 }
+FAMILY_STEP = 80e-9  # one count of a transformers or timm model (its values computed once
+# for all groups, then set: 35-55 ns measured, x1.5), per group
+NOISE_DRAW = 13e-6  # one of timm's noise draws (a seeded torch generator each: 9 us)
 ARRAY_OP = 1.5e-9  # one lambda array operation, per value
 PY_CALL = 650e-9  # one Python-level call per value (round with ndigits)
 LOOP = 320e-9  # one step of the solver's exact Python loop
@@ -152,6 +155,8 @@ def _model(spec: SchedulerSpec, span: int, groups: int) -> float:
         stride = len(children)
         return (span * groups * STEP[spec.name] * stride
                 + sum(_model(c, span, groups) for c in children))
+    if not spec.info.torch:
+        return span * groups * FAMILY_STEP + _noise_draws(kw, span) * NOISE_DRAW
     seconds = span * groups * STEP.get(spec.name, 30e-9)
     for i, f in enumerate(_lambdas(spec)):
         ops, calls, _ = f.size
@@ -161,6 +166,15 @@ def _model(spec: SchedulerSpec, span: int, groups: int) -> float:
     if spec.name == "CosineAnnealingLR" and kw["eta_min"]:
         seconds += groups * _rising_cosine(kw["T_max"], span)
     return seconds
+
+
+def _noise_draws(kw: dict, span: int) -> int:
+    """The counts timm's noise is drawn at, among the first ``span``."""
+    noise = kw.get("noise_range_t")
+    if noise is None:
+        return 0
+    start, end = (noise, span) if not isinstance(noise, tuple) else noise
+    return max(0, min(end, span) - min(start, span))
 
 
 def _rising_cosine(t: int, span: int) -> float:

@@ -59,7 +59,7 @@ def compute_curve(schedule: Schedule, steps: int, metric: Any = None, *,
     optimizer = build_optimizer(schedule)
     key = OPTIMIZERS[schedule.optimizer.name].momentum
     groups = Groups([float(g["lr"]) for g in optimizer.param_groups],
-                    read_momenta(optimizer, key), key)
+                    read_momenta(optimizer, key), key, float(optimizer.defaults["lr"]))
     for g, torch_group in zip(groups.groups, optimizer.param_groups):
         if "initial_lr" in torch_group:  # torch's schedulers start from it when it is set
             g["initial_lr"] = float(torch_group["initial_lr"])

@@ -242,13 +242,15 @@ def resolve(name: str, num_warmup_steps: int | None = None,
                       "num_training_steps": num_training_steps, **extra}
 
 
-def factors(name: str, steps: int, kwargs: dict[str, Any], lr_init: float) -> np.ndarray:
-    """The factor of the base lr at step counts 0..steps-1 of transformers' ``name``."""
+def factors(name: str, steps: int, kwargs: dict[str, Any], lr_init: float,
+            start: int = 0) -> np.ndarray:
+    """The factor of the base lr at step counts start..start+steps-1 of transformers'
+    ``name``."""
     needs = sorted(key for key, users in _NEEDS.items() if name in users)
     known = set(needs) | set(DEFAULTS.get(name, {}))
     for key in [k for k in needs if k not in kwargs] + sorted(set(kwargs) - known):
         raise ScheduleError(code="error.hf.argument", param=key, params={
             "name": name, "key": key, "known": ", ".join(sorted(known)) or "-"})
     kw = {**DEFAULTS.get(name, {}), **kwargs}
-    k = np.arange(steps, dtype=np.float64)
+    k = np.arange(start, start + steps, dtype=np.float64)
     return np.asarray(FACTORS[name](k, kw, float(lr_init)), dtype=np.float64)

@@ -50,6 +50,17 @@ def build_optimizer(schedule: Schedule | OptimizerSpec,
 
 
 def build_scheduler(spec: SchedulerSpec, optimizer: torch.optim.Optimizer) -> Any:
+    """The scheduler on ``optimizer``: torch's own class, or for transformers' and timm's
+    schedules the engine's model driving the optimizer (neither library is needed)."""
+    if spec.info.library == "transformers":  # a LambdaLR, as transformers makes it
+        from schedlab.engine.families import transformers_lambda
+
+        return torch.optim.lr_scheduler.LambdaLR(optimizer, transformers_lambda(
+            spec.name, spec.args, float(optimizer.defaults["lr"])))
+    if not spec.info.torch:
+        from schedlab.engine.families import ValueScheduler
+
+        return ValueScheduler(spec.name, spec.args, optimizer)
     cls = getattr(torch.optim.lr_scheduler, spec.name)
     kwargs = dict(spec.kwargs)
     if "schedulers" in kwargs:

@@ -27,7 +27,7 @@ SCHEDULERS = CYCLED + STEPPED
 DEFAULTS: dict[str, dict[str, Any]] = {
     "CosineLRScheduler": {"lr_min": 0.0, "k_decay": 1.0},
     "PolyLRScheduler": {"lr_min": 0.0, "k_decay": 1.0, "power": 0.5},
-    "TanhLRScheduler": {"lr_min": 0.0, "lb": -7.0, "ub": 3.0},
+    "TanhLRScheduler": {"lr_min": 0.0, "lb": -7.0, "ub": 3.0, "k_decay": 1.0},  # (no k_decay)
     "StepLRScheduler": {"decay_rate": 1.0, "warmup_prefix": True},
     "MultiStepLRScheduler": {"decay_rate": 1.0, "warmup_prefix": True},
 }
@@ -36,28 +36,28 @@ COMMON = {"warmup_t": 0, "warmup_lr_init": 0.0, "warmup_prefix": False, "cycle_m
           "noise_std": 1.0, "noise_seed": 42}
 
 
-def values(name: str, steps: int, kwargs: dict[str, Any], base_lrs: list[float]
-           ) -> np.ndarray:
-    """The lr of every group (columns) at t = 0..steps-1 of timm's ``name``."""
+def values(name: str, steps: int, kwargs: dict[str, Any], base_lrs: list[float],
+           start: int = 0) -> np.ndarray:
+    """The lr of every group (columns) at t = start..start+steps-1 of timm's ``name``."""
     kw = {**COMMON, **DEFAULTS[name], **kwargs}
     length = "decay_t" if name == "StepLRScheduler" else \
         "t_initial" if name in CYCLED else None
     if length and not kw[length] > 0:  # timm asserts it, or divides by it
         raise ScheduleError(code="error.timm.length", param=length,
                             params={"name": name, "key": length, "value": kw[length]})
-    t = np.arange(steps, dtype=np.int64)
+    t = np.arange(start, start + steps, dtype=np.int64)
     base = np.asarray(base_lrs, dtype=np.float64)[None, :]
     w = kw["warmup_t"]
-    if not w:  # no warmup: every count is past it (no masks to copy through)
+    cut = min(max(w - start, 0), steps)  # counts below w warm up: a prefix, sliced
+    if not cut:  # every count is past the warmup (no masks to copy through)
         return _noisy(_after_warmup(name, t, kw, base), t, kw)
     out = np.empty((steps, base.shape[1]))
-    cut = min(w, steps)  # counts 0..w-1 warm up: a prefix, sliced rather than masked
-    out[cut:] = _after_warmup(name, t[cut:], kw, base)
-    if cut:
-        start = base if name != "TanhLRScheduler" or kw["warmup_prefix"] else \
-            _after_warmup(name, np.array([w]), kw, base)  # tanh ramps to its own value
-        slope = (start - kw["warmup_lr_init"]) / w
-        out[:cut] = kw["warmup_lr_init"] + t[:cut, None] * slope
+    if cut < steps:
+        out[cut:] = _after_warmup(name, t[cut:], kw, base)
+    top = base if name != "TanhLRScheduler" or kw["warmup_prefix"] else \
+        _after_warmup(name, np.array([w]), kw, base)  # tanh ramps to its own value
+    slope = (top - kw["warmup_lr_init"]) / w
+    out[:cut] = kw["warmup_lr_init"] + t[:cut, None] * slope
     return _noisy(out, t, kw)
 
 
@@ -69,7 +69,7 @@ def _after_warmup(name: str, t: np.ndarray, kw: dict, base: np.ndarray) -> np.nd
         count = np.searchsorted(np.asarray(kw["decay_t"]), tt + 1, side="right")
         return base * kw["decay_rate"] ** count[:, None].astype(np.float64)
     i, t_i, t_curr = _cycles(tt, kw)
-    lr_min, k = kw["lr_min"], kw.get("k_decay", 1.0)
+    lr_min, k = kw["lr_min"], kw["k_decay"]
     decay = kw["cycle_decay"]
     top = base * (decay ** i)[:, None] if decay != 1 else base  # (1, groups) broadcasts
     if k != 1:  # t ** 1.0 is t exactly: the power is only paid where it changes a value
@@ -142,7 +142,9 @@ V2 = {"num_epochs": 300, "decay_epochs": None, "decay_milestones": (90, 180, 270
       "cooldown_epochs": 0, "decay_rate": 0.1, "min_lr": 0., "warmup_lr": 1e-5,
       "warmup_epochs": 0, "warmup_prefix": False, "noise": None, "noise_pct": 0.67,
       "noise_std": 1., "noise_seed": 42, "cycle_mul": 1., "cycle_decay": 0.1,
-      "cycle_limit": 1, "k_decay": 1.0, "step_on_epochs": True, "updates_per_epoch": 0}
+      "cycle_limit": 1, "k_decay": 1.0, "decay_fn": None, "stable_timescale": None,
+      "patience_epochs": 10, "plateau_mode": "max", "step_on_epochs": True,
+      "updates_per_epoch": 0}  # (the last four are for schedules not modelled here)
 V2_SCHEDS = ("cosine", "tanh", "step", "constant", "multistep", "poly")
 
 
@@ -165,11 +167,12 @@ def create_v2(sched: str = "cosine", **given: Any) -> tuple[str, dict[str, Any],
     decay = 90 if a["decay_epochs"] is None else a["decay_epochs"]
     t_initial = a["num_epochs"] * scale
     noise = a["noise"]
+    # a count t is noisy from a on (a <= t), or in [a, b): the same counts as ceil(a) on
     if isinstance(noise, (list, tuple)):
-        span = [n * t_initial for n in noise]
-        noise = span[0] if len(span) == 1 else span
+        span = [math.ceil(n * t_initial) for n in noise]
+        noise = span[0] if len(span) == 1 else tuple(span)
     elif noise is not None:
-        noise = noise * t_initial
+        noise = math.ceil(noise * t_initial)
     kw: dict[str, Any] = {"warmup_lr_init": a["warmup_lr"], "warmup_t": a["warmup_epochs"] * scale,
                           "warmup_prefix": a["warmup_prefix"], "noise_range_t": noise,
                           "noise_pct": a["noise_pct"], "noise_std": a["noise_std"],

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from schedlab.messages import render
+from schedlab.present.familycards import FORMULAS as FAMILY_FORMULAS
 from schedlab.present.formula import (PI, T, Expr, Named, add, call, cond, equation, frac,
                                       mod, mul, num, pow_, slash, sub)
 from schedlab.present.pieces import Cases, Count, Iverson, Prod
@@ -273,3 +274,6 @@ def _plateau(kw, base, lang):
 
 def _words(key: str, lang: str, **params: Any) -> str:
     return text(render(f"ui.card.rule.{key}", params, lang))
+
+
+_FORMULAS.update(FAMILY_FORMULAS)  # transformers' and timm's

@@ -17,8 +17,9 @@ from schedlab.spec.params import MAX_LIST, Param
 
 
 def widget_kind(p: Param, value: Any) -> str:
-    """"int", "float", "bool", "choice" or "text" (lists, lambdas, per-group lists)."""
-    if p.kind in ("int_list", "lambda") or isinstance(value, tuple):
+    """"int", "float", "bool", "choice" or "text" (lists, spans, lambdas, per-group
+    lists)."""
+    if p.kind in ("int_list", "lambda", "span") or isinstance(value, tuple):
         return "text"
     return p.kind
 
@@ -58,6 +59,10 @@ def parse_field(p: Param, text: str, owner: str) -> Any:
     numbers = [_number(t, p, owner) for t in items]
     if p.kind == "int_list":
         return tuple(numbers)
+    if p.kind == "span" and not numbers and p.optional:
+        return None  # an empty box: no noise
+    if p.kind == "span":  # one count, or a pair (the parameter's check says what is wrong)
+        return numbers[0] if len(numbers) == 1 else tuple(numbers)
     if not numbers:
         raise ScheduleError(param=p.name, code="error.form.empty", params={
             "owner": owner, "name": p.name, "range": p.range_phrase()})
@@ -66,9 +71,10 @@ def parse_field(p: Param, text: str, owner: str) -> Any:
 
 def _number(text: str, p: Param, owner: str) -> int | float:
     try:
-        value = int(text) if p.kind == "int_list" else float(text)
+        value = int(text) if p.kind in ("int_list", "span") else float(text)
     except ValueError:
-        want = Text("error.form.want-list" if p.kind == "int_list" else "error.form.want-number")
+        want = Text("error.form.want-list" if p.kind in ("int_list", "span")
+                    else "error.form.want-number")
         raise ScheduleError(param=p.name, code="error.form.not-a-number", params={
             "owner": owner, "text": text[:20], "name": p.name, "want": want}) from None
     if isinstance(value, float) and not math.isfinite(value):

@@ -127,7 +127,8 @@ class Bin(Expr):
 class Call(Expr):
     """``\\cos``, ``\\min``, a floor or a user's lambda applied to its arguments."""
 
-    name: str  # "cos", "min", "floor", "floorlog" (exact) or a symbol such as "\lambda"
+    name: str  # "cos", "min", "max", "floor", "floorlog" (exact), "sqrt", "tanh", or a
+    # symbol such as "\lambda"
     args: tuple[Expr, ...]
     fn: Callable[..., float] | None = None  # what a user symbol computes
     defined: tuple[str, ...] = ()  # its definition(s), written after the formula
@@ -139,7 +140,10 @@ class Call(Expr):
         if self.name == "floorlog":
             base, arg = self.args
             return rf"\left\lfloor \log_{{{base.latex()}}} {arg.wrapped(ATOM)} \right\rfloor"
-        head = {"cos": r"\cos", "min": r"\min", "max": r"\max"}.get(self.name, self.name)
+        if self.name == "sqrt":
+            return rf"\sqrt{{{inner}}}"
+        head = {"cos": r"\cos", "min": r"\min", "max": r"\max", "tanh": r"\tanh"}.get(
+            self.name, self.name)
         return rf"{head}\left({inner}\right)"
 
     def value(self, t: int) -> float:
@@ -154,7 +158,8 @@ class Call(Expr):
             while base ** (k + 1) <= x:
                 k += 1
             return k
-        return {"cos": math.cos, "min": min, "max": max, "floor": math.floor}[self.name](*xs)
+        return {"cos": math.cos, "min": min, "max": max, "floor": math.floor,
+                "sqrt": math.sqrt, "tanh": math.tanh}[self.name](*xs)
 
     def parts(self) -> Sequence[Expr]:
         return self.args

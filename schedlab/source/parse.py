@@ -26,10 +26,14 @@ from schedlab.spec.expr import FUNCTIONS
 from schedlab.spec.lambdas import Lambda, check_lambda_node
 from schedlab.spec.params import Param
 from schedlab.spec.schedule import OptimizerSpec, Schedule, SchedulerSpec
+from schedlab.spec.specs import known_schedulers
 
 MAX_CODE_CHARS = 20_000  # per text box
 DEFAULT_OPTIMIZER = "SGD(params, lr=0.1)"
 _MAKER_WORDS = re.compile(r"sched|optim|LR$|LR_|_lr|Lr", re.IGNORECASE)
+# functions that make a registry scheduler from a name (transformers' get_scheduler, timm's
+# create_scheduler_v2) or pass their arguments on (transformers' plateau function)
+FACTORIES = ("get_scheduler", "create_scheduler_v2", "get_reduce_on_plateau_schedule")
 _SKIPPED_METHODS = {"step", "zero_grad", "backward", "load_state_dict", "state_dict",
                     "get_last_lr", "print_lr", "add_param_group"}
 
@@ -46,6 +50,7 @@ class _Names:
     made: list[SchedulerSpec] = field(default_factory=list)
     optimizer: OptimizerSpec | None = None
     steps_per_epoch: int | None = None  # what len(train_loader) means in this paste
+    epochs: int | None = None  # what the last create_scheduler_v2 returned to train
 
 
 def parse_schedule(scheduler: str, optimizer: str = DEFAULT_OPTIMIZER, *,
@@ -144,6 +149,14 @@ def _statement(stmt: ast.stmt, src: str, names: _Names) -> None:
         raise ScheduleError(code="error.parse.not-a-call", params={"code": segment(src, value)})
     if isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None:
         targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+        value = stmt.value
+        if len(targets) == 1 and isinstance(targets[0], ast.Tuple) and len(targets[0].elts) == 2 \
+                and isinstance(value, ast.Call) and _class_of(value.func) == "create_scheduler_v2" \
+                and all(isinstance(e, (ast.Name, ast.Attribute)) for e in targets[0].elts):
+            made = _make(value, src, names)  # timm returns (scheduler, epochs to train)
+            names.schedulers[ast.unparse(targets[0].elts[0])] = made
+            names.consts[ast.unparse(targets[0].elts[1])] = names.epochs
+            return
         if len(targets) != 1 or not isinstance(targets[0], (ast.Name, ast.Attribute)):
             raise ScheduleError(code="error.parse.assignment")
         key = ast.unparse(targets[0])
@@ -166,7 +179,7 @@ def _statement(stmt: ast.stmt, src: str, names: _Names) -> None:
 def _class_of(func: ast.expr) -> str | None:
     name = func.id if isinstance(func, ast.Name) else (
         func.attr if isinstance(func, ast.Attribute) else None)
-    return name if name in SCHEDULERS or name in OPTIMIZERS else None
+    return name if name in SCHEDULERS or name in OPTIMIZERS or name in FACTORIES else None
 
 
 def _unknown_class(call: ast.Call, names: _Names) -> None:
@@ -190,7 +203,7 @@ def _unknown_class(call: ast.Call, names: _Names) -> None:
         raise ScheduleError(code="error.parse.unknown-class-like", params={
             "name": name, "like": close[0]})
     raise ScheduleError(code="error.parse.unknown-class", params={
-        "name": name, "schedulers": ", ".join(sorted(SCHEDULERS)),
+        "name": name, "schedulers": known_schedulers(),
         "optimizers": ", ".join(sorted(OPTIMIZERS))})
 
 
@@ -225,24 +238,102 @@ def _make(call: ast.Call, src: str, names: _Names) -> OptimizerSpec | SchedulerS
         spec = _optimizer(call, src, names, name)
         names.optimizer = spec
         return spec
+    if name in ("get_scheduler", "create_scheduler_v2"):
+        spec = _factory(call, src, names, name)
+        names.made.append(spec)
+        return spec
+    shown, name = name, "ReduceLROnPlateau" if name == "get_reduce_on_plateau_schedule" \
+        else name
     info = SCHEDULERS[name]
-    args = _bind(_signature(info.params), call, src, name)
+    args = _bind(_signature(info.params), call, src, shown)
     kwargs: dict[str, Any] = {}
     for key, node in args.items():
         p = info.param(key)
         if p.kind == "optimizer":
-            if isinstance(node, ast.Call) and _class_of(node.func) in OPTIMIZERS:
-                names.optimizer = _optimizer(node, src, names, _class_of(node.func))
-            elif not isinstance(node, (ast.Name, ast.Attribute)) and not (
-                    isinstance(node, ast.Constant) and node.value is None):
-                raise ScheduleError(code="error.parse.optimizer-first", params={
-                    "owner": name, "code": segment(src, node)})
+            _optimizer_argument(node, src, names, shown)
             continue
         with _naming(name, key):
             kwargs[key] = _argument(p, node, src, names, name)
     spec = SchedulerSpec(name, kwargs)
     names.made.append(spec)
     return spec
+
+
+def _optimizer_argument(node: ast.expr, src: str, names: _Names, owner: str) -> None:
+    """A scheduler's optimizer argument: a name, or the optimizer made right there."""
+    if isinstance(node, ast.Call) and _class_of(node.func) in OPTIMIZERS:
+        names.optimizer = _optimizer(node, src, names, _class_of(node.func))
+    elif not isinstance(node, (ast.Name, ast.Attribute)) and not (
+            isinstance(node, ast.Constant) and node.value is None):
+        raise ScheduleError(code="error.parse.optimizer-first", params={
+            "owner": owner, "code": segment(src, node)})
+
+
+def _factory_signature(name: str) -> inspect.Signature:
+    """The signature of transformers' get_scheduler or timm's create_scheduler_v2."""
+    from schedlab.engine.timm import V2
+
+    kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
+    if name == "get_scheduler":
+        names = [("name", inspect.Parameter.empty), ("optimizer", inspect.Parameter.empty),
+                 ("num_warmup_steps", None), ("num_training_steps", None),
+                 ("scheduler_specific_kwargs", None)]
+    else:
+        names = [("optimizer", inspect.Parameter.empty), ("sched", "cosine"), *V2.items()]
+    return inspect.Signature([inspect.Parameter(n, kind, default=d) for n, d in names])
+
+
+def _factory(call: ast.Call, src: str, names: _Names, name: str) -> SchedulerSpec:
+    """``get_scheduler(name, optimizer, ...)`` or ``create_scheduler_v2(optimizer, ...)``:
+    the registry scheduler they make, with the arguments they pass it."""
+    from schedlab.engine import hf, timm
+
+    args = _bind(_factory_signature(name), call, src, name)
+    _optimizer_argument(args.pop("optimizer"), src, names, name)
+    values: dict[str, Any] = {}
+    for key, node in args.items():
+        with _naming(name, key):
+            if key == "scheduler_specific_kwargs":
+                values[key] = _keywords(node, src, names)
+            elif key == "name" and isinstance(node, ast.Attribute) and \
+                    isinstance(node.value, ast.Name) and node.value.id == "SchedulerType":
+                values[key] = node.attr.lower()  # SchedulerType.COSINE is "cosine"
+            else:
+                values[key] = _literal(node, src, names)
+    if name == "create_scheduler_v2":
+        sched = values.pop("sched", "cosine")
+        if not isinstance(sched, str):
+            raise ScheduleError(param="sched", code="error.timm.sched", params={
+                "sched": repr(sched), "known": ", ".join(timm.V2_SCHEDS)})
+        cls, kwargs, epochs, per_epoch = timm.create_v2(sched, **values)
+        names.epochs = epochs
+        kwargs["t_in_epochs"] = per_epoch
+        return SchedulerSpec(cls, {p.name: kwargs[p.name] for p in SCHEDULERS[cls].params
+                                   if p.name in kwargs and (p.required or
+                                                            kwargs[p.name] != p.default)})
+    kind = values.pop("name")
+    extra = values.get("scheduler_specific_kwargs") or {}
+    if kind == "reduce_lr_on_plateau":  # transformers passes the extra arguments on
+        return SchedulerSpec("ReduceLROnPlateau", dict(extra))
+    if not isinstance(kind, str) or kind not in hf.NAMES:
+        raise ScheduleError(param="name", code="error.hf.name", params={
+            "name": kind if isinstance(kind, str) else repr(kind),
+            "known": ", ".join([*hf.NAMES, "reduce_lr_on_plateau"])})
+    function, kwargs = hf.resolve(kind, **values)
+    return SchedulerSpec(function, kwargs)
+
+
+def _keywords(node: ast.expr, src: str, names: _Names) -> dict[str, Any]:
+    """A dict of keyword arguments written out: ``{"min_lr": 1e-6}`` or ``dict(...)``."""
+    if isinstance(node, ast.Constant) and node.value is None:
+        return {}
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and \
+            node.func.id == "dict" and not node.args and all(k.arg for k in node.keywords):
+        return {k.arg: _literal(k.value, src, names) for k in node.keywords}
+    if isinstance(node, ast.Dict) and all(
+            isinstance(k, ast.Constant) and isinstance(k.value, str) for k in node.keys):
+        return {k.value: _literal(v, src, names) for k, v in zip(node.keys, node.values)}
+    raise ScheduleError(code="error.parse.keywords", params={"code": segment(src, node)})
 
 
 def _optimizer(call: ast.Call, src: str, names: _Names, name: str) -> OptimizerSpec:
@@ -304,7 +395,7 @@ def _argument(p: Param, node: ast.expr, src: str, names: _Names, owner: str) -> 
 
 
 def _nested(node: ast.expr, src: str, names: _Names, owner: str) -> SchedulerSpec:
-    if isinstance(node, ast.Call) and _class_of(node.func) in SCHEDULERS:
+    if isinstance(node, ast.Call) and _class_of(node.func) not in (None, *OPTIMIZERS):
         spec = _make(node, src, names)
     elif isinstance(node, (ast.Name, ast.Attribute)) and ast.unparse(node) in names.schedulers:
         spec = names.schedulers[ast.unparse(node)]

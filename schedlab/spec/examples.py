@@ -27,7 +27,7 @@ def example_spec(name: str) -> SchedulerSpec:
             elif isinstance(value, list):
                 value = tuple(value)
             kwargs[p.name] = value
-        elif p.optional and p.example is not None:
+        elif p.example is not None:  # a default the example shows another value for
             kwargs[p.name] = p.example
     return SchedulerSpec(name, kwargs)
 
@@ -36,11 +36,12 @@ def example_schedule(name: str, optimizer: OptimizerSpec = EXAMPLE_OPTIMIZER) ->
     return Schedule(optimizer, example_spec(name))
 
 
-def fitted_spec(name: str, steps: int) -> SchedulerSpec:
+def fitted_spec(name: str, steps: int, per_batch: bool = False) -> SchedulerSpec:
     """The example of ``name`` sized for a run of ``steps`` calls of ``scheduler.step()``,
     so that picking a scheduler never greets a newcomer with a warning about the example
-    itself: lengths become shares of the run, decays reach about 1% of the base lr."""
-    fit = Fit(steps, max(1, steps // 20), _round(0.01 ** (1 / max(1, steps))))
+    itself: lengths become shares of the run, decays reach about 1% of the base lr, and a
+    scheduler that counts epochs or updates (timm's) counts what the run steps it by."""
+    fit = Fit(steps, max(1, steps // 20), _round(0.01 ** (1 / max(1, steps))), per_batch)
     kwargs = SCHEDULERS[name].fit(dict(example_spec(name).kwargs), fit)
     return SchedulerSpec(name, _specs(kwargs))
 

@@ -27,7 +27,8 @@ class _Required:
 
 REQUIRED: Any = _Required()
 
-# kinds: int, float, bool, choice, int_list, lambda, schedulers, optimizer
+# kinds: int, float, bool, choice, int_list, span, lambda, schedulers, optimizer
+# (span: a count from which on, or a pair [start, end) of counts: timm's noise_range_t)
 # (optimizer is the placeholder first argument; schedulers are nested scheduler specs)
 
 
@@ -92,7 +93,7 @@ class Param:
                           {"kind": kind, "high": _fmt(hi)})
         else:
             phrase = kind
-        if self.kind in ("int", "int_list") and hi is None:
+        if self.kind in ("int", "int_list", "span") and hi is None:
             phrase = Text("range.capped", {"range": phrase})
         if self.per_group:
             phrase = Text("range.per-group", {"range": phrase})
@@ -132,6 +133,19 @@ class Param:
         elif kind == "choice":
             if not isinstance(value, str) or value not in self.choices:
                 self._fail(owner, value)
+        elif kind == "span":
+            if isinstance(value, (list, tuple)) and len(value) == 1:
+                value = value[0]  # [a] reads as a: from a on
+            pair = isinstance(value, (list, tuple))
+            items = value if pair else (value,)
+            if pair and len(value) != 2 or not all(
+                    isinstance(v, int) and not isinstance(v, bool) for v in items):
+                self._fail(owner, value)
+            for v in items:
+                self._check_range(v, owner, whole=value if pair else None)
+            if pair and value[0] >= value[1]:
+                self._fail(owner, value, Text("error.param.span-order"))
+            return tuple(value) if pair else value
         elif kind == "int_list":
             if not isinstance(value, (list, tuple)) or len(value) > MAX_LIST:
                 self._fail(owner, value, Text("error.param.list-long", {"most": MAX_LIST})
@@ -146,7 +160,7 @@ class Param:
 
     def _check_range(self, v: float, owner: str, whole: Any = None) -> None:
         lo, hi = self.low, self.high
-        if hi is None and self.kind in ("int", "int_list"):
+        if hi is None and self.kind in ("int", "int_list", "span"):
             hi = MAX_COUNT
         if ((lo is not None and (v < lo or (self.low_open and v == lo)))
                 or (hi is not None and (v > hi or (self.high_open and v == hi)))):

@@ -33,12 +33,14 @@ def optimizer_source(spec: OptimizerSpec, params: Any = None) -> str:
 
 
 def scheduler_source(spec: SchedulerSpec) -> str:
-    """``torch.optim.lr_scheduler.StepLR(optimizer, step_size=30)``, nested ones indented."""
+    """``torch.optim.lr_scheduler.StepLR(optimizer, step_size=30)``, nested ones indented;
+    transformers' and timm's schedules qualified by their module
+    (``transformers.get_cosine_schedule_with_warmup(optimizer, ...)``)."""
     return _call_source(spec, qualified=True, indent=0)
 
 
 def _call_source(spec: SchedulerSpec, qualified: bool, indent: int | None) -> str:
-    prefix = "torch.optim.lr_scheduler." if qualified else ""
+    prefix = f"{spec.info.library}." if qualified else ""
     args = [] if not spec.info.optimizer_first or indent is None else ["optimizer"]
     nested = False
     for key, value in spec.kwargs.items():

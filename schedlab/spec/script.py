@@ -1,4 +1,5 @@
-"""A runnable Python script that reproduces a Schedule's curve with torch itself."""
+"""A runnable Python script that reproduces a Schedule's curve with torch itself (and with
+transformers or timm for their schedules, as their training loops step them)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,8 @@ def script(schedule: Schedule, epochs: int = 100, steps_per_epoch: int = 1,
 
     groups = schedule.optimizer.group_count
     plateau = schedule.scheduler.info.needs_metric
+    timm = schedule.scheduler.info.library == "timm.scheduler"  # given the count itself
+    method = "step" if not timm or schedule.scheduler.args["t_in_epochs"] else "step_update"
     per_batch = step_per == "batch" and not plateau
     layers = ", ".join(["torch.nn.Linear(16, 16)"] * (groups - 1) + ["torch.nn.Linear(16, 10)"])
     model = f"torch.nn.Sequential({layers})" if groups > 1 else "torch.nn.Linear(16, 10)"
@@ -40,6 +43,7 @@ def script(schedule: Schedule, epochs: int = 100, steps_per_epoch: int = 1,
              f"scheduler = {scheduler_source(schedule.scheduler)}", "",
              f"epochs, steps_per_epoch = {epochs}, {steps_per_epoch}",
              f"lrs = []  # {say('lrs')}",
+             *([f"num_updates = 0  # {say('timm-count')}"] if timm and per_batch else []),
              "for epoch in range(epochs):",
              "    for batch in range(steps_per_epoch):",
              "        optimizer.zero_grad()",
@@ -47,7 +51,12 @@ def script(schedule: Schedule, epochs: int = 100, steps_per_epoch: int = 1,
              "        loss.backward()",
              '        lrs.append(optimizer.param_groups[0]["lr"])',
              "        optimizer.step()"]
-    if per_batch:
+    if per_batch and timm:
+        lines += ["        num_updates += 1",
+                  f"        scheduler.{method}(num_updates)  # {say('per-batch')}"]
+    elif timm:
+        lines.append(f"    scheduler.{method}(epoch + 1)  # {say('per-epoch')}")
+    elif per_batch:
         lines.append(f"        scheduler.step()  # {say('per-batch')}")
     elif plateau:
         lines += [f"    val_loss = 1.0  # {say('val-loss')}",
@@ -72,7 +81,8 @@ def _imports(spec: SchedulerSpec) -> list[str]:
                 dotted = True
     out = (["import math"] if dotted else []) + (
         [f"from math import {', '.join(sorted(bare))}"] if bare else [])
-    return out + ([""] if out else []) + ["import torch"]
+    library = [] if spec.info.torch else [f"import {spec.info.library}"]
+    return out + ([""] if out else []) + ["import torch", *library]
 
 
 def _lambdas(spec: SchedulerSpec):

@@ -79,7 +79,7 @@ class SchedulerSpec:
         is checked by ``check``) and never changes."""
         if not isinstance(self.name, str) or self.name not in SCHEDULERS:
             raise ScheduleError(param="scheduler", code="error.spec.unknown-scheduler", params={
-                "name": quote(repr(self.name), 40), "known": ", ".join(SCHEDULERS)})
+                "name": quote(repr(self.name), 40), "known": known_schedulers()})
         if not isinstance(self.kwargs, dict) or not all(isinstance(k, str) for k in self.kwargs):
             raise ScheduleError(param="scheduler", code="error.spec.mapping",
                                 params={"owner": self.name})
@@ -97,6 +97,9 @@ class SchedulerSpec:
         for child in args.get("schedulers", ()):
             if child.info.needs_metric:
                 raise ScheduleError(param="schedulers", code="error.spec.metric-child",
+                                    params={"owner": self.name, "child": child.name})
+            if child.info.library == "timm.scheduler":  # its step() needs the count
+                raise ScheduleError(param="schedulers", code="error.spec.timm-child",
                                     params={"owner": self.name, "child": child.name})
         marks, parts = args.get("milestones"), args.get("schedulers")
         if marks is not None and parts is not None and len(marks) != len(parts) - 1:
@@ -150,6 +153,13 @@ class SchedulerSpec:
     def label(self) -> str:
         """A short human-readable name, e.g. ``StepLR(step_size=30, gamma=0.1)``."""
         return scheduler_label(self)
+
+
+def known_schedulers() -> str:
+    """The registry's schedulers in a few words: torch's by name, the others by pattern
+    (30 names are too many for a message)."""
+    torch = [n for n, info in SCHEDULERS.items() if info.torch]
+    return ", ".join(torch) + ", get_*_schedule* (transformers), *LRScheduler (timm)"
 
 
 def _known(name: str) -> dict[str, Param]:

@@ -62,11 +62,12 @@ def whole_box(label: str, value: int | None, key: str, errors: Errors, low: int,
         return None
 
 
-def edit_schedule(current: Schedule, gen: int, errors: Errors, run_steps: int
-                  ) -> Schedule | None:
+def edit_schedule(current: Schedule, gen: int, errors: Errors, run_steps: int,
+                  per_batch: bool = False) -> Schedule | None:
     """Draw the schedule editor; return the Schedule the widgets describe (None if they
     describe nothing valid; the messages are then under the widgets). A scheduler picked
-    from the list starts from an example sized for ``run_steps`` scheduler steps."""
+    from the list starts from an example sized for ``run_steps`` scheduler steps (made
+    after every batch: ``per_batch``)."""
     spec = current.scheduler
     groups = 1 + _extra_groups(st.session_state.get(f"{gen}.opt.extra"),
                                current.optimizer.group_count)
@@ -82,7 +83,8 @@ def edit_schedule(current: Schedule, gen: int, errors: Errors, run_steps: int
         built = _phases(name, spec if spec.name == name else fitted_spec(name, run_steps),
                         gen, errors, groups, run_steps)
     else:
-        built = _params(name, spec if spec.name == name else fitted_spec(name, run_steps),
+        built = _params(name, spec if spec.name == name else
+                        fitted_spec(name, run_steps, per_batch),
                         f"{gen}.p.{name}", errors, groups)
     optimizer = edit_optimizer(current.optimizer, gen, errors)
     if built is None or optimizer is None:
@@ -138,7 +140,7 @@ def _widget(p: Param, value: Any, key: str, owner: str) -> Any:
     if kind == "choice":
         return st.selectbox(label, p.choices, index=p.choices.index(value), key=key,
                             help=help_text)
-    hint = t(f"editor.hint.{p.kind if p.kind in ('int_list', 'lambda') else 'per-group'}")
+    hint = t(f"editor.hint.{p.kind if p.kind in ('int_list', 'lambda', 'span') else 'per-group'}")
     text = st.text_input(label, value=field_text(p, value), key=key,
                          help=f"{p.help_in(language())} ({hint})")
     return parse_field(p, text, owner)

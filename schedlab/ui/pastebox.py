@@ -19,6 +19,7 @@ from schedlab.source.paste import parse_paste, uses_loader_length
 from schedlab.spec.horizon import MAX_STEPS, Horizon
 from schedlab.ui import state as session
 from schedlab.ui.lang import say, t, told, ui
+from schedlab.ui.planpanel import current_plan, loader_length
 from schedlab.ui.text import plain
 
 PASTE_ERROR, PASTE_NOTE = "explorer.paste_error", "explorer.paste_note"
@@ -30,15 +31,19 @@ def apply_paste(key: str) -> None:
     st.session_state[PASTE_NOTE] = None
     try:  # the run as its boxes hold it now: a value typed just before Apply counts
         run = typed_run(state)
-        schedule, has_scheduler = parse_paste(text, state.schedule, run.steps_per_epoch)
+        loader = loader_length(state, run)  # a trainer's plan, or the run's steps per epoch
+        schedule, has_scheduler = parse_paste(text, state.schedule, loader)
     except ScheduleError as exc:  # shown while this text stays in the box
         st.session_state[PASTE_ERROR] = (key, text, told(exc))
         return
     counted = uses_loader_length(text)
+    planned = current_plan(state) is not None and run == state.horizon
     horizon, fitted = run, None
-    if has_scheduler:  # an optimizer alone changes neither the scheduler nor the run
+    if has_scheduler and not planned:  # an optimizer alone changes neither; a trainer's
+        # plan is the run: the schedule is checked against it (ui/planpanel.py)
         horizon, fitted = fit_horizon(schedule.scheduler, run, in_batches=counted)
-    notes = [ui("paste.loader", per_epoch=run.steps_per_epoch)] if counted else []
+    notes = [ui("paste.loader-plan" if planned else "paste.loader", per_epoch=loader)] \
+        if counted else []
     try:
         session.reset_to(replace(state, schedule=schedule, horizon=horizon))
         notes += [fitted] if fitted else []

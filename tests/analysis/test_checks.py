@@ -9,6 +9,7 @@ import pytest
 from schedlab import ScheduleError, check_schedule, compute_curve, parse_schedule
 from schedlab.spec.catalog import SCHEDULERS
 from schedlab.spec.examples import example_schedule
+from tests.timmref import timm_scheduler
 
 SGD = "SGD(params, lr=0.1, momentum=0.9)"
 
@@ -45,6 +46,24 @@ KNOWN_GOOD = [
      "AdamW(params, lr=6e-4, betas=(0.9, 0.95), weight_decay=0.1)", 100_000, 2000, "batch"),
     ("LambdaLR(optimizer, lambda step: min((step + 1) / 4000, (4000 / (step + 1)) ** 0.5))",
      "Adam(params, lr=1e-3, betas=(0.9, 0.98))", 100_000, 1000, "batch"),  # Vaswani et al.
+    # BERT fine-tuning with the HF Trainer's defaults: 3 epochs of 1,000 optimizer steps
+    ("get_linear_schedule_with_warmup(optimizer, num_warmup_steps=300, "
+     "num_training_steps=3000)", "AdamW(params, lr=2e-5)", 3000, 1000, "batch"),
+    ("get_scheduler('cosine_with_min_lr', optimizer, num_warmup_steps=2000, "
+     "num_training_steps=100_000, scheduler_specific_kwargs={'min_lr_rate': 0.1})",
+     "AdamW(params, lr=3e-4)", 100_000, 1000, "batch"),
+    ("get_wsd_schedule(optimizer, 1000, num_decay_steps=10_000, num_training_steps=50_000)",
+     "AdamW(params, lr=1e-3)", 50_000, 1000, "batch"),
+    ("get_inverse_sqrt_schedule(optimizer, num_warmup_steps=4000)",
+     "Adam(params, lr=1e-3, betas=(0.9, 0.98))", 100_000, 1000, "batch"),
+    # timm's ImageNet recipes: 300 epochs of cosine after 5 of warmup, per epoch or update
+    ("create_scheduler_v2(optimizer, sched='cosine', num_epochs=300, warmup_epochs=5)",
+     "SGD(params, lr=0.5, momentum=0.9)", 300, 2502, "epoch"),
+    ("create_scheduler_v2(optimizer, sched='cosine', num_epochs=30, warmup_epochs=1, "
+     "step_on_epochs=False, updates_per_epoch=100)", "AdamW(params, lr=1e-3)", 3000, 100,
+     "batch"),
+    ("StepLRScheduler(optimizer, decay_t=2.4, decay_rate=0.97, warmup_t=3)",
+     "RMSprop(params, lr=0.016, momentum=0.9)", 350, 2502, "epoch"),  # EfficientNet
 ]
 
 
@@ -56,6 +75,14 @@ def test_known_good_schedules_give_no_warnings(scheduler, optimizer, steps, per_
 
 
 MISTAKES = [  # scheduler, optimizer, steps, per_epoch, step_per, code, severity, range
+    ("get_linear_schedule_with_warmup(optimizer, 100, 1000)", SGD, 4000, 1000, "batch",
+     "hf-ends-early", "warning", (1000, 4000)),  # counted per device: 4 devices forgotten
+    ("CosineLRScheduler(optimizer, t_initial=10, warmup_t=2)", SGD, 10 * 391, 391, "batch",
+     "timm-unit", "warning", (0, 10 * 391)),  # epochs stepped per update
+    ("PolyLRScheduler(optimizer, t_initial=30, t_in_epochs=False)", SGD, 30, 391, "epoch",
+     "timm-unit", "warning", (0, 30)),
+    ("CosineLRScheduler(optimizer, t_initial=50, cycle_limit=1)", SGD, 100, None, "epoch",
+     "timm-ends-early", "info", (50, 100)),
     ("CosineAnnealingLR(optimizer, T_max=50)", SGD, 100, None, "epoch", "cosine-rises",
      "warning", (50, 100)),
     ("CosineAnnealingWarmRestarts(optimizer, T_0=10, T_mult=2)", SGD, 100, None, "epoch",
@@ -140,6 +167,9 @@ def test_exported_scripts_reproduce_the_curve(name: str, step_per: str) -> None:
     epochs, per_epoch = 12, 5
     code = schedule.to_code("script", epochs=epochs, steps_per_epoch=per_epoch,
                             step_per=step_per)
+    timm = SCHEDULERS[name].library == "timm.scheduler"
+    if timm:
+        timm_scheduler()  # `import timm.scheduler` without timm's package init (torchvision)
     namespace: dict = {}
     exec(compile(code, f"<{name} script>", "exec"), namespace)  # our own generated code
     per_batch = step_per == "batch" and name != "ReduceLROnPlateau"
@@ -148,7 +178,8 @@ def test_exported_scripts_reproduce_the_curve(name: str, step_per: str) -> None:
     curve = compute_curve(schedule, rows, metric)["lr"].tolist()
     expected = curve if per_batch else [lr for lr in curve for _ in range(per_epoch)]
     assert namespace["lrs"] == pytest.approx(expected, rel=1e-12, abs=1e-15)
-    assert ("scheduler.step()  # per batch" in code) == per_batch
+    assert ("scheduler.step()  # per batch" in code) == (per_batch and not timm)
+    assert ("scheduler.step(num_updates)  # per batch" in code) == (per_batch and timm)
 
 
 def test_cli_check_exit_codes(capsys) -> None:

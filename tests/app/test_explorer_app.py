@@ -275,6 +275,21 @@ def test_code_panel_holds_a_runnable_script() -> None:
     assert namespace["lrs"][-1] == pytest.approx(1e-4)
 
 
+def test_the_code_panel_writes_the_trainers_settings_or_says_why_not() -> None:
+    at = _paste(page(), "get_cosine_schedule_with_warmup(optimizer, 100, 2000)")
+    open_tab(at, 1)
+    at.radio(key="code.style").set_value("trainer").run()
+    code = at.code[0].value
+    assert 'lr_scheduler_type="cosine"' in code and "warmup_steps=100" in code
+    assert "max_steps=2000" in code
+    at.radio(key="code.style").set_value("timm").run()
+    assert not at.code or "create_scheduler_v2" not in at.code[0].value
+    assert any("create_scheduler_v2 makes timm's own schedulers" in shown(i.value)
+               for i in at.info)
+    at.radio(key="code.style").set_value("lightning").run()
+    assert '"interval": "step"' in at.code[0].value
+
+
 def test_only_the_open_tab_runs_and_it_stays_open_when_its_label_changes() -> None:
     at = page()
     assert at.success and not at.code[:-1] and not at.latex  # the check; no script, no card

@@ -210,3 +210,34 @@ def test_get_scheduler_refuses_an_argument_given_twice() -> None:
         transformers.get_scheduler("linear", torch.optim.SGD(
             [torch.nn.Parameter(torch.zeros(1))], lr=LR), num_warmup_steps=2,
             num_training_steps=10, scheduler_specific_kwargs={"num_training_steps": 99})
+
+
+@pytest.mark.parametrize("code", [
+    "SequentialLR(optimizer, [get_constant_schedule_with_warmup(optimizer, 10), "
+    "ExponentialLR(optimizer, 0.97)], milestones=[30])",
+    "ChainedScheduler([get_cosine_schedule_with_warmup(optimizer, 5, 60), "
+    "StepLR(optimizer, 20, 0.5)])",
+])
+def test_transformers_schedules_inside_torchs_composites_match_torch(code: str) -> None:
+    """transformers' schedules are LambdaLRs: torch's SequentialLR and ChainedScheduler
+    take them as phases, and the engine steps them as torch does."""
+    import transformers.optimization as hf_lib
+
+    from schedlab import compute_curve, parse_schedule
+
+    schedule = parse_schedule(code, "SGD(params, lr=0.1)")
+    optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+    first = (hf_lib.get_constant_schedule_with_warmup(optimizer, 10) if "Sequential" in code
+             else hf_lib.get_cosine_schedule_with_warmup(optimizer, 5, 60))
+    second = (torch.optim.lr_scheduler.ExponentialLR(optimizer, 0.97) if "Sequential" in code
+              else torch.optim.lr_scheduler.StepLR(optimizer, 20, 0.5))
+    composite = (torch.optim.lr_scheduler.SequentialLR(optimizer, [first, second], [30])
+                 if "Sequential" in code else
+                 torch.optim.lr_scheduler.ChainedScheduler([first, second]))
+    rows = []
+    for k in range(80):
+        if k:
+            optimizer.step()
+            composite.step()
+        rows.append(optimizer.param_groups[0]["lr"])
+    np.testing.assert_allclose(compute_curve(schedule, 80)["lr"], rows, rtol=1e-9, atol=1e-15)

@@ -16,7 +16,7 @@ from schedlab.present.latex import escape, number
 from schedlab.spec.catalog import SCHEDULERS
 from schedlab.spec.examples import example_spec
 from schedlab.spec.schedule import SchedulerSpec
-from tests.torchref import assert_close, py_lambda
+from tests.torchref import assert_close, py_lambda, torch_curve
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 SPECIAL = set("\\{}$%#_^&~")
@@ -78,6 +78,38 @@ PITFALLS = {
                    "batch"),
     "CosineAnnealingWarmRestarts": (("CosineAnnealingWarmRestarts(optimizer, T_0=30, "
                                      "T_mult=2)"), None, 100, None, "epoch"),
+    "get_constant_schedule_with_warmup": (
+        "get_constant_schedule_with_warmup(optimizer, num_warmup_steps=500)", None, 1000, 100,
+        "batch"),
+    "get_linear_schedule_with_warmup": ("get_linear_schedule_with_warmup(optimizer, 10, 100)",
+                                        None, 300, 100, "batch"),
+    "get_cosine_schedule_with_warmup": ("get_cosine_schedule_with_warmup(optimizer, 10, 100)",
+                                        None, 300, 100, "batch"),
+    "get_cosine_with_hard_restarts_schedule_with_warmup": (
+        "get_cosine_with_hard_restarts_schedule_with_warmup(optimizer, 10, 100, num_cycles=3)",
+        None, 300, 100, "batch"),
+    "get_polynomial_decay_schedule_with_warmup": (
+        "get_polynomial_decay_schedule_with_warmup(optimizer, 10, 100, lr_end=1e-4)", None, 300,
+        100, "batch"),
+    "get_inverse_sqrt_schedule": ("get_inverse_sqrt_schedule(optimizer, num_warmup_steps=600)",
+                                  None, 1000, 100, "batch"),
+    "get_cosine_with_min_lr_schedule_with_warmup": (
+        "get_cosine_with_min_lr_schedule_with_warmup(optimizer, 10, 100, min_lr_rate=0.1)",
+        None, 300, 100, "batch"),
+    "get_cosine_with_min_lr_schedule_with_warmup_lr_rate": (
+        "get_cosine_with_min_lr_schedule_with_warmup_lr_rate(optimizer, 10, 100, min_lr=1e-3)",
+        None, 300, 100, "batch"),
+    "get_wsd_schedule": ("get_wsd_schedule(optimizer, 10, num_decay_steps=20, "
+                         "num_training_steps=100)", None, 300, 100, "batch"),
+    "CosineLRScheduler": ("CosineLRScheduler(optimizer, t_initial=10)", None, 10 * 50, 50,
+                          "batch"),
+    "PolyLRScheduler": ("PolyLRScheduler(optimizer, t_initial=50)", None, 100, None, "epoch"),
+    "TanhLRScheduler": ("TanhLRScheduler(optimizer, t_initial=1000, t_in_epochs=False)", None,
+                        20, 50, "epoch"),
+    "StepLRScheduler": ("StepLRScheduler(optimizer, decay_t=30, warmup_t=50)", None, 100,
+                        None, "epoch"),
+    "MultiStepLRScheduler": ("MultiStepLRScheduler(optimizer, decay_t=[30, 60])", None,
+                             100 * 50, 50, "batch"),
 }
 
 
@@ -97,7 +129,10 @@ def test_the_check_a_card_names_catches_its_pitfall(name: str) -> None:
 
 # --- the formulas against torch --------------------------------------------------------
 def _torch_lrs(name: str, kwargs: dict, base: float, steps: int) -> list[float]:
-    """The lr of a fresh SGD after 0, 1, ..., steps - 1 calls of torch's scheduler.step()."""
+    """The lr of a fresh SGD after 0, 1, ..., steps - 1 calls of torch's scheduler.step()
+    (transformers' and timm's schedules: stepped by their own libraries)."""
+    if not SCHEDULERS[name].torch:
+        return torch_curve("SGD", {"lr": base}, None, (name, kwargs), steps)[0][:, 0].tolist()
     optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=base)
     given = {k: py_lambda(v) if k in ("lr_lambda", "scale_fn") else v
              for k, v in kwargs.items()}
@@ -155,6 +190,50 @@ CLOSED_FORMS = [
     ("CosineAnnealingWarmRestarts", {"T_0": 5, "eta_min": 0.001}, 0.1, 23),
     ("CosineAnnealingWarmRestarts", {"T_0": 3, "T_mult": 2}, 0.1, 50),
     ("CosineAnnealingWarmRestarts", {"T_0": 2, "T_mult": 3, "eta_min": 0.01}, 0.1, 90),
+    ("get_constant_schedule", {}, 0.1, 5),
+    ("get_constant_schedule_with_warmup", {"num_warmup_steps": 7}, 0.1, 15),
+    ("get_linear_schedule_with_warmup", {"num_warmup_steps": 5, "num_training_steps": 30},
+     0.1, 40),
+    ("get_linear_schedule_with_warmup", {"num_warmup_steps": 0, "num_training_steps": 20},
+     2e-5, 25),
+    ("get_cosine_schedule_with_warmup", {"num_warmup_steps": 4, "num_training_steps": 40},
+     0.1, 50),
+    ("get_cosine_schedule_with_warmup", {"num_warmup_steps": 3, "num_training_steps": 30,
+                                         "num_cycles": 1.5}, 0.1, 40),
+    ("get_cosine_with_hard_restarts_schedule_with_warmup",
+     {"num_warmup_steps": 3, "num_training_steps": 40, "num_cycles": 3}, 0.1, 50),
+    ("get_polynomial_decay_schedule_with_warmup",
+     {"num_warmup_steps": 5, "num_training_steps": 30, "lr_end": 1e-3, "power": 2.0}, 0.1, 40),
+    ("get_inverse_sqrt_schedule", {"num_warmup_steps": 10}, 0.1, 60),
+    ("get_inverse_sqrt_schedule", {"num_warmup_steps": 4, "timescale": 7}, 0.1, 40),
+    ("get_cosine_with_min_lr_schedule_with_warmup",
+     {"num_warmup_steps": 5, "num_training_steps": 40, "min_lr_rate": 0.1}, 0.1, 50),
+    ("get_cosine_with_min_lr_schedule_with_warmup", {
+        "num_warmup_steps": 5, "num_training_steps": 40, "min_lr": 1e-3, "num_cycles": 1.0},
+     0.1, 50),
+    ("get_cosine_with_min_lr_schedule_with_warmup_lr_rate",
+     {"num_warmup_steps": 6, "num_training_steps": 40, "min_lr_rate": 0.2}, 0.1, 50),
+    ("get_cosine_with_min_lr_schedule_with_warmup_lr_rate", {
+        "num_warmup_steps": 6, "num_training_steps": 40, "min_lr_rate": 0.2,
+        "warmup_lr_rate": 0.1}, 0.1, 50),
+    ("get_wsd_schedule", {"num_warmup_steps": 5, "num_decay_steps": 10,
+                          "num_training_steps": 40}, 0.1, 50),
+    ("get_wsd_schedule", {"num_warmup_steps": 6, "num_decay_steps": 9, "num_stable_steps": 7,
+                          "warmup_type": "cosine", "decay_type": "1-sqrt",
+                          "min_lr_ratio": 0.1}, 0.1, 30),
+    ("get_wsd_schedule", {"num_warmup_steps": 6, "num_decay_steps": 9, "num_stable_steps": 7,
+                          "warmup_type": "1-sqrt", "decay_type": "linear"}, 0.1, 30),
+    ("CosineLRScheduler", {"t_initial": 20}, 0.1, 30),
+    ("CosineLRScheduler", {"t_initial": 10, "warmup_t": 4, "warmup_lr_init": 1e-4,
+                           "cycle_limit": 3, "cycle_decay": 0.5, "lr_min": 1e-3}, 0.1, 45),
+    ("CosineLRScheduler", {"t_initial": 10, "warmup_t": 3, "warmup_prefix": True,
+                           "k_decay": 2.0}, 0.1, 20),
+    ("PolyLRScheduler", {"t_initial": 20, "power": 0.9, "warmup_t": 3}, 0.1, 30),
+    ("TanhLRScheduler", {"t_initial": 20, "warmup_t": 5}, 0.1, 30),
+    ("TanhLRScheduler", {"t_initial": 12, "cycle_limit": 2, "warmup_t": 2,
+                         "warmup_prefix": True}, 0.1, 30),
+    ("StepLRScheduler", {"decay_t": 2.4, "decay_rate": 0.97, "warmup_t": 3}, 0.1, 20),
+    ("MultiStepLRScheduler", {"decay_t": [5, 9, 9], "decay_rate": 0.5, "warmup_t": 2}, 0.1, 20),
 ]
 
 

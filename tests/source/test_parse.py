@@ -111,11 +111,12 @@ def test_chained_and_inline_optimizer() -> None:
      "momentum=-1 is not allowed; momentum must be a finite number >= 0"),
     ("StepLR(optimizer, step_size=30)", "Frobnicate(params)", "not an optimizer or scheduler"),
     ("scheduler = StepLr(optimizer, 30)", None, "StepLr is not a scheduler .*did you mean StepLR"),
-    ("s = get_cosine_schedule_with_warmup(optimizer, 10, 100)", None,
-     "get_cosine_schedule_with_warmup is not a scheduler or optimizer schedlab knows; "
-     "it knows torch's schedulers \\(ChainedScheduler, .*\\) and optimizers \\(ASGD, "),
-    ("timm.scheduler.CosineLRScheduler(opt, t_initial=10)", None,
-     "CosineLRScheduler is not a scheduler"),
+    ("s = get_polynomial_schedule(optimizer, 10, 100)", None,
+     "get_polynomial_schedule is not a scheduler or optimizer schedlab knows; it knows the "
+     "schedulers of torch, transformers and timm \\(StepLR, .*\\) and torch's "
+     "optimizers \\(ASGD, "),
+    ("timm.scheduler.PlateauLRScheduler(opt)", None,
+     "PlateauLRScheduler is not a scheduler"),
     ("model = Net()\nStepLR(optimizer, 5)", None, "`Net\\(\\)` cannot be evaluated here"),
     ("lr = get_lr(optimizer)\nStepLR(optimizer, 5)", None,
      "`get_lr\\(optimizer\\)` cannot be evaluated here"),
@@ -130,7 +131,14 @@ def test_chained_and_inline_optimizer() -> None:
     ("SequentialLR(optimizer, schedulers=[StepLR(optimizer, 5), StepLR(optimizer, 6)], "
      "milestones=[])", None, "number of milestones"),
     ("SequentialLR(optimizer, schedulers=[StepLR(optimizer, 5), "
-     "ReduceLROnPlateau(optimizer)], milestones=[3])", None, "cannot contain ReduceLROnPlateau"),
+     "ReduceLROnPlateau(optimizer)], milestones=[3])", None, "cannot contain ReduceLROnPlateau"
+     ".*torch refuses to build it .*step ReduceLROnPlateau on its own"),
+    ("ChainedScheduler([ExponentialLR(optimizer, 0.9), "
+     "get_reduce_on_plateau_schedule(optimizer, patience=2)])", None,
+     "ChainedScheduler cannot contain ReduceLROnPlateau"),
+    ("SequentialLR(optimizer, [LinearLR(optimizer, 0.1, total_iters=5), "
+     "CosineLRScheduler(optimizer, t_initial=50)], milestones=[5])", None,
+     "SequentialLR cannot contain CosineLRScheduler: timm's schedulers are given the count"),
     ("LambdaLR(optimizer, lr_lambda=[lambda e: 1, lambda e: 2])", None,
      "2 lambdas but the optimizer has 1"),
     ("LambdaLR(optimizer, lr_lambda=my_function)", None, "not a lambda"),

@@ -11,11 +11,47 @@ from schedlab.spec.catalog import FAMILIES, OPTIMIZERS, SCHEDULERS
 from schedlab.spec.params import REQUIRED
 
 
+def _library(name: str):
+    """Where a registry scheduler comes from: torch, transformers or timm (the oracle)."""
+    if SCHEDULERS[name].library == "transformers":
+        import transformers.optimization
+
+        return getattr(transformers.optimization, name)
+    if SCHEDULERS[name].library == "timm.scheduler":
+        from tests.timmref import timm_scheduler
+
+        return getattr(timm_scheduler(), name)
+    return getattr(torch.optim.lr_scheduler, name)
+
+
 def test_every_torch_scheduler_is_in_the_catalog() -> None:
     torch_names = {n for n in torch.optim.lr_scheduler.__all__
                    if n not in ("LRScheduler", "_LRScheduler")}
-    assert set(SCHEDULERS) == torch_names
-    assert len(SCHEDULERS) == 15
+    assert {n for n, i in SCHEDULERS.items() if i.torch} == torch_names
+    assert len(torch_names) == 15
+
+
+def test_every_transformers_lambda_schedule_is_in_the_catalog() -> None:
+    """Every get_*schedule* function of transformers that builds a LambdaLR; the others
+    are a factory (get_scheduler), torch's ReduceLROnPlateau under another name, and two
+    that need the training loop's losses or Adafactor's own lr (GreedyLR, Adafactor)."""
+    import transformers.optimization as hf
+
+    names = {n for n in dir(hf) if n.startswith("get_") and "schedule" in n} - {
+        "get_scheduler", "get_reduce_on_plateau_schedule", "get_greedy_schedule",
+        "get_adafactor_schedule"}
+    assert {n for n, i in SCHEDULERS.items() if i.library == "transformers"} == names
+    assert len(names) == 10
+
+
+def test_timms_schedulers_are_in_the_catalog_but_plateau_and_the_newest() -> None:
+    from tests.timmref import timm_scheduler
+
+    timm = timm_scheduler()
+    ours = {n for n, i in SCHEDULERS.items() if i.library == "timm.scheduler"}
+    assert ours == {"CosineLRScheduler", "PolyLRScheduler", "TanhLRScheduler",
+                    "StepLRScheduler", "MultiStepLRScheduler"}
+    assert ours <= set(dir(timm))
 
 
 def test_every_torch_optimizer_is_in_the_catalog() -> None:
@@ -32,7 +68,7 @@ def test_every_torch_optimizer_is_in_the_catalog() -> None:
 @pytest.mark.parametrize("name", sorted(SCHEDULERS))
 def test_parameters_match_torch_signature(name: str) -> None:
     info = SCHEDULERS[name]
-    sig = inspect.signature(getattr(torch.optim.lr_scheduler, name))
+    sig = inspect.signature(_library(name))
     assert [p.name for p in info.params] == list(sig.parameters)
     for p in info.params:
         torch_default = sig.parameters[p.name].default

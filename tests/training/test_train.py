@@ -29,6 +29,14 @@ def run(code: str, optimizer: str = "SGD(params, lr=0.1, momentum=0.9)", **kw):
      "CosineAnnealingLR(optimizer, T_max=19, eta_min=0.001)], milestones=[5])", "batch"),
     ("CyclicLR(optimizer, 0.01, 0.1, step_size_up=3, mode='triangular2')", "batch"),
     ("StepLR(optimizer, step_size=1, gamma=0.5)", "epoch"),
+    ("get_cosine_schedule_with_warmup(optimizer, 5, 24)", "batch"),
+    ("get_scheduler('warmup_stable_decay', optimizer, num_warmup_steps=3, "
+     "num_training_steps=24, scheduler_specific_kwargs={'num_decay_steps': 8})", "batch"),
+    ("CosineLRScheduler(optimizer, t_initial=3, warmup_t=1, warmup_lr_init=0.01)", "epoch"),
+    ("CosineLRScheduler(optimizer, t_initial=24, t_in_epochs=False, noise_range_t=5)",
+     "batch"),
+    ("create_scheduler_v2(optimizer, sched='step', num_epochs=3, decay_epochs=1, "
+     "decay_rate=0.5)", "epoch"),
 ])
 def test_the_lr_of_every_step_is_the_previewed_curve(code: str, step_per: str) -> None:
     events, steps, _ = run(code, epochs=3, step_per=step_per)
@@ -41,6 +49,32 @@ def test_the_lr_of_every_step_is_the_previewed_curve(code: str, step_per: str) -
     if "momentum" in curve:
         assert [s["momentum"] for s in steps] == curve["momentum"].to_numpy()[which].tolist()
     assert events[-1]["event"] == "done" and events[-1]["status"] == "done"
+
+
+def test_transformers_and_timm_schedules_train_without_either_library() -> None:
+    """The app and training need neither transformers nor timm: with both made impossible
+    to import, a run with each trains at the engine's lrs."""
+    code = """
+import sys
+sys.modules["transformers"] = None  # import transformers now fails
+sys.modules["timm"] = None
+from schedlab import compute_curve, parse_schedule
+from schedlab.training.loop import TrainConfig, train
+for line, per in (("get_linear_schedule_with_warmup(optimizer, 4, 16)", "batch"),
+                  ("TanhLRScheduler(optimizer, t_initial=2, warmup_t=1)", "epoch")):
+    schedule = parse_schedule(line, "AdamW(params, lr=1e-3)")
+    config = TrainConfig(data="offline", model="mlp", batch_size=1000, log_every=1,
+                         epochs=2, step_per=per)
+    steps = [e for e in train(schedule, config) if e["event"] == "step"]
+    curve = compute_curve(schedule, 8 if per == "batch" else 2)["lr"].tolist()
+    assert [s["lr"] for s in steps] == [curve[s["step"] if per == "batch" else s["epoch"]]
+                                        for s in steps], line
+print("trained", len(steps))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "trained 8"
 
 
 def test_param_groups_and_plateau_fed_with_the_test_loss() -> None:

@@ -7,6 +7,7 @@ from dataclasses import replace
 import streamlit as st
 
 from schedlab import ScheduleError
+from schedlab.present.exports import STYLES, export
 from schedlab.present.plot import COLORS, Series, build_figure
 from schedlab.present.share import MAX_PINNED, ExplorerState, View, pin_label
 from schedlab.spec.horizon import MAX_STEPS, Horizon, MetricSettings
@@ -17,6 +18,7 @@ from schedlab.messages import join
 from schedlab.ui.lang import current, keyed, links, said, say, t, told, ui, words
 from schedlab.ui.page import guarded, setup
 from schedlab.ui.pastebox import paste_box
+from schedlab.ui.planpanel import plan_panel
 from schedlab.ui.teaching import scheduler_card, step_cursor
 from schedlab.ui.text import LABEL_LIMIT, plain
 
@@ -45,6 +47,7 @@ def run_controls(state: ExplorerState, gen: int, errors: Errors, plateau: bool
             horizon = Horizon(epochs, spe, per)
         except ScheduleError as exc:
             errors.show("epochs", said(exc))
+    plan_panel(state, errors)
     st.subheader(t("explorer.view.title"))
     v = state.view
     x_unit = st.segmented_control(t("explorer.view.x"), ["step", "epoch"], default=v.x_unit,
@@ -220,13 +223,26 @@ def checks(findings) -> None:
         box(join((f"**{plain(message)}**", plain(fix)), current()), icon=ICON[f.severity])
 
 
+CODE_STYLES = ("script", *STYLES)  # a runnable torch script, then the trainers' settings
+
+
 def script_box(state: ExplorerState) -> None:
+    """The schedule as code: a runnable script, or for the HF Trainer, Lightning or timm
+    (or, where it does not map to one of those, why)."""
     h = state.horizon
-    script = state.schedule.to_code("script", epochs=h.epochs,
-                                    steps_per_epoch=h.steps_per_epoch, step_per=h.step_per,
-                                    lang=current())
-    st.code(script, language="python", line_numbers=False)
-    st.download_button(t("explorer.code.download"), script, file_name="schedule.py",
+    style = st.radio(t("explorer.code.style"), CODE_STYLES, horizontal=True, key="code.style",
+                     format_func=lambda s: t(f"explorer.code.styles.{s}"))
+    run = dict(epochs=h.epochs, steps_per_epoch=h.steps_per_epoch, step_per=h.step_per,
+               lang=current())
+    try:
+        code = state.schedule.to_code("script", **run) if style == "script" else \
+            export(state.schedule, style, **run)
+    except ScheduleError as exc:
+        st.info(plain(said(exc)), icon=":material/info:")
+        return
+    st.code(code, language="python", line_numbers=False)
+    name = "schedule.py" if style == "script" else f"schedule_{style}.py"
+    st.download_button(t("explorer.code.download"), code, file_name=name,
                        mime="text/x-python", on_click="ignore", key="script.download")
 
 
@@ -296,7 +312,8 @@ def main() -> None:
     left, right = st.columns([5, 9], gap="large")
     with left:
         paste_slot = st.container()  # filled below, once this run's schedule is known
-        schedule = edit_schedule(state.schedule, gen, errors, state.horizon.scheduler_steps)
+        schedule = edit_schedule(state.schedule, gen, errors, state.horizon.scheduler_steps,
+                                 state.horizon.step_per == "batch")
         plateau = (schedule or state.schedule).scheduler.info.needs_metric
         horizon, view, metric = run_controls(state, gen, errors, plateau)
     try:

@@ -1,4 +1,5 @@
-"""The registry: every torch lr scheduler and optimizer schedlab knows, one entry each.
+"""The registry: every lr scheduler (torch's, transformers' and timm's) and torch optimizer
+schedlab knows, one entry each.
 
 Parsing binds pasted arguments with an entry's parameters, validation checks values
 against their ranges, the explorer builds its widgets from them, and an entry's rules
@@ -33,14 +34,15 @@ nest in a message (an error's ``reason``; ``schedlab.ui.lang.say``)::
 
 from __future__ import annotations
 
-from schedlab.spec.catalog import adaptive, composite, cyclic, decay, warmup
+from schedlab.spec.catalog import adaptive, composite, cyclic, decay, timm, transformers, warmup
 from schedlab.spec.catalog.base import (FAMILIES, REGISTRY, WARMUP, Event, Finding, Fit, Run,
                                         SchedulerInfo, entry, family_name)
 from schedlab.spec.catalog.optimizers import (OPTIMIZERS, TUPLE_PARAMS, UNTRAINABLE_OPTIONS,
                                               OptimizerInfo)
 
 SCHEDULERS: dict[str, SchedulerInfo] = {
-    info.name: info for module in (decay, warmup, composite, cyclic, adaptive)
+    info.name: info for module in (decay, warmup, composite, cyclic, adaptive, transformers,
+                                   timm)
     for info in module.ENTRIES}
 REGISTRY.update(SCHEDULERS)
 

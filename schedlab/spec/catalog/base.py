@@ -21,7 +21,8 @@ from schedlab.spec.params import Param
 if TYPE_CHECKING:
     from schedlab.spec.schedule import Schedule, SchedulerSpec
 
-FAMILIES = ("decay", "warmup/composite", "cyclic", "adaptive")  # their words: catalog.family
+FAMILIES = ("decay", "warmup/composite", "cyclic", "adaptive", "transformers", "timm")
+# (their words: catalog.family)
 MAX_EVENTS = 200  # denser events are not worth a marker each; the curve shows them
 WARMUP_SHARE = 0.25  # share of the run a warmup may take before it is a warning
 
@@ -123,11 +124,13 @@ def _as_is(kw: dict, fit: Fit) -> dict:
 @dataclass(frozen=True)
 class Fit:
     """What an example is fitted to: a run of ``steps`` calls of ``scheduler.step()``, a
-    warmup of about 5% of it, and a per-step factor that decays to 1% over it."""
+    warmup of about 5% of it, a per-step factor that decays to 1% over it, and whether
+    the calls come after every batch."""
 
     steps: int
     warmup: int
     decay: float
+    per_batch: bool = False  # the run steps the scheduler after every batch
 
 
 @dataclass(frozen=True)
@@ -155,6 +158,26 @@ class SchedulerInfo:
     per_batch: bool = False  # made to be stepped after every batch (OneCycleLR, CyclicLR)
     needs_metric: bool = False  # step() takes a metric (ReduceLROnPlateau)
     restarts: bool = False  # its length depends on the run: it ends where a cycle ends
+    # the module it comes from: torch.optim.lr_scheduler, transformers or timm.scheduler
+    library: str = "torch.optim.lr_scheduler"
+    # made to be stepped per batch, for schedulers where that depends on an argument
+    # (timm's t_in_epochs); None: ``per_batch`` says
+    batch_rule: Callable[[dict], bool] | None = None
+    holds: bool = False  # keeps the lr constant by design (no warning that it does)
+    # transformers' schedules: the name the HF Trainer builds it by (lr_scheduler_type)
+    trainer_type: str | None = None
+    # timm's: its arguments as create_scheduler_v2 takes them, given a function that turns
+    # a count into epochs (or refuses); None where create_scheduler_v2 cannot make it
+    to_v2: Callable[[dict, Callable[[str, Any], Any]], dict] | None = None
+
+    def made_per_batch(self, args: dict) -> bool:
+        """Made to be stepped after every batch, with these arguments."""
+        return self.per_batch if self.batch_rule is None else self.batch_rule(args)
+
+    @property
+    def torch(self) -> bool:
+        """One of torch's own schedulers (not transformers' or timm's)."""
+        return self.library == "torch.optim.lr_scheduler"
 
     @property
     def summary_text(self) -> Text:
@@ -195,8 +218,9 @@ class SchedulerInfo:
 
     @property
     def can_be_phase(self) -> bool:
-        """It may run inside a composite (torch passes composites no metric)."""
-        return not self.composite and not self.needs_metric
+        """It may run inside a composite (torch passes composites no metric; the other
+        libraries' schedules are drawn on their own)."""
+        return not self.composite and not self.needs_metric and self.torch
 
 
 REGISTRY: dict[str, SchedulerInfo] = {}  # filled by the package: every entry by name

@@ -1,0 +1,58 @@
+"""The run given as a trainer sees it: the optimizer steps it makes, drawn on request,
+len(train_loader) read as its batches per device, and a schedule whose length forgot the
+gradient accumulation or the devices named as such, in both languages."""
+
+from __future__ import annotations
+
+from streamlit.testing.v1 import AppTest
+
+from schedlab.spec.horizon import Horizon
+from tests.app.test_explorer_app import APP, page, state
+from tests.markdown import shown
+
+
+def _plan(at, **values):
+    for key, value in values.items():
+        at.number_input(key=f"plan.{key}").set_value(value).run()
+    return at.button(key="plan.use").click().run()
+
+
+def _paste(at, code: str):
+    box = next(t for t in at.text_area if t.key.startswith("paste."))
+    box.set_value(code).run()
+    return at.button(key="paste.apply").click().run()
+
+
+def test_a_trainers_settings_become_the_run_with_their_arithmetic() -> None:
+    at = _plan(page(), size=10_000, batch=32, devices=2, accumulation=4)
+    lines = " ".join(shown(m.value) for m in at.markdown)
+    assert "10,000 samples / batch size 32, rounded up: 313 batches" in lines
+    assert "157 per device (len(train_loader))" in lines  # 313 dealt out to 2
+    assert "rounded up: 40 optimizer steps per epoch" in lines
+    assert state(at).horizon == Horizon(3, 40, "batch")  # 3 epochs, as the Trainer's default
+    assert not at.exception
+
+
+def test_a_schedule_that_forgot_the_accumulation_is_named() -> None:
+    at = _plan(page(), size=10_000, accumulation=4)
+    at = _paste(at, "get_linear_schedule_with_warmup(optimizer, 10, len(train_loader) * 3)")
+    assert state(at).horizon == Horizon(3, 79, "batch")  # the plan's run is kept
+    assert state(at).schedule.scheduler.kwargs["num_training_steps"] == 313 * 3
+    warning = " ".join(shown(w.value) for w in at.warning)
+    assert "what the plan makes without gradient accumulation" in warning
+    assert "stops 25% of the way into the schedule" in warning
+    assert any("plan's batches per device (313)" in shown(i.value) for i in at.info)
+    at = _paste(at, "get_linear_schedule_with_warmup(optimizer, 10, "
+                    "len(train_loader) // 4 * 3 + 3)")
+    assert not at.warning and "ends with the run" in shown(at.success[-1].value)
+
+
+def test_the_plan_speaks_chinese() -> None:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["lang"] = "zh"
+    at = _plan(at.switch_page("pages/explorer.py").run(), size=10_000, devices=8)
+    assert "按训练器的设置" in [e.label for e in at.expander]
+    assert "个 batch 轮流分给 8 个设备" in " ".join(shown(m.value) for m in at.markdown)
+    at = _paste(at, "get_cosine_schedule_with_warmup(optimizer, 10, 939)")  # 313 x 3
+    said = " ".join(shown(w.value) for w in at.warning)
+    assert "是单个设备时的步数" in said and "8 个设备上" in said
