@@ -1,11 +1,11 @@
 """transformers' and timm's schedules in the engine against stepping the libraries.
 
-At 100k steps: the median time of the engine (``engine/hf.factors``, ``engine/timm.values``)
-and of the loop a visualizer runs on the library's real scheduler (``step()`` or
-``step(t)``, then read the lr), their ratio, and whether the two agree at every step
-(1e-9 relative). The libraries are the test oracles (requirements-dev.txt and
-requirements-timm.txt); the app never imports them. Writes its table into
-bench/RESULTS.md.
+At 100k steps: the median time of ``compute_curve`` (the registry entry, the engine's
+model and the solver: what the explorer calls) and of the loop a visualizer runs on the
+library's real scheduler (``step()``, or timm's ``step(t)``), reading the lr each step;
+their ratio, and whether the two agree at every step (1e-9 relative). The libraries are
+the test oracles (requirements-dev.txt and requirements-timm.txt); the app never imports
+them. Writes its table into bench/RESULTS.md.
 
     python -m bench.families_bench
 """
@@ -20,8 +20,8 @@ import transformers
 
 from bench.curve_bench import timed
 from bench.results import machine, write_section
-from schedlab.engine.hf import factors
-from schedlab.engine.timm import values
+from schedlab import compute_curve
+from schedlab.spec.schedule import OptimizerSpec, Schedule, SchedulerSpec
 from tests.timmref import timm_scheduler
 
 N = 100_000
@@ -69,19 +69,24 @@ def hf_loop(name: str, kwargs: dict) -> np.ndarray:
 def timm_loop(name: str, kwargs: dict) -> np.ndarray:
     optimizer = _optimizer()
     scheduler = getattr(timm_scheduler(), name)(optimizer, **kwargs)
-    lrs = []
-    for t in range(N):
+    lrs = [optimizer.param_groups[0]["lr"]]  # what the constructor set
+    for t in range(1, N):
         scheduler.step(t)
         lrs.append(optimizer.param_groups[0]["lr"])
     return np.array(lrs)
 
 
+def ours(name: str, kwargs: dict):
+    """compute_curve of the schedule, as the explorer draws it."""
+    schedule = Schedule(OptimizerSpec("SGD", {"lr": LR}), SchedulerSpec(name, kwargs))
+    return lambda: compute_curve(schedule, N)["lr"].to_numpy()
+
+
 def main() -> None:
     rows = []
-    cases = [("transformers", n, kw, lambda n=n, kw=kw: LR * factors(n, N, kw, LR),
-              lambda n=n, kw=kw: hf_loop(n, kw)) for n, kw in HF] + \
-        [("timm", n, kw, lambda n=n, kw=kw: values(n, N, kw, [LR])[:, 0],
-          lambda n=n, kw=kw: timm_loop(n, kw)) for n, kw in TIMM]
+    cases = [("transformers", n, kw, ours(n, kw), lambda n=n, kw=kw: hf_loop(n, kw))
+             for n, kw in HF] + \
+        [("timm", n, kw, ours(n, kw), lambda n=n, kw=kw: timm_loop(n, kw)) for n, kw in TIMM]
     for family, name, kwargs, ours_fn, library_fn in cases:
         ours_fn()  # warm imports and caches
         ours, mine = timed(ours_fn, 9)
@@ -103,8 +108,8 @@ def render(rows: list) -> str:
         f"Measured {machine()}, transformers {transformers.__version__}. 100,000 steps, "
         "median of 9 (ours) and 3 (the library) runs. *library*: the loop a visualizer runs "
         "on the real scheduler (`step()`, or timm's `step(t)`), reading the lr each step. "
-        "*agree*: every step within 1e-9 relative. These engines are not yet behind "
-        "compute_curve and the registry (issue 12); the target there is 100x at 100k.",
+        "*ours*: `compute_curve`, the whole path the explorer takes (registry entry, model, "
+        "solver, table). *agree*: every step within 1e-9 relative. Target: 100x at 100k.",
         "",
         "| family | schedule | ours | library | x | agree |",
         "|---|---|---:|---:|---:|:---:|",

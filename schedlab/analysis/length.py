@@ -36,8 +36,8 @@ def natural_length(spec: SchedulerSpec, run: int = 1) -> int | None:
     return None if length is WARMUP or not length else length
 
 
-def fit_horizon(spec: SchedulerSpec, horizon: Horizon, in_batches: bool = False
-                ) -> tuple[Horizon, Text | None]:
+def fit_horizon(spec: SchedulerSpec, horizon: Horizon, in_batches: bool = False,
+                told: str | None = None) -> tuple[Horizon, Text | None]:
     """The run over which a pasted scheduler is drawn whole, and a sentence saying what
     changed (None when it has no length of its own, or the run already fits it). Never
     raises: a length the explorer cannot draw leaves the run as it was, and says so.
@@ -45,7 +45,9 @@ def fit_horizon(spec: SchedulerSpec, horizon: Horizon, in_batches: bool = False
     A length over ``EPOCHS_AT_MOST`` is counted in batches, as is any length when the run
     is already stepped per batch, the scheduler is made to be (OneCycleLR, CyclicLR), or
     the paste counted in batches itself (``in_batches``: it used ``len(train_loader)``,
-    which stands for the run's steps per epoch, so those stay as they are)."""
+    which stands for the run's steps per epoch, so those stay as they are). ``told``:
+    "batch" or "epoch" when the code says how it is stepped (Lightning's interval), which
+    then decides."""
     length = natural_length(spec, horizon.scheduler_steps)
     if length is None or length == horizon.scheduler_steps:
         return horizon, None
@@ -53,7 +55,9 @@ def fit_horizon(spec: SchedulerSpec, horizon: Horizon, in_batches: bool = False
         return horizon, Text("note.fit.too-long", {"length": length, "most": MAX_STEPS})
     per_epoch = horizon.steps_per_epoch
     per_batch = in_batches or horizon.step_per == "batch" or length > EPOCHS_AT_MOST or \
-        entry(spec.name).per_batch or length * per_epoch > MAX_STEPS
+        entry(spec.name).made_per_batch(spec.args) or length * per_epoch > MAX_STEPS
+    if told is not None and length * per_epoch <= MAX_STEPS:
+        per_batch = told == "batch"
     if not per_batch:
         return Horizon(length, per_epoch, "epoch"), Text("note.fit.epochs", {
             "epochs": _count(length, "epoch")})

@@ -146,22 +146,35 @@ def simulate(spec: SchedulerSpec, opt: Groups, steps: int,
     while done < steps:
         n = min(chunk, steps - done)
         u = sim.step_updates(n)
+        if stride == 1 and u.eta is None and u.add is not None and u.r.strides == (0, 0) \
+                and u.r.size and u.r.flat[0] == 0:  # every step sets the lr (Updates.set)
+            np.add(u.add, 0.0, out=out[done:done + n])  # (as run_ops would: -0.0 is 0.0)
+            done += n
+            last = _momentum(u, mom, last, done - n, n, stride)
+            continue
         for g in range(len(opt)):
             eta = None if u.eta is None else u.eta[:, g]
             add = None if u.add is None else u.add[:, g]
             out[done:done + n, g] = run_ops(u.r[:, g], eta, add, out[done - 1, g]
                                             )[stride - 1::stride]
-        if mom is not None:
-            if u.mom is None or np.isnan(u.mom).all():  # nothing here moves the momentum
-                mom[done:done + n] = last
-            else:  # carry the last value set forward over the steps that set none
-                m = np.concatenate(([last], u.mom))
-                known = np.where(np.isnan(m), 0, np.arange(len(m)))
-                m = m[np.maximum.accumulate(known)]
-                mom[done:done + n] = m[1:][stride - 1::stride]
-                last = float(m[-1])
+        last = _momentum(u, mom, last, done, n, stride)
         done += n
     return out, mom
+
+
+def _momentum(u: Updates, mom: np.ndarray | None, last, done: int, n: int,
+              stride: int):
+    """Fill rows done..done+n of the momentum column from the updates; the last value."""
+    if mom is None:
+        return last
+    if u.mom is None or np.isnan(u.mom).all():  # nothing here moves the momentum
+        mom[done:done + n] = last
+        return last
+    m = np.concatenate(([last], u.mom))  # carry the last value set forward over the steps
+    known = np.where(np.isnan(m), 0, np.arange(len(m)))  # that set none
+    m = m[np.maximum.accumulate(known)]
+    mom[done:done + n] = m[1:][stride - 1::stride]
+    return float(m[-1])
 
 
 def _replay(kw: dict, metric: np.ndarray, steps: int, reduce: Callable[[int], None],

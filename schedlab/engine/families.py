@@ -24,6 +24,8 @@ class TransformersSim(Sim):
     def updates(self, e, initial):
         f = hf.factors(self.name, len(e), _given(self.kw), self.opt.default_lr,
                        start=int(e[0]))
+        if len(self.base_lrs) == 1:  # base_lr * factor, as LambdaLR has it, in place
+            return Updates.set(np.multiply(f, self.base_lrs[0], out=f)[:, None])
         return Updates.set(np.stack([b * f for b in self.base_lrs], 1))
 
 

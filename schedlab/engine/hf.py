@@ -30,6 +30,35 @@ def _warmup(k: np.ndarray, warmup: int) -> tuple[np.ndarray, np.ndarray]:
     return k / float(max(1, warmup)), k < warmup
 
 
+def _warm_then(k: np.ndarray, warmup: int, after: Callable[[np.ndarray, np.ndarray], None]
+               ) -> np.ndarray:
+    """The warmup's factors where k < warmup (``k`` ascends: a prefix), then ``after``'s,
+    written in place into one array (fresh 100k-value temporaries cost more in page
+    faults than the arithmetic). ``after(k_rest, out_rest)`` fills its part."""
+    out = np.empty(len(k))
+    cut = int(np.searchsorted(k, warmup, side="left"))
+    np.divide(k[:cut], float(max(1, warmup)), out=out[:cut])
+    if cut < len(k):
+        after(k[cut:], out[cut:])
+    return out
+
+
+def _progress_into(k: np.ndarray, kw: dict[str, Any], out: np.ndarray, ahead: float = 0.0
+                   ) -> None:
+    """``(k - warmup) / max(1, training - warmup)`` into ``out``."""
+    w, t = kw["num_warmup_steps"], kw["num_training_steps"]
+    np.subtract(k, w, out=out)
+    out /= float(max(1, t - w))
+
+
+def _waves_into(cycles: float, out: np.ndarray) -> None:
+    """``_waves`` in place: ``out`` holds the progress and gets the wave."""
+    out *= np.pi * float(cycles) * 2.0
+    np.cos(out, out=out)
+    out += 1.0
+    out *= 0.5
+
+
 def _waves(cycles: float, progress: np.ndarray) -> np.ndarray:
     """The cosine of transformers' decays: from 1, ``cycles`` waves over progress 0..1."""
     return 0.5 * (1.0 + np.cos(np.pi * float(cycles) * 2.0 * progress))
@@ -45,19 +74,25 @@ def constant(k, kw, lr_init):
 
 
 def constant_with_warmup(k, kw, lr_init):
-    ramp, warming = _warmup(k, kw["num_warmup_steps"])
-    return np.where(warming, ramp, 1.0)
+    return _warm_then(k, kw["num_warmup_steps"], lambda kk, out: out.fill(1.0))
 
 
 def linear(k, kw, lr_init):
     w, t = kw["num_warmup_steps"], kw["num_training_steps"]
-    ramp, warming = _warmup(k, w)
-    return np.where(warming, ramp, np.maximum(0.0, (t - k) / float(max(1, t - w))))
+
+    def after(kk, out):  # max(0, (t - k) / max(1, t - w))
+        np.subtract(t, kk, out=out)
+        out /= float(max(1, t - w))
+        np.maximum(out, 0.0, out=out)
+    return _warm_then(k, w, after)
 
 
 def cosine(k, kw, lr_init):
-    ramp, warming = _warmup(k, kw["num_warmup_steps"])
-    return np.where(warming, ramp, np.maximum(0.0, _waves(kw["num_cycles"], _progress(k, kw))))
+    def after(kk, out):
+        _progress_into(kk, kw, out)
+        _waves_into(kw["num_cycles"], out)
+        np.maximum(out, 0.0, out=out)
+    return _warm_then(k, kw["num_warmup_steps"], after)
 
 
 def cosine_with_hard_restarts(k, kw, lr_init):
@@ -105,9 +140,14 @@ def inverse_sqrt(k, kw, lr_init):
 
 def cosine_with_min_lr(k, kw, lr_init):
     rate = min_lr_rate(kw, lr_init)
-    ramp, warming = _warmup(k, kw["num_warmup_steps"])
-    factor = _waves(kw["num_cycles"], _progress(k, kw)) * (1 - rate) + rate
-    return np.where(warming, ramp, np.maximum(0, factor))
+
+    def after(kk, out):  # max(0, wave * (1 - rate) + rate)
+        _progress_into(kk, kw, out)
+        _waves_into(kw["num_cycles"], out)
+        out *= 1 - rate
+        out += rate
+        np.maximum(out, 0, out=out)
+    return _warm_then(k, kw["num_warmup_steps"], after)
 
 
 def min_lr_rate(kw: dict[str, Any], lr_init: float) -> float:

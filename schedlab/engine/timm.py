@@ -53,7 +53,10 @@ def values(name: str, steps: int, kwargs: dict[str, Any], base_lrs: list[float],
         return _noisy(_after_warmup(name, t, kw, base), t, kw)
     out = np.empty((steps, base.shape[1]))
     if cut < steps:
-        out[cut:] = _after_warmup(name, t[cut:], kw, base)
+        rest = out[cut:]
+        after = _after_warmup(name, t[cut:], kw, base, rest)
+        if after is not rest:  # not written in place
+            rest[:] = after
     top = base if name != "TanhLRScheduler" or kw["warmup_prefix"] else \
         _after_warmup(name, np.array([w]), kw, base)  # tanh ramps to its own value
     slope = (top - kw["warmup_lr_init"]) / w
@@ -61,22 +64,38 @@ def values(name: str, steps: int, kwargs: dict[str, Any], base_lrs: list[float],
     return _noisy(out, t, kw)
 
 
-def _after_warmup(name: str, t: np.ndarray, kw: dict, base: np.ndarray) -> np.ndarray:
+def _after_warmup(name: str, t: np.ndarray, kw: dict, base: np.ndarray,
+                  out: np.ndarray | None = None) -> np.ndarray:
+    """The values after the warmup at counts ``t`` (into ``out`` where it can: the first
+    cycle of a cosine, the common case, is computed in place, as fresh 100k-value arrays
+    cost more in page faults than the arithmetic)."""
+    shift = kw["warmup_t"] if kw["warmup_prefix"] else 0
+    if name == "CosineLRScheduler" and len(t) and t[0] >= shift and \
+            t[-1] - shift < kw["t_initial"]:
+        return _first_cosine(t, shift, kw, base, out)
     tt = t - kw["warmup_t"] if kw["warmup_prefix"] else t
-    if name == "StepLRScheduler":
-        return base * kw["decay_rate"] ** (tt // kw["decay_t"])[:, None]
-    if name == "MultiStepLRScheduler":  # milestone m counts from t = m - 1, as timm has it
-        count = np.searchsorted(np.asarray(kw["decay_t"]), tt + 1, side="right")
-        return base * kw["decay_rate"] ** count[:, None].astype(np.float64)
+    if name in STEPPED:  # base * decay_rate ** (decays so far), in place
+        if name == "StepLRScheduler":  # t // decay_t, as a float (exact: the same floor)
+            e = np.floor_divide(tt, kw["decay_t"], dtype=np.float64)
+        else:  # milestone m counts from t = m - 1, as timm has it
+            e = np.searchsorted(np.asarray(kw["decay_t"]), tt + 1, side="right").astype(
+                np.float64)
+        np.power(kw["decay_rate"], e, out=e)
+        return _times_base(e, base, out)
     i, t_i, t_curr = _cycles(tt, kw)
     lr_min, k = kw["lr_min"], kw["k_decay"]
     decay = kw["cycle_decay"]
     top = base * (decay ** i)[:, None] if decay != 1 else base  # (1, groups) broadcasts
     if k != 1:  # t ** 1.0 is t exactly: the power is only paid where it changes a value
         t_curr, t_i = t_curr ** k, t_i ** k
-    if name == "CosineLRScheduler":
-        shape = 1 + np.cos(math.pi * t_curr / t_i)
-        lrs = lr_min + 0.5 * (top - lr_min) * shape[:, None]
+    if name == "CosineLRScheduler":  # lr_min + 0.5 * (top - lr_min) * (1 + cos(...)), in
+        # timm's order of operations, in place (a product or a sum is the same either way)
+        shape = np.multiply(t_curr, math.pi)
+        shape /= t_i
+        np.cos(shape, out=shape)
+        shape += 1
+        lrs = shape[:, None] * (0.5 * (top - lr_min))
+        lrs += lr_min
     elif name == "PolyLRScheduler":
         lrs = lr_min + (top - lr_min) * ((1 - t_curr / t_i) ** kw["power"])[:, None]
     else:
@@ -89,9 +108,42 @@ def _after_warmup(name: str, t: np.ndarray, kw: dict, base: np.ndarray) -> np.nd
     return lrs
 
 
+def _times_base(f: np.ndarray, base: np.ndarray, out: np.ndarray | None) -> np.ndarray:
+    """Each group's base times ``f`` (one value per count), into ``out`` when given."""
+    if out is None:
+        if base.shape[1] == 1:
+            return np.multiply(f, base[0, 0], out=f)[:, None]
+        out = np.empty((len(f), base.shape[1]))
+    np.multiply(f[:, None], base, out=out)
+    return out
+
+
+def _first_cosine(t: np.ndarray, shift: int, kw: dict, base: np.ndarray,
+                  out: np.ndarray | None) -> np.ndarray:
+    """The first cycle of timm's cosine, ``lr_min + 0.5 * (base - lr_min) * (1 +
+    cos(pi * t_cur ** k / t_initial ** k))``, in timm's order of operations (a product
+    or a sum gives the same either way round), in place."""
+    lr_min, k, first = kw["lr_min"], kw["k_decay"], float(kw["t_initial"])
+    shape = np.subtract(t, shift, dtype=np.float64)  # t_cur, exactly
+    if k != 1:
+        shape **= k
+        first **= k
+    shape *= math.pi
+    shape /= first
+    np.cos(shape, out=shape)
+    shape += 1
+    if out is None:
+        out = np.empty((len(t), base.shape[1]))
+    np.multiply(shape[:, None], 0.5 * (base - lr_min), out=out)
+    out += lr_min
+    return out
+
+
 def _cycles(tt: np.ndarray, kw: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each count's cycle, that cycle's length and the count within it."""
     first, mul = kw["t_initial"], kw["cycle_mul"]
+    if len(tt) and 0 <= tt[0] and tt[-1] < first:  # all in the first cycle (ascending)
+        return np.zeros(len(tt), np.int64), np.float64(first), tt.astype(np.float64)
     if mul == 1 or not len(tt):
         i = tt // first
         return i, np.full(len(tt), float(first)), (tt - first * i).astype(np.float64)

@@ -35,7 +35,8 @@ def export(schedule: Schedule, style: str, epochs: int = 100, steps_per_epoch: i
 
 
 def _refuse(style: str, why: str, **params: Any) -> ScheduleError:
-    return ScheduleError(code=f"error.export.{why}", params={"style": style, **params})
+    """Why the schedule does not map to ``style`` (the words: error.export.<why>)."""
+    return ScheduleError(code=f"error.export.{why}", params=params)
 
 
 # --- HuggingFace Trainer ------------------------------------------------------------------

@@ -34,6 +34,9 @@ _MAKER_WORDS = re.compile(r"sched|optim|LR$|LR_|_lr|Lr", re.IGNORECASE)
 # functions that make a registry scheduler from a name (transformers' get_scheduler, timm's
 # create_scheduler_v2) or pass their arguments on (transformers' plateau function)
 FACTORIES = ("get_scheduler", "create_scheduler_v2", "get_reduce_on_plateau_schedule")
+# schedules of transformers and timm that schedlab knows of but does not draw, and why
+# (the words: error.parse.not-modelled.<name>)
+NOT_MODELLED = ("PlateauLRScheduler", "get_greedy_schedule", "get_adafactor_schedule")
 _SKIPPED_METHODS = {"step", "zero_grad", "backward", "load_state_dict", "state_dict",
                     "get_last_lr", "print_lr", "add_param_group"}
 
@@ -135,6 +138,13 @@ def _read(text: str, box: str, names: _Names) -> None:
 def _statement(stmt: ast.stmt, src: str, names: _Names) -> None:
     if isinstance(stmt, (ast.Import, ast.ImportFrom, ast.Pass)):
         return
+    if isinstance(stmt, ast.FunctionDef) and stmt.name == "configure_optimizers":
+        for inner in stmt.body:  # Lightning's: its lines are the schedule's
+            _statement(inner, src, names)
+        return
+    if isinstance(stmt, ast.Return) and stmt.value is not None:
+        _returned(stmt.value, src, names)  # what configure_optimizers hands Lightning
+        return
     if isinstance(stmt, ast.Expr):
         value = stmt.value
         if isinstance(value, ast.Constant) and isinstance(value.value, str):
@@ -176,6 +186,19 @@ def _statement(stmt: ast.stmt, src: str, names: _Names) -> None:
     raise ScheduleError(code="error.parse.statement", params={"code": segment(src, stmt)})
 
 
+def _returned(node: ast.expr, src: str, names: _Names) -> None:
+    """Lightning's return value: ``{"optimizer": ..., "lr_scheduler": {"scheduler": ...,
+    "interval": ...}}``, ``([optimizer], [scheduler])`` or the like. Optimizers and
+    schedulers made right there are read; names made on earlier lines are already."""
+    parts = node.values if isinstance(node, ast.Dict) else \
+        node.elts if isinstance(node, (ast.Tuple, ast.List)) else [node]
+    for part in parts:
+        if isinstance(part, (ast.Dict, ast.Tuple, ast.List)):
+            _returned(part, src, names)
+        elif isinstance(part, ast.Call) and _class_of(part.func) is not None:
+            _make(part, src, names)
+
+
 def _class_of(func: ast.expr) -> str | None:
     name = func.id if isinstance(func, ast.Name) else (
         func.attr if isinstance(func, ast.Attribute) else None)
@@ -191,6 +214,8 @@ def _unknown_class(call: ast.Call, names: _Names) -> None:
     if name is None or name in FUNCTIONS or (name.startswith("get_") and
                                              "schedul" not in name.lower()):
         return  # math, or a getter (get_lr): said as a value that cannot be evaluated
+    if name in NOT_MODELLED:
+        raise ScheduleError(code=f"error.parse.not-modelled.{name}")
     first = call.args[0] if call.args else next(
         (k.value for k in call.keywords if k.arg == "optimizer"), None)
     given_optimizer = isinstance(first, ast.Name) and first.id not in names.consts and (

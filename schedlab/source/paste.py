@@ -45,6 +45,22 @@ def _makes_optimizer(text: str) -> bool:
                for n in ast.walk(tree))
 
 
+def lightning_interval(text: str) -> str | None:
+    """Lightning's ``"interval"`` in pasted code (``"step"`` or ``"epoch"``): when the
+    scheduler is stepped, as Lightning is told; None when the paste does not say."""
+    try:
+        tree = ast.parse(textwrap.dedent(text or ""))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Dict):
+            for key, value in zip(node.keys, node.values):
+                if isinstance(key, ast.Constant) and key.value == "interval" and \
+                        isinstance(value, ast.Constant) and value.value in ("step", "epoch"):
+                    return value.value
+    return None
+
+
 def uses_loader_length(text: str) -> bool:
     """Whether pasted code counts in ``len(train_loader)`` (a length in batches); a
     comment that mentions it does not count."""

@@ -15,7 +15,7 @@ from schedlab import ScheduleError
 from schedlab.analysis.length import fit_horizon
 from schedlab.present.forms import whole_number
 from schedlab.present.share import ExplorerState
-from schedlab.source.paste import parse_paste, uses_loader_length
+from schedlab.source.paste import lightning_interval, parse_paste, uses_loader_length
 from schedlab.spec.horizon import MAX_STEPS, Horizon
 from schedlab.ui import state as session
 from schedlab.ui.lang import say, t, told, ui
@@ -38,12 +38,19 @@ def apply_paste(key: str) -> None:
         return
     counted = uses_loader_length(text)
     planned = current_plan(state) is not None and run == state.horizon
+    interval = lightning_interval(text)  # Lightning says when it steps the scheduler
+    told_per = {"step": "batch", "epoch": "epoch"}.get(interval or "")
+    if told_per and told_per != run.step_per:
+        run = replace(run, step_per=told_per)
     horizon, fitted = run, None
     if has_scheduler and not planned:  # an optimizer alone changes neither; a trainer's
         # plan is the run: the schedule is checked against it (ui/planpanel.py)
-        horizon, fitted = fit_horizon(schedule.scheduler, run, in_batches=counted)
+        horizon, fitted = fit_horizon(schedule.scheduler, run, in_batches=counted,
+                                      told=told_per)
     notes = [ui("paste.loader-plan" if planned else "paste.loader", per_epoch=loader)] \
         if counted else []
+    if interval:
+        notes.append(ui(f"paste.interval.{interval}"))
     try:
         session.reset_to(replace(state, schedule=schedule, horizon=horizon))
         notes += [fitted] if fitted else []

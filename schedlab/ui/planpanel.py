@@ -83,19 +83,25 @@ def plan_panel(state: ExplorerState, errors: Errors) -> None:
             max_steps = whole_box(t("explorer.plan.max-steps"), kept.max_steps,
                                   "plan.max_steps", errors, -1, MAX_STEPS,
                                   help=t("explorer.plan.max-steps-help"))
-        drop_last = st.toggle("drop_last", kept.drop_last, key="plan.drop_last",
-                              help=t("explorer.plan.drop-last-help"))
-        if None in (size, devices, batch, accumulation, max_steps) or epochs is None:
+        a, b = st.columns(2)
+        with a:
+            warmup = number_box(t("explorer.plan.warmup"), kept.warmup, "plan.warmup",
+                                step=0.01, help=t("explorer.plan.warmup-help"))
+        with b:
+            drop_last = st.toggle("drop_last", kept.drop_last, key="plan.drop_last",
+                                  help=t("explorer.plan.drop-last-help"))
+        if None in (size, devices, batch, accumulation, max_steps, epochs, warmup):
             return
         try:
             plan = TrainingPlan(size, batch, devices, accumulation, drop_last,
                                 epochs if not float(epochs).is_integer() else int(epochs),
-                                max_steps or -1)
+                                max_steps or -1, warmup)
             horizon = plan_horizon(plan)
         except (ConfigError, ScheduleError) as exc:
             st.error(plain(said(exc)), icon=":material/error:")
             return
-        st.markdown("\n".join(f"- {plain(say(line))}" for line in plan.explained()[:4]))
+        lines = plan.explained() if warmup else plan.explained()[:4]
+        st.markdown("\n".join(f"- {plain(say(line))}" for line in lines))
         st.button(t("explorer.plan.use", steps=plan.total_steps, per=plan.steps_per_epoch),
                   on_click=_use, args=(plan,), key="plan.use", disabled=(
                       current_plan(state) == plan and state.horizon == horizon))

@@ -77,6 +77,8 @@ def test_known_good_schedules_give_no_warnings(scheduler, optimizer, steps, per_
 MISTAKES = [  # scheduler, optimizer, steps, per_epoch, step_per, code, severity, range
     ("get_linear_schedule_with_warmup(optimizer, 100, 1000)", SGD, 4000, 1000, "batch",
      "hf-ends-early", "warning", (1000, 4000)),  # counted per device: 4 devices forgotten
+    ("get_cosine_schedule_with_warmup(optimizer, 1, 10)", SGD, 10, 391, "epoch",
+     "hf-per-epoch", "info", (0, 10)),  # Lightning's "interval": "epoch"
     ("CosineLRScheduler(optimizer, t_initial=10, warmup_t=2)", SGD, 10 * 391, 391, "batch",
      "timm-unit", "warning", (0, 10 * 391)),  # epochs stepped per update
     ("PolyLRScheduler(optimizer, t_initial=30, t_in_epochs=False)", SGD, 30, 391, "epoch",

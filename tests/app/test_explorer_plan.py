@@ -31,6 +31,9 @@ def test_a_trainers_settings_become_the_run_with_their_arithmetic() -> None:
     assert "rounded up: 40 optimizer steps per epoch" in lines
     assert state(at).horizon == Horizon(3, 40, "batch")  # 3 epochs, as the Trainer's default
     assert not at.exception
+    at.number_input(key="plan.warmup").set_value(0.06).run()  # the old warmup_ratio
+    assert "warmup: 0.06 x 120 steps, rounded up: 8 steps" in " ".join(
+        shown(m.value) for m in at.markdown)
 
 
 def test_a_schedule_that_forgot_the_accumulation_is_named() -> None:
@@ -56,3 +59,24 @@ def test_the_plan_speaks_chinese() -> None:
     at = _paste(at, "get_cosine_schedule_with_warmup(optimizer, 10, 939)")  # 313 x 3
     said = " ".join(shown(w.value) for w in at.warning)
     assert "是单个设备时的步数" in said and "8 个设备上" in said
+
+
+def test_a_pasted_configure_optimizers_is_stepped_at_its_interval() -> None:
+    """Lightning's configure_optimizers pasted whole: the schedule is read, the run is
+    stepped as its "interval" says, and a per-step schedule stepped per epoch is named."""
+    code = '''def configure_optimizers(self):
+    optimizer = torch.optim.AdamW(self.parameters(), lr=1e-3)
+    scheduler = get_linear_schedule_with_warmup(optimizer, 2, 20)
+    return {"optimizer": optimizer,
+            "lr_scheduler": {"scheduler": scheduler, "interval": "epoch", "frequency": 1}}
+'''
+    at = _paste(page(), code)
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    s = state(at)
+    assert s.schedule.scheduler.name == "get_linear_schedule_with_warmup"
+    assert s.schedule.optimizer.name == "AdamW" and s.horizon.step_per == "epoch"
+    said = " ".join(shown(i.value) for i in at.info)
+    assert "scheduler.step() once per epoch" in said
+    assert "made to be stepped after every optimizer step" in said
+    at = _paste(at, code.replace('"epoch"', '"step"'))
+    assert state(at).horizon.step_per == "batch"

@@ -116,7 +116,9 @@ def test_chained_and_inline_optimizer() -> None:
      "schedulers of torch, transformers and timm \\(StepLR, .*\\) and torch's "
      "optimizers \\(ASGD, "),
     ("timm.scheduler.PlateauLRScheduler(opt)", None,
-     "PlateauLRScheduler is not a scheduler"),
+     "timm's PlateauLRScheduler is not modelled here: timm deprecates it"),
+    ("s = get_greedy_schedule(optimizer)", None, "GreedyLR is not modelled here"),
+    ("s = transformers.get_adafactor_schedule(optimizer)", None, "no schedule to draw"),
     ("model = Net()\nStepLR(optimizer, 5)", None, "`Net\\(\\)` cannot be evaluated here"),
     ("lr = get_lr(optimizer)\nStepLR(optimizer, 5)", None,
      "`get_lr\\(optimizer\\)` cannot be evaluated here"),
@@ -205,3 +207,23 @@ def test_code_like_garbage_gives_schedule_error_or_a_working_schedule(parts: lis
         compute_curve(s, 50)
     except ScheduleError:
         pass
+
+
+def test_a_lightning_configure_optimizers_is_read_whole() -> None:
+    """Pasted as written in a LightningModule: the method, its lines, and what it returns
+    (a scheduler made in the return value too); the interval is read by the paste box."""
+    from schedlab.source.paste import lightning_interval
+
+    code = ("def configure_optimizers(self):\n"
+            "    optimizer = torch.optim.SGD(self.parameters(), lr=0.05, momentum=0.9)\n"
+            "    return [optimizer], [torch.optim.lr_scheduler.StepLR(optimizer, 30)]\n")
+    s = parse_schedule(code)
+    assert (s.scheduler.name, s.scheduler.kwargs, s.optimizer.kwargs["lr"]) == (
+        "StepLR", {"step_size": 30}, 0.05)
+    assert lightning_interval(code) is None
+    told = code.replace("[torch.optim.lr_scheduler.StepLR(optimizer, 30)]",
+                        '{"scheduler": StepLR(optimizer, 30), "interval": "step"}')
+    assert parse_schedule(told).scheduler.name == "StepLR"
+    assert lightning_interval(told) == "step"
+    with pytest.raises(ScheduleError, match="only assignments"):
+        parse_schedule("def train(model):\n    return 1\n")

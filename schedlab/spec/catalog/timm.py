@@ -132,8 +132,8 @@ def _cycled_v2(sched: str):
         if "power" in kw:
             out["decay_rate"] = kw["power"]  # create_scheduler_v2 passes it as power
         if "lb" in kw and (kw["lb"], kw["ub"]) != (-7.0, 3.0):  # it has no lb or ub
-            raise ScheduleError(code="error.export.timm-tanh", params={
-                "style": "timm", "lb": kw["lb"], "ub": kw["ub"]})
+            raise ScheduleError(code="error.export.timm-tanh",
+                                params={"lb": kw["lb"], "ub": kw["ub"]})
         return out
     return to_v2
 

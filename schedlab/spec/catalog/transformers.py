@@ -67,6 +67,8 @@ def _checks(spec, start, end, run, first, last):
         yield finding("warning", "warmup-long.hf", start, start + min(w, end - start),
                       name=spec.name, t=w, steps=steps, unit=unit(run), share=w / steps,
                       example=max(1, steps // 20))
+    if run.step_per == "epoch" and (w or "num_training_steps" in kw):
+        yield finding("info", "hf-per-epoch", start, end, name=spec.name)
     length = _length(spec, steps)
     if isinstance(length, int) and length and length < end - start - 1:
         yield finding("warning", "hf-ends-early", start + length, end, name=spec.name,
