@@ -21,9 +21,15 @@ class TransformersSim(Sim):
     closed_form = False
     name = ""
 
+    def step_updates(self, n: int) -> Updates:  # (the counts need not be an array here)
+        self.last_epoch += n
+        return self._set(self.last_epoch - n + 1, n)
+
     def updates(self, e, initial):
-        f = hf.factors(self.name, len(e), _given(self.kw), self.opt.default_lr,
-                       start=int(e[0]))
+        return self._set(int(e[0]), len(e))
+
+    def _set(self, start: int, n: int) -> Updates:
+        f = hf.factors(self.name, n, _given(self.kw), self.opt.default_lr, start=start)
         if len(self.base_lrs) == 1:  # base_lr * factor, as LambdaLR has it, in place
             return Updates.set(np.multiply(f, self.base_lrs[0], out=f)[:, None])
         return Updates.set(np.stack([b * f for b in self.base_lrs], 1))

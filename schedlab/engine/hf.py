@@ -25,11 +25,6 @@ from schedlab.errors import ScheduleError
 Factor = Callable[[np.ndarray, dict[str, Any], float], np.ndarray]
 
 
-def _warmup(k: np.ndarray, warmup: int) -> tuple[np.ndarray, np.ndarray]:
-    """The warmup's factors (k / max(1, warmup)) and where they hold (k < warmup)."""
-    return k / float(max(1, warmup)), k < warmup
-
-
 def _warm_then(k: np.ndarray, warmup: int, after: Callable[[np.ndarray, np.ndarray], None]
                ) -> np.ndarray:
     """The warmup's factors where k < warmup (``k`` ascends: a prefix), then ``after``'s,
@@ -64,11 +59,6 @@ def _waves(cycles: float, progress: np.ndarray) -> np.ndarray:
     return 0.5 * (1.0 + np.cos(np.pi * float(cycles) * 2.0 * progress))
 
 
-def _progress(k: np.ndarray, kw: dict[str, Any]) -> np.ndarray:
-    w, t = kw["num_warmup_steps"], kw["num_training_steps"]
-    return (k - w) / float(max(1, t - w))
-
-
 def constant(k, kw, lr_init):
     return np.ones(len(k))
 
@@ -96,10 +86,19 @@ def cosine(k, kw, lr_init):
 
 
 def cosine_with_hard_restarts(k, kw, lr_init):
-    ramp, warming = _warmup(k, kw["num_warmup_steps"])
-    progress = _progress(k, kw)
-    wave = 0.5 * (1.0 + np.cos(np.pi * ((float(kw["num_cycles"]) * progress) % 1.0)))
-    return np.where(warming, ramp, np.where(progress >= 1.0, 0.0, np.maximum(0.0, wave)))
+    def after(kk, out):  # 0 from progress 1 on; before, max(0, 0.5 (1 + cos(pi ((c p) % 1))))
+        _progress_into(kk, kw, out)
+        end = int(np.searchsorted(out, 1.0, side="left"))  # progress ascends
+        wave = out[:end]
+        wave *= float(kw["num_cycles"])
+        np.remainder(wave, 1.0, out=wave)  # Python's % for floats
+        wave *= np.pi
+        np.cos(wave, out=wave)
+        wave += 1.0
+        wave *= 0.5
+        np.maximum(wave, 0.0, out=wave)
+        out[end:] = 0.0
+    return _warm_then(k, kw["num_warmup_steps"], after)
 
 
 def polynomial(k, kw, lr_init):
@@ -109,33 +108,45 @@ def polynomial(k, kw, lr_init):
     if not lr_init > lr_end:
         raise ScheduleError(code="error.hf.lr-end", param="lr_end",
                             params={"lr_end": lr_end, "lr_init": lr_init})
-    ramp, warming = _warmup(k, w)
-    decaying = ~warming & (k <= t)
-    if t == w and np.any(decaying):
-        raise ScheduleError(code="error.hf.no-decay", param="num_training_steps",
-                            params={"steps": t})
-    if power < 0 and np.any(decaying & (k == t)):  # 0.0 ** power at the decay's end
-        raise ScheduleError(code="error.hf.power", param="power",
-                            params={"power": power, "steps": t})
-    remaining = 1 - (k[decaying] - w) / (t - w) if t != w else k[decaying]
-    out = np.where(warming, ramp, lr_end / lr_init)
-    out[decaying] = ((lr_init - lr_end) * remaining ** power + lr_end) / lr_init
-    return out
+
+    def after(kk, out):  # k <= t decays: ((lr - lr_end) * remaining ** power + lr_end) / lr
+        end = int(np.searchsorted(kk, t, side="right"))  # k ascends
+        if t == w and end:
+            raise ScheduleError(code="error.hf.no-decay", param="num_training_steps",
+                                params={"steps": t})
+        if power < 0 and end and kk[end - 1] == t:  # 0.0 ** power at the decay's end
+            raise ScheduleError(code="error.hf.power", param="power",
+                                params={"power": power, "steps": t})
+        decay = out[:end]
+        np.subtract(kk[:end], w, out=decay)
+        decay /= t - w
+        np.subtract(1, decay, out=decay)  # remaining
+        decay **= power
+        decay *= lr_init - lr_end
+        decay += lr_end
+        decay /= lr_init
+        out[end:] = lr_end / lr_init
+    return _warm_then(k, w, after)
 
 
 def inverse_sqrt(k, kw, lr_init):
     w = kw["num_warmup_steps"]
     scale = kw.get("timescale")
     scale = (w or 10_000) if scale is None else scale
-    ramp, warming = _warmup(k, w)
-    out = ramp.copy()
-    after = k[~warming]
-    inside = (after + (scale - w)) / scale if scale != 0 else np.full(len(after), -1.0)
-    if np.any(inside <= 0):  # the root of a number <= 0: transformers raises there
-        raise ScheduleError(code="error.hf.timescale", param="timescale", params={
-            "timescale": scale, "step": int(after[np.argmax(inside <= 0)])})
-    out[~warming] = 1.0 / np.sqrt(inside)
-    return out
+
+    def after(kk, out):  # 1 / sqrt((k + timescale - warmup) / timescale)
+        if scale == 0:  # transformers divides by it
+            raise ScheduleError(code="error.hf.timescale", param="timescale",
+                                params={"timescale": scale, "step": int(kk[0])})
+        np.add(kk, scale - w, out=out)
+        out /= scale
+        bad = np.flatnonzero(out <= 0)
+        if len(bad):  # the root of a number <= 0: transformers raises there
+            raise ScheduleError(code="error.hf.timescale", param="timescale", params={
+                "timescale": scale, "step": int(kk[bad[0]])})
+        np.sqrt(out, out=out)
+        np.divide(1.0, out, out=out)
+    return _warm_then(k, w, after)
 
 
 def cosine_with_min_lr(k, kw, lr_init):
@@ -195,16 +206,41 @@ def wsd(k, kw, lr_init):
                 "key": key, "value": kw[key], "allowed": ", ".join(map(repr, SHAPES))})
     s = total - w - d if stable is None else stable  # the stable phase's own length wins
     r = kw["min_lr_ratio"]
-    up = k / float(max(1, w))
-    up = {"linear": lambda p: p, "cosine": lambda p: 0.5 * (1.0 - np.cos(np.pi * p)),
-          "1-sqrt": lambda p: 1.0 - np.sqrt(np.maximum(1.0 - p, 0.0))}[kw["warmup_type"]](up)
-    down = (k - w - s) / float(max(1, d))
-    down = {"linear": lambda p: 1.0 - p,
-            "cosine": lambda p: _waves(kw["num_cycles"], p),
-            "1-sqrt": lambda p: 1.0 - np.sqrt(np.maximum(p, 0.0))}[kw["decay_type"]](down)
-    return np.select([k < w, k < w + s, k < w + s + d],
-                     [np.maximum(0.0, up * (1.0 - r) + r), 1.0,
-                      np.maximum(0.0, down * (1.0 - r) + r)], float(r))
+    # the phases, in place on slices (k ascends; the first phase that holds wins, as in
+    # transformers' if/elif): warmup k < w, stable k < w + s, decay k < w + s + d, floor
+    c1 = int(np.searchsorted(k, w, side="left"))
+    c2 = max(c1, int(np.searchsorted(k, w + s, side="left")))
+    c3 = max(c2, int(np.searchsorted(k, w + s + d, side="left")))
+    out = np.empty(len(k))
+    up, down = out[:c1], out[c2:c3]
+    np.divide(k[:c1], float(max(1, w)), out=up)
+    if kw["warmup_type"] == "cosine":  # 0.5 * (1 - cos(pi p))
+        up *= np.pi
+        np.cos(up, out=up)
+        np.subtract(1.0, up, out=up)
+        up *= 0.5
+    elif kw["warmup_type"] == "1-sqrt":  # 1 - sqrt(max(1 - p, 0))
+        np.subtract(1.0, up, out=up)
+        np.maximum(up, 0.0, out=up)
+        np.sqrt(up, out=up)
+        np.subtract(1.0, up, out=up)
+    out[c1:c2] = 1.0
+    np.subtract(k[c2:c3], w + s, out=down)  # (k - w - s), exact in floats
+    down /= float(max(1, d))
+    if kw["decay_type"] == "linear":
+        np.subtract(1.0, down, out=down)
+    elif kw["decay_type"] == "cosine":
+        _waves_into(kw["num_cycles"], down)
+    else:  # 1 - sqrt(max(p, 0))
+        np.maximum(down, 0.0, out=down)
+        np.sqrt(down, out=down)
+        np.subtract(1.0, down, out=down)
+    for part in (up, down):  # max(0, shape * (1 - r) + r)
+        part *= 1.0 - r
+        part += r
+        np.maximum(part, 0.0, out=part)
+    out[c3:] = float(r)
+    return out
 
 
 FACTORS: dict[str, Factor] = {

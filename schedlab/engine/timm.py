@@ -70,9 +70,8 @@ def _after_warmup(name: str, t: np.ndarray, kw: dict, base: np.ndarray,
     cycle of a cosine, the common case, is computed in place, as fresh 100k-value arrays
     cost more in page faults than the arithmetic)."""
     shift = kw["warmup_t"] if kw["warmup_prefix"] else 0
-    if name == "CosineLRScheduler" and len(t) and t[0] >= shift and \
-            t[-1] - shift < kw["t_initial"]:
-        return _first_cosine(t, shift, kw, base, out)
+    if name in CYCLED and len(t) and t[0] >= shift and t[-1] - shift < kw["t_initial"]:
+        return _first_cycle(name, t, shift, kw, base, out)
     tt = t - kw["warmup_t"] if kw["warmup_prefix"] else t
     if name in STEPPED:  # base * decay_rate ** (decays so far), in place
         if name == "StepLRScheduler":  # t // decay_t, as a float (exact: the same floor)
@@ -118,23 +117,43 @@ def _times_base(f: np.ndarray, base: np.ndarray, out: np.ndarray | None) -> np.n
     return out
 
 
-def _first_cosine(t: np.ndarray, shift: int, kw: dict, base: np.ndarray,
-                  out: np.ndarray | None) -> np.ndarray:
-    """The first cycle of timm's cosine, ``lr_min + 0.5 * (base - lr_min) * (1 +
-    cos(pi * t_cur ** k / t_initial ** k))``, in timm's order of operations (a product
-    or a sum gives the same either way round), in place."""
+def _first_cycle(name: str, t: np.ndarray, shift: int, kw: dict, base: np.ndarray,
+                 out: np.ndarray | None) -> np.ndarray:
+    """The first cycle of timm's cosine, poly or tanh, in timm's order of operations (a
+    product or a sum gives the same either way round), in place:
+
+    * cosine: ``lr_min + 0.5 * (base - lr_min) * (1 + cos(pi * t_cur ** k / t_i ** k))``
+    * poly: ``lr_min + (base - lr_min) * (1 - t_cur ** k / t_i ** k) ** power``
+    * tanh: ``lr_min + 0.5 * (base - lr_min) * (1 - tanh(lb * (1 - tr) + ub * tr))``
+    """
     lr_min, k, first = kw["lr_min"], kw["k_decay"], float(kw["t_initial"])
     shape = np.subtract(t, shift, dtype=np.float64)  # t_cur, exactly
     if k != 1:
         shape **= k
         first **= k
-    shape *= math.pi
-    shape /= first
-    np.cos(shape, out=shape)
-    shape += 1
+    if name == "CosineLRScheduler":
+        shape *= math.pi
+        shape /= first
+        np.cos(shape, out=shape)
+        shape += 1
+        scale = 0.5 * (base - lr_min)
+    elif name == "PolyLRScheduler":
+        shape /= first
+        np.subtract(1, shape, out=shape)
+        shape **= kw["power"]
+        scale = base - lr_min
+    else:  # tanh: tr = t_cur / t_i; lb * (1. - tr) + ub * tr
+        shape /= first
+        lower = np.subtract(1., shape)
+        lower *= kw["lb"]
+        shape *= kw["ub"]
+        shape += lower
+        np.tanh(shape, out=shape)
+        np.subtract(1, shape, out=shape)
+        scale = 0.5 * (base - lr_min)
     if out is None:
         out = np.empty((len(t), base.shape[1]))
-    np.multiply(shape[:, None], 0.5 * (base - lr_min), out=out)
+    np.multiply(shape[:, None], scale, out=out)
     out += lr_min
     return out
 

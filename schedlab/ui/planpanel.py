@@ -67,29 +67,26 @@ def plan_panel(state: ExplorerState, errors: Errors) -> None:
     with st.expander(t("explorer.plan.title"), expanded=current_plan(state) is not None):
         st.caption(t("explorer.plan.caption"))
         kept = current_plan(state) or TrainingPlan(60_000, 32)
+        # one box a row where numbers run long (a dataset's size); small counts in pairs
+        size = whole_box(t("explorer.plan.size"), kept.dataset_size, "plan.size", errors, 1,
+                         MOST)
+        batch = whole_box(t("explorer.plan.batch"), kept.batch_size, "plan.batch", errors, 1,
+                          MOST)
         a, b = st.columns(2)
         with a:
-            size = whole_box(t("explorer.plan.size"), kept.dataset_size, "plan.size", errors,
-                             1, MOST)
             devices = whole_box(t("explorer.plan.devices"), kept.devices, "plan.devices",
                                 errors, 1, 100_000)
-            epochs = number_box(t("explorer.plan.epochs"), kept.epochs, "plan.epochs",
-                                step=1.0, help=t("explorer.plan.epochs-help"))
         with b:
-            batch = whole_box(t("explorer.plan.batch"), kept.batch_size, "plan.batch",
-                              errors, 1, MOST)
             accumulation = whole_box(t("explorer.plan.accumulation"), kept.accumulation,
                                      "plan.accumulation", errors, 1, 100_000)
-            max_steps = whole_box(t("explorer.plan.max-steps"), kept.max_steps,
-                                  "plan.max_steps", errors, -1, MAX_STEPS,
-                                  help=t("explorer.plan.max-steps-help"))
-        a, b = st.columns(2)
-        with a:
-            warmup = number_box(t("explorer.plan.warmup"), kept.warmup, "plan.warmup",
-                                step=0.01, help=t("explorer.plan.warmup-help"))
-        with b:
-            drop_last = st.toggle("drop_last", kept.drop_last, key="plan.drop_last",
-                                  help=t("explorer.plan.drop-last-help"))
+        epochs = number_box(t("explorer.plan.epochs"), kept.epochs, "plan.epochs", step=1.0,
+                            help=t("explorer.plan.epochs-help"))
+        max_steps = whole_box(t("explorer.plan.max-steps"), kept.max_steps, "plan.max_steps",
+                              errors, -1, MAX_STEPS, help=t("explorer.plan.max-steps-help"))
+        warmup = number_box(t("explorer.plan.warmup"), kept.warmup, "plan.warmup", step=0.01,
+                            help=t("explorer.plan.warmup-help"))
+        drop_last = st.toggle("drop_last", kept.drop_last, key="plan.drop_last",
+                              help=t("explorer.plan.drop-last-help"))
         if None in (size, devices, batch, accumulation, max_steps, epochs, warmup):
             return
         try:
