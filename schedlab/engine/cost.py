@@ -35,7 +35,8 @@ STEP = {  # one scheduler step of one param group, model and solver together
 }
 FAMILY_STEP = 80e-9  # one count of a transformers or timm model (its values computed once
 # for all groups, then set: 35-55 ns measured, x1.5), per group
-NOISE_DRAW = 13e-6  # one of timm's noise draws (a seeded torch generator each: 9 us)
+NOISE_DRAW = 8e-6  # one noisy count of timm's: a seeded torch generator (6 us measured)
+NOISE_TRY = 3e-6  # each draw of it, until one falls under noise_pct (1.7-2.2 us measured)
 ARRAY_OP = 1.5e-9  # one lambda array operation, per value
 PY_CALL = 650e-9  # one Python-level call per value (round with ndigits)
 LOOP = 320e-9  # one step of the solver's exact Python loop
@@ -156,7 +157,8 @@ def _model(spec: SchedulerSpec, span: int, groups: int) -> float:
         return (span * groups * STEP[spec.name] * stride
                 + sum(_model(c, span, groups) for c in children))
     if not spec.info.torch:
-        return span * groups * FAMILY_STEP + _noise_draws(kw, span) * NOISE_DRAW
+        counts, tries = _noise_draws(kw, span)
+        return span * groups * FAMILY_STEP + counts * NOISE_DRAW + tries * NOISE_TRY
     seconds = span * groups * STEP.get(spec.name, 30e-9)
     for i, f in enumerate(_lambdas(spec)):
         ops, calls, _ = f.size
@@ -168,13 +170,18 @@ def _model(spec: SchedulerSpec, span: int, groups: int) -> float:
     return seconds
 
 
-def _noise_draws(kw: dict, span: int) -> int:
-    """The counts timm's noise is drawn at, among the first ``span``."""
+def _noise_draws(kw: dict, span: int) -> tuple[int, float]:
+    """The noisy counts among the first ``span`` and the draws they take: each redraws
+    until a value falls under noise_pct, on average 1 / P(|N(0, std)| < pct) times (at
+    most 10,000, where the engine gives up)."""
     noise = kw.get("noise_range_t")
     if noise is None:
-        return 0
+        return 0, 0.0
     start, end = (noise, span) if not isinstance(noise, tuple) else noise
-    return max(0, min(end, span) - min(start, span))
+    counts = max(0, min(end, span) - min(start, span))
+    std, pct = kw["noise_std"], kw["noise_pct"]
+    inside = 1.0 if std == 0 else math.erf(pct / (std * math.sqrt(2)))
+    return counts, counts * min(10_000.0, 1 / max(inside, 1e-12))
 
 
 def _rising_cosine(t: int, span: int) -> float:

@@ -165,3 +165,20 @@ def test_a_length_of_zero_is_refused_where_timm_fails(name, kwargs) -> None:
         stepped(name, 5, kwargs)
     with pytest.raises(ScheduleError, match="must be > 0"):
         ours(name, 5, kwargs)
+
+
+def test_noise_that_takes_many_draws_is_priced_before_any_work() -> None:
+    """A tight noise_pct makes timm redraw about 125 times a count: 50k noisy counts would
+    take many seconds, so the request is refused up front, saying how many steps fit."""
+    from schedlab import compute_curve, parse_schedule
+    from schedlab.engine.cost import estimate_curve
+
+    tight = parse_schedule("CosineLRScheduler(optimizer, t_initial=1000, noise_range_t=0, "
+                           "noise_pct=0.01)", "SGD(params, lr=0.1)")
+    loose = parse_schedule("CosineLRScheduler(optimizer, t_initial=1000, noise_range_t=0)",
+                           "SGD(params, lr=0.1)")
+    assert estimate_curve(tight, 50_000).seconds > 20 * estimate_curve(loose, 50_000).seconds
+    with pytest.raises(ScheduleError) as refused:
+        compute_curve(tight, 50_000)
+    assert refused.value.code == "error.budget.seconds"
+    assert len(compute_curve(tight, 500)) == 500  # a short run of it is drawn
