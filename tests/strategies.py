@@ -217,6 +217,22 @@ def timm_kwargs(draw, name: str, steps: int) -> dict:
     maybe = lambda key, strategy, kw: kw.update({key: draw(strategy)}) if draw(  # noqa: E731
         st.booleans()) else None
     kw: dict[str, Any] = {}
+    if name == "PlateauLRScheduler":  # metric-driven: torch's plateau after a warmup
+        maybe("decay_rate", floats(0.0, 0.9), kw)
+        maybe("patience_t", st.integers(0, 8), kw)
+        maybe("threshold", floats(0.0, 0.1), kw)
+        maybe("cooldown_t", st.integers(0, 5), kw)
+        maybe("warmup_t", st.integers(0, 12), kw)
+        maybe("warmup_lr_init", floats(0.0, 1e-3), kw)
+        maybe("lr_min", floats(0.0, 1e-3), kw)
+        maybe("mode", st.sampled_from(["min", "max"]), kw)
+        if draw(st.integers(0, 2)) == 0:
+            a = draw(st.integers(0, steps))
+            kw["noise_range_t"] = a if draw(st.booleans()) else [a, a + draw(st.integers(1, 30))]
+            maybe("noise_type", st.sampled_from(["normal", "uniform"]), kw)
+            maybe("noise_pct", floats(0.2, 1.0), kw)
+            maybe("noise_seed", st.one_of(st.none(), st.integers(0, 1000)), kw)
+        return kw
     if name == "StepLRScheduler":
         kw["decay_t"] = draw(st.one_of(st.integers(1, 40), floats(0.5, 40.0)))
         maybe("decay_rate", floats(0.1, 1.0), kw)

@@ -70,6 +70,8 @@ def torch_curve(opt_name: str, opt_kwargs: dict, groups: list[dict] | None, sche
                 optimizer.step()
                 if sched[0] == "ReduceLROnPlateau":
                     scheduler.step(metric[k - 1])
+                elif sched[0] == "PlateauLRScheduler":  # timm's loop: the count and metric
+                    scheduler.step(k, metric[k - 1])
                 elif sched[0].endswith("LRScheduler"):  # timm: the count is passed in
                     if sched[1].get("t_in_epochs", True):
                         scheduler.step(k)  # timm's loop: step(epoch + 1) after an epoch

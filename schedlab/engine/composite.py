@@ -24,7 +24,8 @@ from schedlab.engine.basic import (
     per_group,
 )
 from schedlab.engine.cyclic import CyclicSim, OneCycleSim, WarmRestartsSim
-from schedlab.engine.families import MODELS
+from schedlab.engine.families import MODELS, PLATEAU_TORCH, plateau_noise
+from schedlab.errors import ScheduleError
 from schedlab.engine.solver import run_ops
 from schedlab.spec.schedule import SchedulerSpec
 
@@ -133,6 +134,8 @@ def simulate(spec: SchedulerSpec, opt: Groups, steps: int,
     the same, and memory beyond the result stays bounded whatever the number of steps."""
     if spec.name == "ReduceLROnPlateau":
         return run_plateau(spec.args, opt, steps, metric)
+    if spec.name == "PlateauLRScheduler":  # timm's: a warmup, then torch's replay
+        return run_timm_plateau(spec.args, opt, steps, metric)
     sim = build_sim(spec, opt)
     lr0 = opt.values("lr")
     m0 = opt.groups[0].get("momentum")
@@ -242,5 +245,43 @@ def run_plateau(kw: dict, opt: Groups, steps: int,
     _replay(kw, metric, steps, reduce)
     which = np.searchsorted(np.array(changed_at), np.arange(steps), side="right") - 1
     out = np.array(values, dtype=float)[which]
+    m0 = opt.groups[0].get("momentum")
+    return out, None if m0 is None else np.full(steps, float(m0))
+
+
+def run_timm_plateau(kw: dict, opt: Groups, steps: int, metric: np.ndarray
+                     ) -> tuple[np.ndarray, np.ndarray | None]:
+    """timm's PlateauLRScheduler over ``steps`` rows, ``step(k, metric[k - 1])`` at row k
+    as timm's loop calls it: a linear warmup to the base lr up to count warmup_t, then
+    torch's ReduceLROnPlateau from the lr the warmup left, noise on top of each step's lr
+    (taken off again before the next one)."""
+    if not kw["initialize"] and any("initial_lr" not in g for g in opt.groups):
+        raise ScheduleError(code="error.timm.initialize", param="initialize",
+                            params={"name": "PlateauLRScheduler"})
+    for g in opt.groups:
+        g.setdefault("initial_lr", g["lr"])
+    base = np.array(opt.values("initial_lr"), dtype=np.float64)
+    w, init = kw["warmup_t"], kw["warmup_lr_init"]
+    out = np.empty((steps, len(base)))
+    out[0] = init if w else base
+    warm = min(w, steps - 1)  # rows 1..warm warm up (count <= warmup_t)
+    if warm >= 1:
+        slope = [(v - init) / w for v in base.tolist()]
+        counts = np.arange(1, warm + 1, dtype=np.float64)[:, None]
+        out[1:warm + 1] = init + counts * np.array(slope)[None, :]
+    start = warm  # the plateau steps from the row the warmup ended on
+    if start + 1 < steps:
+        groups = Groups(out[start].tolist(), None, None)
+        torch_kw = {PLATEAU_TORCH[k]: kw[k] for k in PLATEAU_TORCH}
+        torch_kw.update(threshold_mode="rel", eps=1e-8)
+        lrs, _ = run_plateau(torch_kw, groups, steps - start, metric[start:])
+        out[start + 1:] = lrs[1:]
+    noise = kw["noise_range_t"]
+    if noise is not None:
+        for row in range(max(start + 1, 1), steps):
+            on = noise[0] <= row < noise[1] if isinstance(noise, tuple) else row >= noise
+            if on:
+                n = plateau_noise(kw, row)
+                out[row] = out[row] + out[row] * n
     m0 = opt.groups[0].get("momentum")
     return out, None if m0 is None else np.full(steps, float(m0))

@@ -70,8 +70,11 @@ def estimate_curve(schedule: Schedule, steps: int) -> Estimate:
     spec = schedule.scheduler
     cells = steps * (groups + 2)  # lr per group, momentum, step
     seconds = cells * CELL + steps * STEP_FIXED
-    if spec.name == "ReduceLROnPlateau":
+    if spec.info.needs_metric:  # torch's ReduceLROnPlateau, or timm's with its noise
         seconds += steps * (PLATEAU + METRIC)
+        if not spec.info.torch:
+            counts, tries = _noise_draws(spec.args, steps)
+            seconds += counts * NOISE_DRAW + tries * NOISE_TRY
         return Estimate(seconds, cells, steps, steps, "ReduceLROnPlateau is replayed step "
                         "by step")
     if _needs_torch(spec):

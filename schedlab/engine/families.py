@@ -118,3 +118,69 @@ class ValueScheduler:
         for g, torch_group in zip(self.groups.groups, self.optimizer.param_groups):
             torch_group["lr"] = g["lr"]
             torch_group.setdefault("initial_lr", g.get("initial_lr", g["lr"]))
+
+
+PLATEAU_TORCH = {"decay_rate": "factor", "patience_t": "patience", "threshold": "threshold",
+                 "cooldown_t": "cooldown", "mode": "mode", "lr_min": "min_lr"}
+
+
+def plateau_noise(kw: dict, t: int) -> float:
+    """The noise timm's PlateauLRScheduler draws at count ``t`` ("normal": redrawn under
+    noise_pct, as the other schedulers; "uniform": one draw within it)."""
+    seed = 42 if kw["noise_seed"] is None else kw["noise_seed"]
+    if kw["noise_type"] == "normal":
+        return timm._noise(seed + t, kw["noise_pct"], kw["noise_std"])
+    import torch
+
+    g = torch.Generator()
+    g.manual_seed(seed + t)
+    return 2 * (torch.rand(1, generator=g).item() - 0.5) * kw["noise_pct"]
+
+
+class PlateauStepper:
+    """timm's PlateauLRScheduler driving a real optimizer without timm: torch's own
+    ReduceLROnPlateau, with timm's warmup before it and its noise on top (taken off again
+    before the next step), stepped once per epoch with the metric, as timm's loop does."""
+
+    def __init__(self, kw: dict, optimizer) -> None:
+        import torch
+
+        if not kw["initialize"] and any("initial_lr" not in g for g in optimizer.param_groups):
+            raise ScheduleError(code="error.timm.initialize", param="initialize",
+                                params={"name": "PlateauLRScheduler"})
+        self.kw, self.optimizer, self.count, self.restore = kw, optimizer, 0, None
+        for g in optimizer.param_groups:
+            g.setdefault("initial_lr", g["lr"])
+            g["lr"] = g["initial_lr"]
+        self.plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(
+            optimizer, **{PLATEAU_TORCH[k]: kw[k] for k in PLATEAU_TORCH})
+        w, init = kw["warmup_t"], kw["warmup_lr_init"]
+        self.slopes = [(g["initial_lr"] - init) / w if w else 1
+                       for g in optimizer.param_groups]
+        if w:
+            for g in optimizer.param_groups:
+                g["lr"] = init
+
+    def step(self, metric: float | None = None) -> None:
+        self.count += 1
+        kw, k = self.kw, self.count
+        if k <= kw["warmup_t"]:
+            for g, s in zip(self.optimizer.param_groups, self.slopes):
+                g["lr"] = kw["warmup_lr_init"] + k * s
+            return
+        if self.restore is not None:
+            for g, lr in zip(self.optimizer.param_groups, self.restore):
+                g["lr"] = lr
+            self.restore = None
+        if metric is not None:
+            self.plateau.step(metric)
+        span = kw["noise_range_t"]
+        if span is not None and (span[0] <= k < span[1] if isinstance(span, tuple)
+                                 else k >= span):
+            noise = plateau_noise(kw, k)
+            self.restore = [float(g["lr"]) for g in self.optimizer.param_groups]
+            for g, old in zip(self.optimizer.param_groups, self.restore):
+                g["lr"] = old + old * noise
+
+    def get_last_lr(self) -> list[float]:
+        return [g["lr"] for g in self.optimizer.param_groups]

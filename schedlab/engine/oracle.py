@@ -57,6 +57,10 @@ def build_scheduler(spec: SchedulerSpec, optimizer: torch.optim.Optimizer) -> An
 
         return torch.optim.lr_scheduler.LambdaLR(optimizer, transformers_lambda(
             spec.name, spec.args, float(optimizer.defaults["lr"])))
+    if spec.name == "PlateauLRScheduler":  # timm's: torch's own plateau inside
+        from schedlab.engine.families import PlateauStepper
+
+        return PlateauStepper(spec.args, optimizer)
     if not spec.info.torch:
         from schedlab.engine.families import ValueScheduler
 

@@ -216,7 +216,7 @@ V2 = {"num_epochs": 300, "decay_epochs": None, "decay_milestones": (90, 180, 270
       "cycle_limit": 1, "k_decay": 1.0, "decay_fn": None, "stable_timescale": None,
       "patience_epochs": 10, "plateau_mode": "max", "step_on_epochs": True,
       "updates_per_epoch": 0}  # (the last four are for schedules not modelled here)
-V2_SCHEDS = ("cosine", "tanh", "step", "constant", "multistep", "poly")
+V2_SCHEDS = ("cosine", "tanh", "step", "constant", "multistep", "poly", "plateau")
 
 
 def create_v2(sched: str = "cosine", **given: Any) -> tuple[str, dict[str, Any], int, bool]:
@@ -264,6 +264,14 @@ def create_v2(sched: str = "cosine", **given: Any) -> tuple[str, dict[str, Any],
         length += kw["warmup_t"] if a["warmup_prefix"] else 0
         length += a["cooldown_epochs"] * scale
         epochs = length if per_epoch else length // per
+    elif sched == "plateau":  # stepped with the metric, once per epoch (timm asserts it)
+        if not per_epoch:
+            raise ScheduleError(code="error.timm.plateau-epochs", param="step_on_epochs")
+        name = "PlateauLRScheduler"
+        del kw["warmup_prefix"]  # timm drops it for the plateau
+        kw.update(decay_rate=a["decay_rate"], patience_t=a["patience_epochs"], cooldown_t=0,
+                  lr_min=a["min_lr"], mode=a["plateau_mode"])
+        epochs = a["num_epochs"] + (a["warmup_epochs"] if a["warmup_prefix"] else 0)
     else:
         name = "MultiStepLRScheduler" if sched == "multistep" else "StepLRScheduler"
         if sched == "multistep":

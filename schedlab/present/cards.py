@@ -272,6 +272,22 @@ def _plateau(kw, base, lang):
     return r"\begin{gathered} " + r" \\ ".join(lines) + r" \end{gathered}"
 
 
+@_card("PlateauLRScheduler", check=None)
+def _timm_plateau(kw, base, lang):
+    """timm's: a linear warmup up to warmup_t, then torch's ReduceLROnPlateau rule."""
+    torch_kw = {"mode": kw["mode"], "threshold_mode": "rel", "patience": kw["patience_t"],
+                "factor": kw["decay_rate"], "min_lr": kw["lr_min"],
+                "threshold": kw["threshold"], "cooldown": kw["cooldown_t"]}
+    rule = _plateau(torch_kw, base, lang)
+    w = kw["warmup_t"]
+    if not w:
+        return rule
+    init = kw["warmup_lr_init"]
+    warm = (rf"t \le {w}:\ \eta_t = {number(init)} + t \cdot "
+            rf"\frac{{{number(base)} - {number(init)}}}{{{w}}}")
+    return rule.replace(r"\begin{gathered} ", r"\begin{gathered} " + warm + r" \\ ", 1)
+
+
 def _words(key: str, lang: str, **params: Any) -> str:
     return text(render(f"ui.card.rule.{key}", params, lang))
 

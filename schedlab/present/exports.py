@@ -112,8 +112,10 @@ def _lightning(schedule, epochs, per_epoch, step_per, say) -> str:
               '        return {"optimizer": optimizer,',
               '                "lr_scheduler": {' + ", ".join(config) + "}}", ""]
     if timm:  # Lightning steps torch's schedulers; timm's take the count
-        method = "step" if spec.args["t_in_epochs"] else "step_update"
+        method = "step_update" if spec.info.made_per_batch(spec.args) else "step"
         count = "self.current_epoch + 1" if interval == "epoch" else "self.global_step"
+        if plateau:
+            count += ", metric"
         lines += ["    def lr_scheduler_step(self, scheduler, metric):",
                   f"        # {say('lightning-timm')}",
                   f"        scheduler.{method}({count})", ""]
@@ -126,7 +128,7 @@ def _timm(schedule, epochs, per_epoch, step_per, say) -> str:
     if spec.info.library != "timm.scheduler":
         raise _refuse("timm", "timm-not-timm", name=spec.name)
     kw = spec.args
-    on_epochs = kw["t_in_epochs"]
+    on_epochs = not spec.info.made_per_batch(kw)
     if (step_per == "epoch") != on_epochs:
         raise _refuse("timm", "timm-unit", name=spec.name)
     scale = 1 if on_epochs else per_epoch
@@ -142,7 +144,9 @@ def _timm(schedule, epochs, per_epoch, step_per, say) -> str:
     given.setdefault("num_epochs", max(epochs, 1))  # a step decay has no length of its own
     if kw["warmup_t"]:
         given.update(warmup_epochs=counts("warmup_t", kw["warmup_t"]),
-                     warmup_lr=kw["warmup_lr_init"], warmup_prefix=kw["warmup_prefix"])
+                     warmup_lr=kw["warmup_lr_init"])
+        if "warmup_prefix" in kw:  # (the plateau has none)
+            given["warmup_prefix"] = kw["warmup_prefix"]
     else:
         given["warmup_epochs"] = 0
     noise = kw["noise_range_t"]

@@ -36,7 +36,7 @@ _MAKER_WORDS = re.compile(r"sched|optim|LR$|LR_|_lr|Lr", re.IGNORECASE)
 FACTORIES = ("get_scheduler", "create_scheduler_v2", "get_reduce_on_plateau_schedule")
 # schedules of transformers and timm that schedlab knows of but does not draw, and why
 # (the words: error.parse.not-modelled.<name>)
-NOT_MODELLED = ("PlateauLRScheduler", "get_greedy_schedule", "get_adafactor_schedule")
+NOT_MODELLED = ("get_greedy_schedule", "get_adafactor_schedule")
 _SKIPPED_METHODS = {"step", "zero_grad", "backward", "load_state_dict", "state_dict",
                     "get_last_lr", "print_lr", "add_param_group"}
 

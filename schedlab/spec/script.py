@@ -29,7 +29,8 @@ def script(schedule: Schedule, epochs: int = 100, steps_per_epoch: int = 1,
     groups = schedule.optimizer.group_count
     plateau = schedule.scheduler.info.needs_metric
     timm = schedule.scheduler.info.library == "timm.scheduler"  # given the count itself
-    method = "step" if not timm or schedule.scheduler.args["t_in_epochs"] else "step_update"
+    method = "step_update" if timm and schedule.scheduler.info.made_per_batch(
+        schedule.scheduler.args) else "step"
     per_batch = step_per == "batch" and not plateau
     layers = ", ".join(["torch.nn.Linear(16, 16)"] * (groups - 1) + ["torch.nn.Linear(16, 10)"])
     model = f"torch.nn.Sequential({layers})" if groups > 1 else "torch.nn.Linear(16, 10)"
@@ -54,6 +55,9 @@ def script(schedule: Schedule, epochs: int = 100, steps_per_epoch: int = 1,
     if per_batch and timm:
         lines += ["        num_updates += 1",
                   f"        scheduler.{method}(num_updates)  # {say('per-batch')}"]
+    elif timm and plateau:  # timm's plateau: the count and the metric
+        lines += [f"    val_loss = 1.0  # {say('val-loss')}",
+                  f"    scheduler.step(epoch + 1, val_loss)  # {say('plateau')}"]
     elif timm:
         lines.append(f"    scheduler.{method}(epoch + 1)  # {say('per-epoch')}")
     elif per_batch:

@@ -174,9 +174,10 @@ def test_exported_scripts_reproduce_the_curve(name: str, step_per: str) -> None:
         timm_scheduler()  # `import timm.scheduler` without timm's package init (torchvision)
     namespace: dict = {}
     exec(compile(code, f"<{name} script>", "exec"), namespace)  # our own generated code
-    per_batch = step_per == "batch" and name != "ReduceLROnPlateau"
+    plateau = SCHEDULERS[name].needs_metric  # the script feeds it val_loss = 1.0
+    per_batch = step_per == "batch" and not plateau
     rows = epochs * per_epoch if per_batch else epochs
-    metric = [1.0] * rows if name == "ReduceLROnPlateau" else None
+    metric = [1.0] * rows if plateau else None
     curve = compute_curve(schedule, rows, metric)["lr"].tolist()
     expected = curve if per_batch else [lr for lr in curve for _ in range(per_epoch)]
     assert namespace["lrs"] == pytest.approx(expected, rel=1e-12, abs=1e-15)

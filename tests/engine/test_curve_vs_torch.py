@@ -43,13 +43,13 @@ def compare(case: Case, steps: int, metric=None, engine: str = "auto") -> None:
 def test_random_schedules_match_torch(name: str, data, steps: int) -> None:
     case = data.draw(cases(name, steps))
     metric = None
-    if name == "ReduceLROnPlateau":
+    if SCHEDULERS[name].needs_metric:
         metric = synthetic_metric(steps, seed=data.draw(st.integers(0, 10**6)),
                                   noise=data.draw(st.floats(0, 0.3)))
     compare(case, steps, metric)
 
 
-@pytest.mark.parametrize("name", [n for n in ALL if n != "ReduceLROnPlateau"])
+@pytest.mark.parametrize("name", [n for n in ALL if not SCHEDULERS[n].needs_metric])
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data(), steps=st.integers(2, 120))
 def test_fast_engine_needs_no_torch_fallback(name: str, data, steps: int) -> None:
@@ -103,7 +103,7 @@ def test_momentum_follows_onecycle_inversely() -> None:
     assert table["momentum"].iloc[-1] == pytest.approx(0.95)
 
 
-@pytest.mark.parametrize("name", [n for n in ALL if n != "ReduceLROnPlateau"])
+@pytest.mark.parametrize("name", [n for n in ALL if not SCHEDULERS[n].needs_metric])
 def test_initial_lr_in_a_param_group_gives_torchs_values(name: str) -> None:
     """torch's schedulers start from a group's initial_lr when it has one (LambdaLR gives
     initial_lr x factor, not lr x factor); so does schedlab."""

@@ -134,6 +134,33 @@ def test_the_timm_export_makes_the_drawn_scheduler(code: str, step_per: str) -> 
     np.testing.assert_allclose(lrs, expected, rtol=1e-12, atol=0)
 
 
+def test_the_timm_export_of_a_plateau_steps_with_the_metric() -> None:
+    """timm's PlateauLRScheduler through create_scheduler_v2(sched='plateau'), stepped by
+    timm's loop with a validation metric: the drawn curve, reductions included."""
+    from schedlab import synthetic_metric
+
+    timm_scheduler()
+    schedule = parse_schedule("PlateauLRScheduler(optimizer, mode='min', patience_t=2, "
+                              "warmup_t=3, warmup_lr_init=1e-3, decay_rate=0.5)",
+                              "SGD(params, lr=0.1)")
+    text = export(schedule, "timm", epochs=40, steps_per_epoch=3, step_per="epoch")
+    assert "sched='plateau'" in text and "plateau_mode='min'" in text
+    optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+    namespace: dict = {"optimizer": optimizer}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # timm warns that the plateau is deprecated
+        exec(compile(text, "<timm export>", "exec"), namespace)
+    metric = synthetic_metric(40, seed=3)
+    lrs = []
+    for k in range(40):
+        if k:
+            namespace["scheduler"].step(k, float(metric[k - 1]))
+        lrs.append(optimizer.param_groups[0]["lr"])
+    expected = compute_curve(schedule, 40, metric)["lr"].to_numpy()
+    np.testing.assert_allclose(lrs, expected, rtol=1e-12, atol=0)
+    assert min(lrs) < 0.1 / 2  # it did reduce
+
+
 @pytest.mark.parametrize("code,style,run,why", [
     ("StepLR(optimizer, 30)", "trainer", "batch", "trainer-not-hf"),
     ("get_cosine_schedule_with_warmup(optimizer, 5, 50)", "trainer", "epoch",
@@ -144,6 +171,7 @@ def test_the_timm_export_makes_the_drawn_scheduler(code: str, step_per: str) -> 
      "timm-epochs"),
     ("TanhLRScheduler(optimizer, t_initial=10, lb=-5.0)", "timm", "epoch", "timm-tanh"),
     ("StepLRScheduler(optimizer, decay_t=3, noise_range_t=5)", "timm", "epoch", "timm-noise"),
+    ("PlateauLRScheduler(optimizer, cooldown_t=2)", "timm", "epoch", "timm-plateau"),
 ])
 def test_a_schedule_that_does_not_map_says_why(code, style, run, why) -> None:
     schedule = parse_schedule(code, "SGD(params, lr=0.1)")

@@ -115,8 +115,6 @@ def test_chained_and_inline_optimizer() -> None:
      "get_polynomial_schedule is not a scheduler or optimizer schedlab knows; it knows the "
      "schedulers of torch, transformers and timm \\(StepLR, .*\\) and torch's "
      "optimizers \\(ASGD, "),
-    ("timm.scheduler.PlateauLRScheduler(opt)", None,
-     "timm's PlateauLRScheduler is not modelled here: timm deprecates it"),
     ("s = get_greedy_schedule(optimizer)", None, "GreedyLR is not modelled here"),
     ("s = transformers.get_adafactor_schedule(optimizer)", None, "no schedule to draw"),
     ("model = Net()\nStepLR(optimizer, 5)", None, "`Net\\(\\)` cannot be evaluated here"),

@@ -44,13 +44,13 @@ def test_every_transformers_lambda_schedule_is_in_the_catalog() -> None:
     assert len(names) == 10
 
 
-def test_timms_schedulers_are_in_the_catalog_but_plateau_and_the_newest() -> None:
+def test_timms_schedulers_are_in_the_catalog() -> None:
     from tests.timmref import timm_scheduler
 
     timm = timm_scheduler()
     ours = {n for n, i in SCHEDULERS.items() if i.library == "timm.scheduler"}
     assert ours == {"CosineLRScheduler", "PolyLRScheduler", "TanhLRScheduler",
-                    "StepLRScheduler", "MultiStepLRScheduler"}
+                    "StepLRScheduler", "MultiStepLRScheduler", "PlateauLRScheduler"}
     assert ours <= set(dir(timm))
 
 

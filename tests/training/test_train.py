@@ -77,6 +77,18 @@ print("trained", len(steps))
     assert out.stdout.strip() == "trained 8"
 
 
+def test_timms_plateau_is_fed_the_test_loss_and_trains_at_the_drawn_lrs() -> None:
+    """timm's PlateauLRScheduler, without timm: a warmup epoch, then torch's plateau fed
+    each epoch's test loss (patience 0: any epoch that does not improve by half cuts)."""
+    code = ("PlateauLRScheduler(optimizer, mode='min', patience_t=0, decay_rate=0.5, "
+            "threshold=0.5, warmup_t=1, warmup_lr_init=0.01)")
+    events, steps, epochs = run(code, epochs=4)
+    curve = compute_curve(parse_schedule(code, "SGD(params, lr=0.1, momentum=0.9)"), 4,
+                           [e["test_loss"] for e in epochs])
+    assert [s["lr"] for s in steps] == curve["lr"].to_numpy()[[s["epoch"] for s in steps]].tolist()
+    assert steps[0]["lr"] == 0.01 and steps[-1]["lr"] < 0.1
+
+
 def test_param_groups_and_plateau_fed_with_the_test_loss() -> None:
     code = "ReduceLROnPlateau(optimizer, patience=0, factor=0.5, threshold=0.5)"
     opt = "SGD([{'params': a}, {'params': b, 'lr': 0.2}], lr=0.05)"

@@ -156,6 +156,62 @@ def _entry(name: str, to_v2, *params: Param) -> SchedulerInfo:
                          batch_rule=lambda args: not args["t_in_epochs"])
 
 
+def _plateau_events(spec, offset, end, lr):
+    import numpy as np
+
+    out = []
+    w = spec.args["warmup_t"]
+    if w:
+        out.append(Event(offset + w, "phase", Text("event.timm.warmup", {"t": w})))
+    if spec.args["noise_range_t"] is None:  # a noisy lr falls at every step
+        out += [Event(int(k) + 1, "reduction", Text("event.reduced"))
+                for k in np.flatnonzero(np.diff(lr) < 0) if k + 1 > w]
+    return [e for e in out if e.step < end]
+
+
+def _plateau_checks(spec, start, end, run, first, last):
+    kw, steps = spec.args, run.steps
+    if first and kw["warmup_t"] > WARMUP_SHARE * steps:
+        yield finding("warning", "warmup-long.timm", start, start + min(kw["warmup_t"],
+                                                                        end - start),
+                      name=spec.name, t=kw["warmup_t"], steps=steps, unit=unit(run),
+                      share=kw["warmup_t"] / steps, example=max(1, steps // 20))
+    if run.step_per == "batch":
+        yield finding("info", "plateau-per-batch.timm", start, end)
+
+
+def _plateau_v2(kw: dict, counts) -> dict:
+    """create_scheduler_v2's arguments for the plateau, which it makes with cooldown_t=0,
+    timm's default threshold and normal noise: anything else does not map."""
+    for key, made in (("cooldown_t", 0), ("threshold", 1e-4), ("noise_type", "normal")):
+        if kw[key] != made:
+            raise ScheduleError(code="error.export.timm-plateau",
+                                params={"key": key, "value": kw[key], "made": made})
+    return {"sched": "plateau", "decay_rate": kw["decay_rate"],
+            "patience_epochs": kw["patience_t"], "min_lr": kw["lr_min"],
+            "plateau_mode": kw["mode"]}
+
+
+PLATEAU = SchedulerInfo(
+    "PlateauLRScheduler", "timm", tuple(replace(p, owner="PlateauLRScheduler") for p in (
+        OPT, Param("decay_rate", "float", default=0.1, low=0, high=1, high_open=True),
+        Param("patience_t", "int", default=10, low=0),
+        Param("threshold", "float", default=1e-4, low=0),
+        Param("cooldown_t", "int", default=0, low=0),
+        Param("warmup_t", "int", default=0, low=0),
+        Param("warmup_lr_init", "float", default=0.0, low=0),
+        Param("lr_min", "float", default=0.0, low=0),
+        Param("mode", "choice", default="max", example="min", choices=("min", "max")),
+        Param("noise_range_t", "span", default=None, optional=True, low=0),
+        Param("noise_type", "choice", default="normal", choices=("normal", "uniform")),
+        Param("noise_pct", "float", default=0.67, low=0, low_open=True),
+        Param("noise_std", "float", default=1.0, low=0),
+        Param("noise_seed", "int", default=None, low=0, optional=True),
+        INITIALIZE)),
+    library=MODULE, needs_metric=True, events=_plateau_events, checks=_plateau_checks,
+    to_v2=_plateau_v2,
+    fit=lambda kw, f: {**kw, "patience_t": max(1, f.steps // 25)})
+
 ENTRIES = (
     _entry("CosineLRScheduler", _cycled_v2("cosine"), FIRST, *CYCLES, *_warmup(False),
            *NOISE, K_DECAY),
@@ -171,4 +227,5 @@ ENTRIES = (
            Param("decay_t", "int_list", example=(30, 80), low=0),
            Param("decay_rate", "float", default=1.0, example=0.1, low=0),
            *_warmup(True), *NOISE),
+    PLATEAU,
 )
