@@ -172,12 +172,15 @@ def _local(kw: dict) -> Expr:
     return sub(T, num(kw["warmup_t"])) if kw["warmup_prefix"] and kw["warmup_t"] else T
 
 
-def _cycled(kw: dict, base: float, shape) -> Expr | str:
+def _cycled(kw: dict, base: float, shape, ramps_to_own: bool = False) -> Expr | str:
     """A cosine, polynomial or tanh decay over cycles of t_initial counts (cycle_mul=1),
-    each peak cycle_decay times the one before, lr_min after cycle_limit of them."""
+    each peak cycle_decay times the one before, lr_min after cycle_limit of them;
+    ``ramps_to_own``: a warmup that is no prefix ramps to the decay's value at its end
+    (timm's tanh), not to the base lr."""
     if kw["noise_range_t"] is not None or kw["cycle_mul"] != 1:
         return _timm_rule(kw)
-    first, low, k = kw["t_initial"], kw["lr_min"], kw["k_decay"]
+    first, low = kw["t_initial"], kw["lr_min"]
+    k = kw["k_decay"] if "k_decay" in kw else 1.0  # (the tanh has no k_decay)
     i = Named("i", call("floor", slash(_local(kw), num(first))))
     cur = Named(r"T_{cur}", sub(_local(kw), mul(num(first), i)))
     top = mul(num(base), pow_(num(kw["cycle_decay"]), i)) if kw["cycle_decay"] != 1 \
@@ -188,8 +191,8 @@ def _cycled(kw: dict, base: float, shape) -> Expr | str:
                    (num(low), cond(i, ">=", num(kw["cycle_limit"]))))) \
         if kw["cycle_limit"] < 10**6 else value
     topped = None
-    if kw["warmup_t"] and not kw["warmup_prefix"] and shape is _tanh_shape:
-        topped = after.value(kw["warmup_t"])  # tanh ramps to its own value there
+    if ramps_to_own and kw["warmup_t"] and not kw["warmup_prefix"]:
+        topped = after.value(kw["warmup_t"])
     return _timm_warm(kw, base, after, topped)
 
 
@@ -203,7 +206,6 @@ def _tanh_shape(lb: float, ub: float):
         inner = add(mul(num(lb), sub(num(1), ratio)), mul(num(ub), ratio))
         return add(num(low), mul(sub(top, num(low)),
                                  frac(sub(num(1), call("tanh", inner)), num(2))))
-    shape.__name__ = "tanh"
     return shape
 
 
@@ -232,19 +234,7 @@ def _timm_poly(kw, base, lang):
 
 @_card("TanhLRScheduler", check="timm-unit.updates")
 def _timm_tanh(kw, base, lang):
-    shape = _tanh_shape(kw["lb"], kw["ub"])
-    if kw["noise_range_t"] is not None or kw["cycle_mul"] != 1:
-        return _timm_rule(kw)
-    first, low = kw["t_initial"], kw["lr_min"]
-    i = Named("i", call("floor", slash(_local(kw), num(first))))
-    cur = Named(r"T_{cur}", sub(_local(kw), mul(num(first), i)))
-    top = mul(num(base), pow_(num(kw["cycle_decay"]), i)) if kw["cycle_decay"] != 1 \
-        else num(base)
-    after = Cases(((shape(low, top, frac(cur, num(first))), cond(i, "<", num(kw["cycle_limit"]))),
-                   (num(low), cond(i, ">=", num(kw["cycle_limit"])))))
-    topped = after.value(kw["warmup_t"]) if kw["warmup_t"] and not kw["warmup_prefix"] \
-        else None
-    return _timm_warm(kw, base, after, topped)
+    return _cycled(kw, base, _tanh_shape(kw["lb"], kw["ub"]), ramps_to_own=True)
 
 
 @_card("StepLRScheduler", check="warmup-long.timm")
