@@ -24,8 +24,8 @@ from schedlab.engine.basic import (
     per_group,
 )
 from schedlab.engine.cyclic import CyclicSim, OneCycleSim, WarmRestartsSim
+from schedlab.engine import timm
 from schedlab.engine.families import MODELS, PLATEAU_TORCH, plateau_noise
-from schedlab.errors import ScheduleError
 from schedlab.engine.solver import run_ops
 from schedlab.spec.schedule import SchedulerSpec
 
@@ -255,15 +255,10 @@ def run_timm_plateau(kw: dict, opt: Groups, steps: int, metric: np.ndarray
     as timm's loop calls it: a linear warmup to the base lr up to count warmup_t, then
     torch's ReduceLROnPlateau from the lr the warmup left, noise on top of each step's lr
     (taken off again before the next one)."""
-    if not kw["initialize"] and any("initial_lr" not in g for g in opt.groups):
-        raise ScheduleError(code="error.timm.initialize", param="initialize",
-                            params={"name": "PlateauLRScheduler"})
-    for g in opt.groups:
-        g.setdefault("initial_lr", g["lr"])
-    base = np.array(opt.values("initial_lr"), dtype=np.float64)
+    base = np.array(timm.initialize(opt.groups, kw, "PlateauLRScheduler"))
     w, init = kw["warmup_t"], kw["warmup_lr_init"]
     out = np.empty((steps, len(base)))
-    out[0] = init if w else base
+    out[0] = opt.values("lr")  # what the constructor set
     warm = min(w, steps - 1)  # rows 1..warm warm up (count <= warmup_t)
     if warm >= 1:
         slope = [(v - init) / w for v in base.tolist()]
@@ -276,11 +271,9 @@ def run_timm_plateau(kw: dict, opt: Groups, steps: int, metric: np.ndarray
         torch_kw.update(threshold_mode="rel", eps=1e-8)
         lrs, _ = run_plateau(torch_kw, groups, steps - start, metric[start:])
         out[start + 1:] = lrs[1:]
-    noise = kw["noise_range_t"]
-    if noise is not None:
+    if kw["noise_range_t"] is not None:
         for row in range(max(start + 1, 1), steps):
-            on = noise[0] <= row < noise[1] if isinstance(noise, tuple) else row >= noise
-            if on:
+            if timm.noise_at(kw["noise_range_t"], row):
                 n = plateau_noise(kw, row)
                 out[row] = out[row] + out[row] * n
     m0 = opt.groups[0].get("momentum")

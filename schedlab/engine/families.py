@@ -12,7 +12,6 @@ import numpy as np
 
 from schedlab.engine import hf, timm
 from schedlab.engine.basic import Groups, Sim, Updates
-from schedlab.errors import ScheduleError
 
 
 class TransformersSim(Sim):
@@ -44,15 +43,8 @@ class TimmSim:
     name = ""
 
     def __init__(self, kw: dict, opt: Groups) -> None:
-        if not kw["initialize"] and any("initial_lr" not in g for g in opt.groups):
-            raise ScheduleError(code="error.timm.initialize", param="initialize",
-                                params={"name": self.name})  # timm raises KeyError
+        self.base_lrs = timm.initialize(opt.groups, kw, self.name)
         self.kw = {k: v for k, v in kw.items() if k not in ("t_in_epochs", "initialize")}
-        for g in opt.groups:
-            g.setdefault("initial_lr", g["lr"])
-        self.base_lrs = opt.values("initial_lr")
-        for g in opt.groups:
-            g["lr"] = kw["warmup_lr_init"] if kw["warmup_t"] else g["initial_lr"]
         self.count = 0
 
     def step_updates(self, n: int) -> Updates:
@@ -145,21 +137,12 @@ class PlateauStepper:
     def __init__(self, kw: dict, optimizer) -> None:
         import torch
 
-        if not kw["initialize"] and any("initial_lr" not in g for g in optimizer.param_groups):
-            raise ScheduleError(code="error.timm.initialize", param="initialize",
-                                params={"name": "PlateauLRScheduler"})
         self.kw, self.optimizer, self.count, self.restore = kw, optimizer, 0, None
-        for g in optimizer.param_groups:
-            g.setdefault("initial_lr", g["lr"])
-            g["lr"] = g["initial_lr"]
+        bases = timm.initialize(optimizer.param_groups, kw, "PlateauLRScheduler")
         self.plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(
             optimizer, **{PLATEAU_TORCH[k]: kw[k] for k in PLATEAU_TORCH})
         w, init = kw["warmup_t"], kw["warmup_lr_init"]
-        self.slopes = [(g["initial_lr"] - init) / w if w else 1
-                       for g in optimizer.param_groups]
-        if w:
-            for g in optimizer.param_groups:
-                g["lr"] = init
+        self.slopes = [(v - init) / w if w else 1 for v in bases]
 
     def step(self, metric: float | None = None) -> None:
         self.count += 1
@@ -174,9 +157,7 @@ class PlateauStepper:
             self.restore = None
         if metric is not None:
             self.plateau.step(metric)
-        span = kw["noise_range_t"]
-        if span is not None and (span[0] <= k < span[1] if isinstance(span, tuple)
-                                 else k >= span):
+        if timm.noise_at(kw["noise_range_t"], k):
             noise = plateau_noise(kw, k)
             self.restore = [float(g["lr"]) for g in self.optimizer.param_groups]
             for g, old in zip(self.optimizer.param_groups, self.restore):

@@ -36,6 +36,29 @@ COMMON = {"warmup_t": 0, "warmup_lr_init": 0.0, "warmup_prefix": False, "cycle_m
           "noise_std": 1.0, "noise_seed": 42}
 
 
+def initialize(groups: list[dict], kw: dict[str, Any], name: str) -> list[float]:
+    """What timm's scheduler constructors do to the param groups (``Groups.groups`` or a
+    torch optimizer's): each gets an initial_lr (its lr, where it has none; with
+    initialize=False timm reads it and raises KeyError where it is missing), its lr set to
+    that, or to warmup_lr_init when there is a warmup. Returns the base values."""
+    if not kw["initialize"] and any("initial_lr" not in g for g in groups):
+        raise ScheduleError(code="error.timm.initialize", param="initialize",
+                            params={"name": name})
+    for g in groups:
+        g.setdefault("initial_lr", g["lr"])
+    bases = [float(g["initial_lr"]) for g in groups]
+    for g in groups:
+        g["lr"] = kw["warmup_lr_init"] if kw["warmup_t"] else g["initial_lr"]
+    return bases
+
+
+def noise_at(span: Any, t: int) -> bool:
+    """Whether timm adds noise at count ``t``: from ``span`` on, or within [a, b)."""
+    if span is None:
+        return False
+    return span[0] <= t < span[1] if isinstance(span, (list, tuple)) else t >= span
+
+
 def values(name: str, steps: int, kwargs: dict[str, Any], base_lrs: list[float],
            start: int = 0) -> np.ndarray:
     """The lr of every group (columns) at t = start..start+steps-1 of timm's ``name``."""
@@ -96,7 +119,12 @@ def _after_warmup(name: str, t: np.ndarray, kw: dict, base: np.ndarray,
         lrs = shape[:, None] * (0.5 * (top - lr_min))
         lrs += lr_min
     elif name == "PolyLRScheduler":
-        lrs = lr_min + (top - lr_min) * ((1 - t_curr / t_i) ** kw["power"])[:, None]
+        left = 1 - t_curr / t_i
+        below = np.flatnonzero(left < 0)  # a shrinking cycle's rounding: t_cur past t_i
+        if len(below) and not float(kw["power"]).is_integer():  # Python makes it complex
+            raise ScheduleError(code="error.timm.complex", param="power", params={
+                "power": kw["power"], "t": int(t[below[0]])})
+        lrs = lr_min + (top - lr_min) * (left ** kw["power"])[:, None]
     else:
         tr = t_curr / t_i
         shape = 1 - np.tanh(kw["lb"] * (1. - tr) + kw["ub"] * tr)
