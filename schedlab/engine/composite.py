@@ -141,9 +141,7 @@ def simulate(spec: SchedulerSpec, opt: Groups, steps: int,
     m0 = opt.groups[0].get("momentum")
     out = np.empty((steps, len(opt)))
     out[0] = lr0
-    mom = None if m0 is None else np.empty(steps)
-    if mom is not None:
-        mom[0] = m0
+    mom = None  # the momentum column, written from the first update that moves it
     stride, last = sim.stride, m0
     done = 1
     while done < steps:
@@ -153,31 +151,39 @@ def simulate(spec: SchedulerSpec, opt: Groups, steps: int,
                 and u.r.size and u.r.flat[0] == 0:  # every step sets the lr (Updates.set)
             np.add(u.add, 0.0, out=out[done:done + n])  # (as run_ops would: -0.0 is 0.0)
             done += n
-            last = _momentum(u, mom, last, done - n, n, stride)
+            mom, last = _momentum(u, mom, last, done - n, n, stride, steps)
             continue
         for g in range(len(opt)):
             eta = None if u.eta is None else u.eta[:, g]
             add = None if u.add is None else u.add[:, g]
             out[done:done + n, g] = run_ops(u.r[:, g], eta, add, out[done - 1, g]
                                             )[stride - 1::stride]
-        last = _momentum(u, mom, last, done, n, stride)
+        mom, last = _momentum(u, mom, last, done, n, stride, steps)
         done += n
+    if mom is None and m0 is not None:  # never moved: one value, not a column of copies
+        mom = np.broadcast_to(np.float64(m0), (steps,))
     return out, mom
 
 
 def _momentum(u: Updates, mom: np.ndarray | None, last, done: int, n: int,
-              stride: int):
-    """Fill rows done..done+n of the momentum column from the updates; the last value."""
-    if mom is None:
-        return last
+              stride: int, steps: int) -> tuple[np.ndarray | None, float | None]:
+    """Rows done..done+n of the momentum column from the updates, the column allocated
+    (rows before filled with the value so far) at the first update that moves it; the
+    column and the last value."""
+    if last is None:  # the optimizer has no momentum
+        return mom, last
     if u.mom is None or np.isnan(u.mom).all():  # nothing here moves the momentum
-        mom[done:done + n] = last
-        return last
+        if mom is not None:
+            mom[done:done + n] = last
+        return mom, last
+    if mom is None:
+        mom = np.empty(steps)
+        mom[:done] = last
     m = np.concatenate(([last], u.mom))  # carry the last value set forward over the steps
     known = np.where(np.isnan(m), 0, np.arange(len(m)))  # that set none
     m = m[np.maximum.accumulate(known)]
     mom[done:done + n] = m[1:][stride - 1::stride]
-    return float(m[-1])
+    return mom, float(m[-1])
 
 
 def _replay(kw: dict, metric: np.ndarray, steps: int, reduce: Callable[[int], None],

@@ -105,7 +105,10 @@ def _frame(lrs: np.ndarray, mom: np.ndarray | None) -> pd.DataFrame:
                                       "lr": lrs[:, 0]}
     for g in range(1, lrs.shape[1]):
         columns[f"lr_{g}"] = lrs[:, g]
-    if mom is not None and np.any(mom != 0):
+    if mom is not None and mom.strides == (0,):  # one value throughout (simulate)
+        if mom[0] != 0:
+            columns["momentum"] = np.array(mom)
+    elif mom is not None and np.any(mom != 0):
         columns["momentum"] = mom
     return pd.DataFrame(columns, copy=False)
 

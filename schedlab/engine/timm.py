@@ -14,6 +14,7 @@ refused with a message.
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from typing import Any
 
 import numpy as np
@@ -68,23 +69,113 @@ def values(name: str, steps: int, kwargs: dict[str, Any], base_lrs: list[float],
     if length and not kw[length] > 0:  # timm asserts it, or divides by it
         raise ScheduleError(code="error.timm.length", param=length,
                             params={"name": name, "key": length, "value": kw[length]})
-    t = np.arange(start, start + steps, dtype=np.int64)
     base = np.asarray(base_lrs, dtype=np.float64)[None, :]
     w = kw["warmup_t"]
     cut = min(max(w - start, 0), steps)  # counts below w warm up: a prefix, sliced
-    if not cut:  # every count is past the warmup (no masks to copy through)
-        return _noisy(_after_warmup(name, t, kw, base), t, kw)
     out = np.empty((steps, base.shape[1]))
     if cut < steps:
         rest = out[cut:]
-        after = _after_warmup(name, t[cut:], kw, base, rest)
-        if after is not rest:  # not written in place
-            rest[:] = after
-    top = base if name != "TanhLRScheduler" or kw["warmup_prefix"] else \
-        _after_warmup(name, np.array([w]), kw, base)  # tanh ramps to its own value
-    slope = (top - kw["warmup_lr_init"]) / w
-    out[:cut] = kw["warmup_lr_init"] + t[:cut, None] * slope
-    return _noisy(out, t, kw)
+        if not _runs(name, start + cut, steps - cut, kw, base, rest):
+            t = np.arange(start + cut, start + steps, dtype=np.int64)
+            after = _after_warmup(name, t, kw, base, rest)
+            if after is not rest:  # not written in place
+                rest[:] = after
+    if cut:
+        top = base if name != "TanhLRScheduler" or kw["warmup_prefix"] else \
+            _after_warmup(name, np.array([w]), kw, base)  # tanh ramps to its own value
+        slope = (top - kw["warmup_lr_init"]) / w
+        out[:cut] = kw["warmup_lr_init"] + np.arange(start, start + cut)[:, None] * slope
+    return _noisy(out, start, kw)
+
+
+def _runs(name: str, start: int, steps: int, kw: dict, base: np.ndarray,
+          out: np.ndarray) -> bool:
+    """Counts ``start..start+steps-1``, all past the warmup, a run at a time into ``out``:
+    a step schedule is constant between decays, and a cycle is one formula from its start
+    to its end. Each run's constants (the decay's power, the cycle's length and offset)
+    are computed as timm computes them, in Python; the arrays hold only what varies within
+    a run, so a long curve costs one pass over memory and no index arrays. False, with
+    nothing written, where runs would be short (a decay at every count, a cycle of a few
+    counts) or a cycle's start is not plain: the vectorized formulas serve there."""
+    shift = kw["warmup_t"] if kw["warmup_prefix"] else 0
+    a, b = start - shift, start - shift + steps  # counts as timm's formula sees them
+    runs = _decays(name, a, b, kw) if name in STEPPED else _cycle_starts(a, b, kw)
+    if runs is None or len(runs) > max(16, steps // 64):
+        return False
+    bounds = [a, *(lo for lo, _ in runs[1:]), b]
+    if name in STEPPED:
+        for (lo, value), hi in zip(runs, bounds[1:]):
+            out[lo - a:hi - a] = base * value
+        return True
+    first, mul, decay = kw["t_initial"], kw["cycle_mul"], kw["cycle_decay"]
+    for (lo, i), hi in zip(runs, bounds[1:]):
+        into = out[lo - a:hi - a]
+        if i >= kw["cycle_limit"]:
+            into[:] = kw["lr_min"]
+            continue
+        if mul == 1:  # timm: t_i = t_initial, t_curr = t - t_initial * i (integers)
+            t_i, offset = first, first * i
+        else:
+            t_i = mul ** i * first
+            offset = (1 - mul ** i) / (1 - mul) * first
+        t_curr = np.arange(lo, hi, dtype=np.float64)
+        t_curr -= offset
+        _cycle_values(name, t_curr, t_i, kw, base * decay ** i, into, lo + shift)
+    return True
+
+
+def _decays(name: str, a: int, b: int, kw: dict) -> list[tuple[int, float]] | None:
+    """Where each run of a step schedule starts (counts a..b-1 as the formula sees them)
+    and its factor, ``decay_rate ** decays`` as timm writes it; None for a fractional
+    period, whose boundaries are not whole multiples."""
+    rate = kw["decay_rate"]
+    if name == "StepLRScheduler":
+        d = kw["decay_t"]
+        if not float(d).is_integer():
+            return None
+        if (b - 1) // int(d) - a // int(d) > max(16, (b - a) // 64):  # runs too short
+            return None
+        starts = [a, *range((a // int(d) + 1) * int(d), b, int(d))]
+        return [(lo, rate ** (lo // d)) for lo in starts]
+    # bisect_right(decay_t, t + 1) changes only where t + 1 is a milestone (sorted or not)
+    milestones = list(kw["decay_t"])
+    starts = [a, *sorted({m - 1 for m in milestones if a < m - 1 < b})]
+    return [(lo, rate ** bisect_right(milestones, lo + 1)) for lo in starts]
+
+
+def _cycle_starts(a: int, b: int, kw: dict) -> list[tuple[int, int]] | None:
+    """Where each cycle met in counts a..b-1 starts, and its number, as timm numbers the
+    cycle of a count; None where a cycle's start is not plain or timm fails (the log of a
+    number <= 0, refused by the vectorized path with its message)."""
+    first, mul = kw["t_initial"], kw["cycle_mul"]
+    last = b - 1
+    if mul == 1:
+        if last // first - a // first > max(16, (b - a) // 64):  # cycles too short
+            return None
+        return [(a, a // first), *((j * first, j) for j in range(a // first + 1,
+                                                                   last // first + 1))]
+    low = a if mul > 1 else last  # where 1 - t / t_initial * (1 - mul) is least
+    if 1 - low / first * (1 - mul) <= 0:
+        return None
+    runs = [(a, _cycle(a, first, mul))]
+    for j in range(runs[0][1] + 1, _cycle(last, first, mul) + 1):
+        near = int((mul ** j - 1) / (mul - 1) * first)  # where cycle j starts, about
+        at = max(a, near - 2)
+        if at > a and _cycle(at, first, mul) >= j:
+            return None
+        while _cycle(at, first, mul) < j:
+            at += 1
+            if at > near + 3:
+                return None
+        if at >= b or len(runs) > max(16, (b - a) // 64):
+            return None
+        runs.append((at, j))
+    return runs
+
+
+def _cycle(t: int, first: int, mul: float) -> int:
+    """timm's cycle of count ``t`` (cycle_mul != 1), in its own words."""
+    return math.floor(math.log(1 - t / first * (1 - mul), mul))
 
 
 def _after_warmup(name: str, t: np.ndarray, kw: dict, base: np.ndarray,
@@ -147,43 +238,56 @@ def _times_base(f: np.ndarray, base: np.ndarray, out: np.ndarray | None) -> np.n
 
 def _first_cycle(name: str, t: np.ndarray, shift: int, kw: dict, base: np.ndarray,
                  out: np.ndarray | None) -> np.ndarray:
-    """The first cycle of timm's cosine, poly or tanh, in timm's order of operations (a
-    product or a sum gives the same either way round), in place:
+    """The first cycle of timm's cosine, poly or tanh at counts ``t``."""
+    if out is None:
+        out = np.empty((len(t), base.shape[1]))
+    _cycle_values(name, np.subtract(t, shift, dtype=np.float64), kw["t_initial"], kw, base,
+                  out, int(t[0]) if len(t) else 0)
+    return out
 
-    * cosine: ``lr_min + 0.5 * (base - lr_min) * (1 + cos(pi * t_cur ** k / t_i ** k))``
-    * poly: ``lr_min + (base - lr_min) * (1 - t_cur ** k / t_i ** k) ** power``
-    * tanh: ``lr_min + 0.5 * (base - lr_min) * (1 - tanh(lb * (1 - tr) + ub * tr))``
+
+def _cycle_values(name: str, t_curr: np.ndarray, t_i: float, kw: dict, top: np.ndarray,
+                  out: np.ndarray, t0: int) -> None:
+    """One cycle of timm's cosine, poly or tanh into ``out``, from the counts within it
+    (``t_curr``, overwritten) and its length, in timm's order of operations (a product or
+    a sum gives the same either way round); ``top`` is each group's peak, ``t0`` the count
+    of the first row (for a message):
+
+    * cosine: ``lr_min + 0.5 * (top - lr_min) * (1 + cos(pi * t_cur ** k / t_i ** k))``
+    * poly: ``lr_min + (top - lr_min) * (1 - t_cur ** k / t_i ** k) ** power``
+    * tanh: ``lr_min + 0.5 * (top - lr_min) * (1 - tanh(lb * (1 - tr) + ub * tr))``
     """
-    lr_min, k, first = kw["lr_min"], kw["k_decay"], float(kw["t_initial"])
-    shape = np.subtract(t, shift, dtype=np.float64)  # t_cur, exactly
+    lr_min, k = kw["lr_min"], kw["k_decay"]
+    shape, t_i = t_curr, float(t_i)
     if k != 1:
         shape **= k
-        first **= k
+        t_i **= k
     if name == "CosineLRScheduler":
         shape *= math.pi
-        shape /= first
+        shape /= t_i
         np.cos(shape, out=shape)
         shape += 1
-        scale = 0.5 * (base - lr_min)
+        scale = 0.5 * (top - lr_min)
     elif name == "PolyLRScheduler":
-        shape /= first
+        shape /= t_i
         np.subtract(1, shape, out=shape)
+        below = np.flatnonzero(shape < 0)  # a shrinking cycle's rounding: t_cur past t_i
+        if len(below) and not float(kw["power"]).is_integer():  # Python makes it complex
+            raise ScheduleError(code="error.timm.complex", param="power", params={
+                "power": kw["power"], "t": t0 + int(below[0])})
         shape **= kw["power"]
-        scale = base - lr_min
+        scale = top - lr_min
     else:  # tanh: tr = t_cur / t_i; lb * (1. - tr) + ub * tr
-        shape /= first
+        shape /= t_i
         lower = np.subtract(1., shape)
         lower *= kw["lb"]
         shape *= kw["ub"]
         shape += lower
         np.tanh(shape, out=shape)
         np.subtract(1, shape, out=shape)
-        scale = 0.5 * (base - lr_min)
-    if out is None:
-        out = np.empty((len(t), base.shape[1]))
+        scale = 0.5 * (top - lr_min)
     np.multiply(shape[:, None], scale, out=out)
     out += lr_min
-    return out
 
 
 def _cycles(tt: np.ndarray, kw: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -214,13 +318,18 @@ def _cycles(tt: np.ndarray, kw: dict) -> tuple[np.ndarray, np.ndarray, np.ndarra
     return i, table[i] * first, tt - (1 - table[i]) / (1 - mul) * first
 
 
-def _noisy(lrs: np.ndarray, t: np.ndarray, kw: dict) -> np.ndarray:
+def _noisy(lrs: np.ndarray, start: int, kw: dict) -> np.ndarray:
+    """timm's noise on the rows it touches (counts start, start+1, ...): the counts
+    ``noise_at`` names, found as a range (a count t >= a is one >= ceil(a))."""
     span = kw["noise_range_t"]
     if span is None:
         return lrs
-    on = (span[0] <= t) & (t < span[1]) if isinstance(span, (list, tuple)) else t >= span
-    for row in np.flatnonzero(on):
-        noise = _noise(kw["noise_seed"] + int(t[row]), kw["noise_pct"], kw["noise_std"])
+    lo, hi = (span[0], span[1]) if isinstance(span, (list, tuple)) else (span, math.inf)
+    first = max(start, math.ceil(lo))
+    last = start + len(lrs) if hi == math.inf else min(start + len(lrs), math.ceil(hi))
+    for t in range(first, last):
+        noise = _noise(kw["noise_seed"] + t, kw["noise_pct"], kw["noise_std"])
+        row = t - start
         lrs[row] = lrs[row] + lrs[row] * noise
     return lrs
 

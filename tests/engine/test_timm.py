@@ -84,6 +84,63 @@ def test_random_cycles_and_warmups_match_timm(name, first, mul, decay, limit, wa
     np.testing.assert_allclose(mine, stepped(name, steps, kwargs), rtol=1e-9, atol=1e-300)
 
 
+@settings(max_examples=150, deadline=None)
+@given(name=st.sampled_from(("CosineLRScheduler", "PolyLRScheduler", "TanhLRScheduler")),
+       first=st.integers(1, 120), mul=st.sampled_from((1.0, 0.5, 0.9, 1.1, 1.5, 2.0, 3.0)),
+       decay=st.floats(0.1, 1.0), limit=st.integers(1, 12), warmup=st.integers(0, 40),
+       prefix=st.booleans(), k=st.sampled_from((1.0, 0.7, 2.0)),
+       power=st.sampled_from((2.0, 0.5)), start=st.integers(0, 80),
+       cuts=st.lists(st.integers(1, 600), max_size=3))
+def test_cycles_in_chunks_from_any_count_match_timm(name, first, mul, decay, limit, warmup,
+                                                   prefix, k, power, start, cuts) -> None:
+    """Long curves are computed a cycle at a time: many cycles, growing or shrinking,
+    asked for in chunks that start anywhere (inside a warmup, a cycle or past the last)."""
+    kwargs = {"t_initial": first, "cycle_mul": mul, "cycle_decay": decay,
+              "cycle_limit": limit, "warmup_t": warmup, "warmup_lr_init": 1e-5,
+              "warmup_prefix": prefix, "lr_min": 1e-4}
+    if name != "TanhLRScheduler":
+        kwargs["k_decay"] = k
+    if name == "PolyLRScheduler":
+        kwargs["power"] = power
+    steps = 600
+    bounds = sorted({0, steps, *(c for c in cuts if c < steps)})
+    try:
+        mine = np.concatenate([values(name, hi - lo, kwargs, list(BASE), start=start + lo)
+                               for lo, hi in zip(bounds[:-1], bounds[1:])])
+    except ScheduleError as refused:
+        theirs = None
+        try:
+            theirs = stepped(name, start + steps, kwargs)
+        except ValueError:
+            assert refused.code == "error.timm.cycles"
+        if theirs is not None:
+            assert refused.code == "error.timm.complex" and np.iscomplexobj(theirs)
+        return
+    np.testing.assert_allclose(mine, stepped(name, start + steps, kwargs)[start:], rtol=1e-9,
+                               atol=1e-300)
+
+
+@settings(max_examples=150, deadline=None)
+@given(multi=st.booleans(), period=st.one_of(st.integers(1, 90), st.sampled_from((2.5, 7.0))),
+       milestones=st.lists(st.integers(0, 400), max_size=6), rate=st.floats(0.05, 1.5),
+       warmup=st.integers(0, 30), prefix=st.booleans(), start=st.integers(0, 60),
+       cuts=st.lists(st.integers(1, 400), max_size=3))
+def test_step_decays_in_pieces_equal_timm(multi, period, milestones, rate, warmup,
+                                        prefix, start, cuts) -> None:
+    """The step schedules are filled a run of equal values at a time (unsorted and repeated
+    milestones, whole and fractional periods, a warmup before or inside the decays, a
+    curve asked for in chunks from any count): what timm sets, to the last bits."""
+    name = "MultiStepLRScheduler" if multi else "StepLRScheduler"
+    kwargs = {"decay_t": milestones if multi else period, "decay_rate": rate,
+              "warmup_t": warmup, "warmup_lr_init": 1e-4, "warmup_prefix": prefix}
+    steps = 400
+    expected = stepped(name, start + steps, kwargs)[start:]
+    bounds = sorted({0, steps, *(c for c in cuts if c < steps)})
+    pieces = [values(name, hi - lo, kwargs, list(BASE), start=start + lo)
+              for lo, hi in zip(bounds[:-1], bounds[1:])]
+    np.testing.assert_allclose(np.concatenate(pieces), expected, rtol=1e-13, atol=1e-300)
+
+
 @settings(max_examples=60, deadline=None)
 @given(seed=st.integers(0, 10_000), pct=st.floats(0.05, 1.0), std=st.floats(0.1, 2.0),
        start=st.integers(0, 20), steps=st.integers(1, 60))
