@@ -98,7 +98,9 @@ def build_worker_parser() -> argparse.ArgumentParser:
     """The internal ``worker`` command's own parser (the app starts workers itself)."""
     parser = _Parser(prog="python -m schedlab worker",
                      description="(internal) run queued training runs from a run store")
-    parser.add_argument("--db", required=True, help="the run store, an SQLite file")
+    parser.add_argument("--db", required=True,
+                        help="the run store: an SQLite file, or 'env' for the PostgreSQL "
+                             "server that SCHEDLAB_STORE names")
     parser.add_argument("--parent", type=_process_id, default=None,
                         help="exit when this process (the app) is gone")
     return parser
@@ -183,9 +185,16 @@ def _drop_stdout() -> None:
 
 
 def _worker(args: argparse.Namespace) -> int:
+    from schedlab.jobs.pgstore import is_server
     from schedlab.jobs.storefile import store_problem
 
-    problem = store_problem(args.db)
+    if args.db == "env":  # a server's URL, password included, is kept out of ps
+        args.db = os.environ.get("SCHEDLAB_STORE", "")
+        if not is_server(args.db):
+            print("schedlab: error: worker --db env: SCHEDLAB_STORE must be a PostgreSQL "
+                  "URL (postgresql://USER:PASSWORD@HOST:PORT/DATABASE)", file=sys.stderr)
+            return 2
+    problem = None if is_server(args.db) else store_problem(args.db)
     if problem:
         shown = quote(args.db) or "''"
         print(f"schedlab: error: worker --db {shown}: {problem}", file=sys.stderr)

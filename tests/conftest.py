@@ -1,10 +1,13 @@
-"""Shared fixtures: Debian's Chromium for the browser tests (never a downloaded browser)."""
+"""Shared fixtures: Debian's Chromium for the browser tests (never a downloaded browser),
+and a real PostgreSQL server (``tests.postgres``)."""
 
 from __future__ import annotations
 
 import os
 
 import pytest
+
+from tests.postgres import pg_url, postgres_server  # noqa: F401 (fixtures)
 
 CHROMIUM = os.environ.get("SCHEDLAB_CHROMIUM", "/usr/bin/chromium")
 

@@ -11,7 +11,7 @@ import pytest
 
 def loaded_after(statement: str) -> set[str]:
     code = (f"import sys\n{statement}\n"
-            "print(' '.join(m for m in ('torch', 'pandas', 'plotly', 'streamlit') "
+            "print(' '.join(m for m in ('torch', 'pandas', 'plotly', 'streamlit', 'psycopg') "
             "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, timeout=120)
@@ -22,6 +22,10 @@ def loaded_after(statement: str) -> set[str]:
     ("import schedlab", set()),
     ("from schedlab import ScheduleError, Schedule, catalog", set()),
     ("from schedlab.jobs.store import RunStore", {"pandas"}),
+    # the embedded default never loads PostgreSQL's driver
+    ("from schedlab.jobs.manager import JobManager; import tempfile, os; "
+     "JobManager(os.path.join(tempfile.mkdtemp(), 'r.sqlite3')).shutdown()",
+     {"torch", "pandas"}),
     ("from schedlab import parse_schedule; parse_schedule('StepLR(optimizer, 30)', "
      "'SGD(params, lr=0.1)')", {"torch", "pandas"}),  # torch judges what it alone can
 ])

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from schedlab.errors import ConfigError, StoreError
+from schedlab.jobs.pgstore import is_server, shown
 from schedlab.jobs.store import RunStore, open_store
 from schedlab.jobs.storefile import StoreDamaged, StoreReadOnly
 from schedlab.jobs.worker import thread_budget
@@ -48,9 +49,21 @@ class _Child:
     beat: bool = False  # seen beating once: warm, and no start-up failure
 
 
-def default_store_path() -> Path:
-    """The app's run store: ``runs.sqlite3`` in the data directory."""
-    return data_dir() / "runs.sqlite3"
+def default_store_path() -> str | Path:
+    """The app's run store: ``SCHEDLAB_STORE`` (a PostgreSQL server's URL) when it is set,
+    else ``runs.sqlite3`` in the data directory."""
+    text = os.environ.get("SCHEDLAB_STORE", "").strip()
+    if not text:
+        return data_dir() / "runs.sqlite3"
+    if not is_server(text):
+        raise ConfigError(code="error.server.store", params={"value": shown_setting(text)})
+    return text
+
+
+def shown_setting(text: str) -> str:
+    """A setting's value as a message quotes it: short, and a URL without its password."""
+    text = shown(text) if "://" in text else text
+    return repr(text if len(text) <= 80 else text[:77] + "...")
 
 
 def max_jobs_setting() -> int:
@@ -78,7 +91,8 @@ class JobManager:
     """Queues, starts, stops and watches the runs of one store (one per server)."""
 
     def __init__(self, db_path: str | Path | None = None, max_jobs: int | None = None):
-        self.db_path = Path(db_path or default_store_path())
+        location = db_path or default_store_path()
+        self.db_path = location if is_server(location) else Path(location)
         self.max_jobs = max_jobs or max_jobs_setting()
         self.notices: list[Text] = []  # what was done to the store: every session sees them
         self.generation = 0  # counts the store files used: run ids restart with a new one
@@ -90,6 +104,11 @@ class JobManager:
         self._lock = threading.RLock()
         self._respawn_at, self._early_deaths = 0.0, 0
         self._open()
+
+    @property
+    def where(self) -> str:
+        """The store as messages name it (a server without its password)."""
+        return shown(self.db_path) if is_server(self.db_path) else str(self.db_path)
 
     # --- the store -----------------------------------------------------------------------
     def _open(self) -> None:
@@ -104,6 +123,8 @@ class JobManager:
                 self.notices.append(note)
         except StoreReadOnly as exc:  # its history can still be shown
             self.problem = exc
+            if is_server(self.db_path):  # a server's read-only user reads it as usual
+                return
             try:
                 self.store = RunStore(self.db_path, readonly=True)
             except StoreError:
@@ -135,7 +156,7 @@ class JobManager:
         with self._lock:
             self._reap()
             if self.store is not None and not self.store.readonly and self.store.gone():
-                self.notices.append(Text("store.note.replaced", {"path": str(self.db_path)}))
+                self.notices.append(Text("store.note.replaced", {"path": self.where}))
                 self._open()
             if self.store is None or self.store.readonly:
                 return self.problem
@@ -191,14 +212,19 @@ class JobManager:
 
     def _spawn(self) -> None:
         env = worker_env(self.max_jobs)
+        db = str(self.db_path)
+        if is_server(db):  # the URL may hold a password: in the environment, not in ps
+            env["SCHEDLAB_STORE"], db = db, "env"
         with contextlib.ExitStack() as files:
             try:
-                log = files.enter_context(open(self.db_path.with_suffix(".worker.log"), "ab"))
+                log = files.enter_context(open(
+                    data_dir() / "worker.log" if is_server(self.db_path)
+                    else self.db_path.with_suffix(".worker.log"), "ab"))
             except OSError:
                 log = subprocess.DEVNULL  # a read-only folder: the worker's log is dropped
             try:  # the app's interpreter, environment and folder: the schedlab it imports
                 proc = subprocess.Popen(
-                    [sys.executable, "-m", "schedlab", "worker", "--db", str(self.db_path),
+                    [sys.executable, "-m", "schedlab", "worker", "--db", db,
                      "--parent", str(os.getpid())],
                     stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                     env=env, start_new_session=True)  # a Ctrl-C in the app's terminal is its own
@@ -235,8 +261,8 @@ class JobManager:
 
     def _writable(self) -> RunStore:
         if self.store is None or self.store.readonly:
-            raise self.problem or StoreError(path=str(self.db_path), code="error.store.not-open",
-                                             params={"path": str(self.db_path)})
+            raise self.problem or StoreError(path=self.where, code="error.store.not-open",
+                                             params={"path": self.where})
         return self.store
 
     def release(self) -> None:

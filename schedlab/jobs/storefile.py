@@ -71,14 +71,19 @@ def translate(exc: BaseException, path: str | Path) -> StoreError:
 
 
 def translated(method: F) -> F:
-    """For the methods of an object with a ``path``: SQLite's and the OS's errors become
-    the StoreError to show."""
+    """For the methods of a store: its database's and the OS's errors become the
+    StoreError to show (the store's ``translate`` says which, and how)."""
     @functools.wraps(method)
     def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
         try:
             return method(self, *args, **kwargs)
-        except (sqlite3.Error, OSError) as exc:
-            raise translate(exc, self.path) from exc
+        except StoreError:
+            raise
+        except Exception as exc:
+            problem = self.translate(exc)
+            if problem is None:
+                raise
+            raise problem from exc
     return wrapper  # type: ignore[return-value]
 
 

@@ -29,7 +29,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from schedlab.errors import StoreError
-from schedlab.jobs.store import RunStore
+from schedlab.jobs.pgstore import is_server, shown
+from schedlab.jobs.store import RunStore, connect
 from schedlab.jobs.storefile import identity
 from schedlab.messages import Text
 from schedlab.spec.schedule import Schedule, optimizer_from_dict
@@ -71,7 +72,8 @@ class Worker:
     """What the training loop and the two watch threads share."""
 
     def __init__(self, db_path: str | Path, parent: int | None) -> None:
-        self.db_path, self.parent, self.pid = Path(db_path), parent, os.getpid()
+        self.db_path = db_path if is_server(db_path) else Path(db_path)
+        self.parent, self.pid = parent, os.getpid()
         self.identity: tuple[int, int] | None = None  # the file as opened (see gone())
         self.run: int | None = None  # the run being trained
         self.reason: Text | None = None  # why the worker is ending, once it is
@@ -92,8 +94,9 @@ class Worker:
             log.warning("ending: %s", reason)
 
     def gone(self) -> bool:
-        """Whether the store file was deleted or replaced since the worker opened it."""
-        return identity(self.db_path) != self.identity
+        """Whether the store file was deleted or replaced since the worker opened it (a
+        server cannot be)."""
+        return not is_server(self.db_path) and identity(self.db_path) != self.identity
 
     def ending(self) -> Text | None:
         """The reason the worker is ending, or None."""
@@ -109,7 +112,7 @@ def serve(db_path: str | Path, parent: int | None = None) -> None:
     signal.signal(signal.SIGTERM, lambda *_: worker.end(Text("run.end.shutdown")))
     signal.signal(signal.SIGUSR1, lambda *_: worker.retire())
     try:
-        store = RunStore(db_path, timeout=WRITE_WAIT)
+        store = connect(worker.db_path, timeout=WRITE_WAIT)
     except StoreError:  # the command line says so in one line (into the worker's log when
         raise  # the app started it) and exits 2
     worker.identity = store.identity
@@ -118,7 +121,8 @@ def serve(db_path: str | Path, parent: int | None = None) -> None:
     worker.heart = threading.Thread(target=_heartbeat, args=(worker,), daemon=True,
                                     name="heartbeat")
     worker.heart.start()
-    log.info("serving %s with %d torch threads (schedlab from %s)", db_path, threads,
+    log.info("serving %s with %d torch threads (schedlab from %s)", shown(str(db_path))
+             if is_server(db_path) else db_path, threads,
              Path(__file__).resolve().parents[1])
     delay = IDLE_POLL
     try:
@@ -206,7 +210,7 @@ def _heartbeat(worker: Worker) -> None:
                 worker.end(Text("run.end.store-gone", {"path": str(worker.db_path)}))
                 return
             try:
-                store = store or RunStore(worker.db_path, timeout=BEAT_WAIT)
+                store = store or connect(worker.db_path, timeout=BEAT_WAIT)
                 run_id = worker.run
                 store.beat(worker.pid, run_id)
                 _enforce_stop(store, worker, run_id, stop_seen)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import threading
 import time
 
 import pytest
@@ -27,34 +26,6 @@ def jobs(tmp_path):
 
 def status(jobs: JobManager, run_id: int) -> str:
     return jobs.store.run(run_id)["status"]
-
-
-def test_store_hands_each_queued_run_to_one_worker(tmp_path) -> None:
-    store = RunStore(tmp_path / "s.sqlite3")
-    ids = [store.submit(f"r{i}", SCHEDULE.to_json(), QUICK.to_dict()) for i in range(20)]
-    assert [store.queue_position(i) for i in ids[:3]] == [1, 2, 3]
-    claimed: list[int] = []
-
-    def worker(pid: int) -> None:
-        own = RunStore(tmp_path / "s.sqlite3")
-        while (row := own.claim_next(pid)) is not None:
-            claimed.append(row["id"])
-
-    threads = [threading.Thread(target=worker, args=(p,)) for p in (1, 2, 3)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert sorted(claimed) == ids  # every run once, none twice
-    store.record(ids[0], {"event": "step", "step": 0, "epoch": 0, "loss": 2.3, "lr": 0.1,
-                          "lr_1": 0.01, "momentum": 0.9})
-    first = store.steps(ids[0])
-    store.record(ids[0], {"event": "step", "step": 10, "epoch": 0, "loss": 2.0, "lr": 0.1})
-    newer = store.steps(ids[0], after=int(first["id"].iloc[-1]))
-    assert list(newer["step"]) == [10] and first["lr_groups"].iloc[0] == "[0.01]"
-    assert not store.delete(ids[0])  # still running: kept
-    store.finish(ids[0], "done")
-    assert store.delete(ids[0]) and store.steps(ids[0]).empty
 
 
 @pytest.mark.slow
