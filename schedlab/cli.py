@@ -64,6 +64,14 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--log-every", type=_whole, default=TrainConfig.log_every,
                        help="optimizer steps between two step lines")
     train.add_argument("--seed", type=_whole, default=TrainConfig.seed)
+    train.add_argument("--submit", action="store_true",
+                       help="queue the run in the run store (SCHEDLAB_STORE) for the "
+                            "workers (SCHEDLAB_JOBS) instead of training here; prints "
+                            '{"event": "submitted", "run_id": N}')
+    runs = sub.add_parser("runs", help="list the runs in the run store (SCHEDLAB_STORE): "
+                          "status, steps stored, final accuracy")
+    runs.add_argument("--format", choices=("text", "json"), default="text",
+                      help="text (default) or json (a list of run objects)")
     check = sub.add_parser("check", help="report schedule mistakes; exit 1 on errors")
     check.add_argument("--scheduler", required=True, help="scheduler code")
     check.add_argument("--optimizer", default=DEFAULT_OPTIMIZER, help="optimizer code")
@@ -103,6 +111,8 @@ def build_worker_parser() -> argparse.ArgumentParser:
                              "server that SCHEDLAB_STORE names")
     parser.add_argument("--parent", type=_process_id, default=None,
                         help="exit when this process (the app) is gone")
+    parser.add_argument("--until-idle", type=_positive, default=None, metavar="SECONDS",
+                        help="exit once the queue has been empty this long")
     return parser
 
 
@@ -155,7 +165,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _worker(build_worker_parser().parse_args(argv[1:]))
         args = build_parser().parse_args(argv)
         return {"train": _train, "check": _check, "curve": _curve,
-                "lr-find": _lr_find}[args.command](args)
+                "lr-find": _lr_find, "runs": _runs}[args.command](args)
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # e.g. piped into head: stop writing, quietly
@@ -202,7 +212,7 @@ def _worker(args: argparse.Namespace) -> int:
     from schedlab.jobs.worker import serve
 
     try:
-        serve(args.db, args.parent)
+        serve(args.db, args.parent, args.until_idle)
     except StoreError as exc:
         print(f"schedlab: error: {exc}", file=sys.stderr)
         return 2
@@ -219,6 +229,8 @@ def _train(args: argparse.Namespace) -> int:
         schedule = parse_schedule(args.scheduler, args.optimizer)
         config = TrainConfig(args.epochs, args.batch_size, args.model, args.device,
                              args.step_per, args.data, args.log_every, args.seed)
+        if args.submit:
+            return _submit(schedule, config)
         events = train(schedule, config)
         first = next(events)  # data and schedule problems surface before any output
     except SchedlabError as exc:
@@ -259,6 +271,61 @@ def _lr_find(args: argparse.Namespace) -> int:
         print(f"schedlab: error: {exc}", file=sys.stderr)
         return 2
     return _stream(first, events)
+
+
+def _submit(schedule, config: TrainConfig) -> int:
+    """Queue the run through the configured store and backend; its id as one JSON line."""
+    from schedlab.jobs.backends import cli_session, dispatch
+    from schedlab.jobs.manager import caps_setting, default_store_path
+    from schedlab.jobs.store import connect
+    from schedlab.training.loop import check_trainable
+
+    try:
+        check_trainable(schedule)
+        location = default_store_path()
+        caps = caps_setting()
+        store = connect(location)
+        label = f"{schedule.scheduler.label()} · {schedule.optimizer.name}"
+        run_id = store.submit(label[:200], schedule.to_json(), config.to_dict(),
+                              session=cli_session(), caps=caps)
+        dispatch(location, store)
+    except (SchedlabError, StoreError) as exc:
+        print(f"schedlab: error: {exc}", file=sys.stderr)
+        return 2
+    _print_json({"event": "submitted", "run_id": run_id})
+    return 0
+
+
+def _runs(args: argparse.Namespace) -> int:
+    """The runs in the store, newest first (an SQLite store not made yet has none)."""
+    from schedlab.jobs.manager import default_store_path
+    from schedlab.jobs.pgstore import is_server
+    from schedlab.jobs.store import connect
+    from schedlab.messages import unstored
+
+    try:
+        location = default_store_path()
+        rows = [] if not is_server(location) and not os.path.exists(location) else \
+            connect(location, readonly=not is_server(location)).summaries()
+    except (SchedlabError, StoreError) as exc:
+        print(f"schedlab: error: {exc}", file=sys.stderr)
+        return 2
+    for row in rows:
+        row["error"] = None if row["error"] is None else str(unstored(row["error"]))
+        row["test_acc"] = _json_number(row["test_acc"])
+    if args.format == "json":
+        json.dump(rows, sys.stdout, indent=1, ensure_ascii=False)
+        sys.stdout.write("\n")
+        return 0
+    if not rows:
+        print("no runs yet")
+        return 0
+    print(f"{'id':>6}  {'status':<11} {'steps':>7}  {'accuracy':>8}  {'device':<6}  label")
+    for r in rows:
+        acc = "-" if r["test_acc"] is None else f"{r['test_acc']:.4f}"
+        print(f"{r['id']:>6}  {r['status']:<11} {r['steps']:>7}  {acc:>8}  "
+              f"{r['device'] or '-':<6}  {r['label'][:60]}")
+    return 0
 
 
 def _check(args: argparse.Namespace) -> int:

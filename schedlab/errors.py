@@ -49,6 +49,10 @@ class ConfigError(SchedlabError):
     SCHEDLAB_* environment variables."""
 
 
+class LimitError(SchedlabError):
+    """A run refused by a fair-use cap (runs per session, runs queued on the server)."""
+
+
 class DataError(SchedlabError):
     """Training data that cannot be had or read: missing, damaged, or not downloadable."""
 

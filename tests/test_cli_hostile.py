@@ -139,7 +139,7 @@ def test_store_failures_inside_the_worker_are_one_line(error, phrase, tmp_path, 
                                                        capsys) -> None:
     import schedlab.jobs.worker
 
-    def serve(db, parent):
+    def serve(db, parent, until_idle=None):
         raise error
 
     monkeypatch.setattr(schedlab.jobs.worker, "serve", serve)

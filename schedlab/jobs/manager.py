@@ -12,19 +12,19 @@ takes the queue on. The store is opened with its damage set aside
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from schedlab.errors import ConfigError, StoreError
+from schedlab.jobs.backends import start_worker
 from schedlab.jobs.pgstore import is_server, shown
+from schedlab.jobs.queries import Caps
 from schedlab.jobs.store import RunStore, open_store
 from schedlab.jobs.storefile import StoreDamaged, StoreReadOnly
 from schedlab.jobs.worker import thread_budget
@@ -66,6 +66,26 @@ def shown_setting(text: str) -> str:
     return repr(text if len(text) <= 80 else text[:77] + "...")
 
 
+def caps_setting() -> Caps | None:
+    """Fair use: ``SCHEDLAB_MAX_SESSION_RUNS`` (runs queued or running per browser session)
+    and ``SCHEDLAB_MAX_QUEUED_RUNS`` (for everyone), each 1 to 100,000; None (no cap, the
+    embedded default) when neither is set."""
+    values = []
+    for key in ("SCHEDLAB_MAX_SESSION_RUNS", "SCHEDLAB_MAX_QUEUED_RUNS"):
+        text = os.environ.get(key, "").strip()
+        try:
+            value = int(text) if text else None
+        except ValueError:
+            value = 0
+        if value is not None and not 1 <= value <= 100_000:
+            raise ConfigError(code="error.server.cap", params={"key": key,
+                                                              "value": shown_setting(text)})
+        values.append(value)
+    if values == [None, None]:
+        return None
+    return Caps(values[0] or 100_000, values[1] or 100_000)
+
+
 def max_jobs_setting() -> int:
     """``SCHEDLAB_MAX_JOBS``: how many runs train at once (1 to 16, default 1)."""
     text = os.environ.get("SCHEDLAB_MAX_JOBS", "1")
@@ -94,6 +114,7 @@ class JobManager:
         location = db_path or default_store_path()
         self.db_path = location if is_server(location) else Path(location)
         self.max_jobs = max_jobs or max_jobs_setting()
+        self.caps = caps_setting()
         self.notices: list[Text] = []  # what was done to the store: every session sees them
         self.generation = 0  # counts the store files used: run ids restart with a new one
         self.store: RunStore | None = None  # None when the file cannot even be read
@@ -211,39 +232,30 @@ class JobManager:
         self._children.pop(child.proc.pid, None)
 
     def _spawn(self) -> None:
-        env = worker_env(self.max_jobs)
-        db = str(self.db_path)
-        if is_server(db):  # the URL may hold a password: in the environment, not in ps
-            env["SCHEDLAB_STORE"], db = db, "env"
-        with contextlib.ExitStack() as files:
-            try:
-                log = files.enter_context(open(
-                    data_dir() / "worker.log" if is_server(self.db_path)
-                    else self.db_path.with_suffix(".worker.log"), "ab"))
-            except OSError:
-                log = subprocess.DEVNULL  # a read-only folder: the worker's log is dropped
-            try:  # the app's interpreter, environment and folder: the schedlab it imports
-                proc = subprocess.Popen(
-                    [sys.executable, "-m", "schedlab", "worker", "--db", db,
-                     "--parent", str(os.getpid())],
-                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                    env=env, start_new_session=True)  # a Ctrl-C in the app's terminal is its own
-            except OSError:
-                self._back_off()
-                return
+        try:  # the app's interpreter, environment and folder: the schedlab it imports
+            proc = start_worker(self.db_path, parent=os.getpid(),
+                                env=worker_env(self.max_jobs))
+        except OSError:
+            self._back_off()
+            return
         self._children[proc.pid] = _Child(proc)
 
     # --- runs ----------------------------------------------------------------------------
-    def submit(self, schedule: Schedule, config: TrainConfig, label: str) -> int:
-        """Queue a run; it starts as soon as a worker is free."""
-        run_id = self._writable().submit(label[:200], schedule.to_json(), config.to_dict())
+    def submit(self, schedule: Schedule, config: TrainConfig, label: str,
+               session: str | None = None) -> int:
+        """Queue a run; it starts as soon as a worker is free. Beyond the fair-use caps
+        (``caps_setting``) of its browser ``session``, a LimitError says why."""
+        run_id = self._writable().submit(label[:200], schedule.to_json(), config.to_dict(),
+                                         session=session, caps=self.caps)
         self.supervise()
         return run_id
 
-    def submit_range_test(self, optimizer: OptimizerSpec, test: RangeTest, label: str) -> int:
-        """Queue an LR range test; the same workers and queue as training runs."""
+    def submit_range_test(self, optimizer: OptimizerSpec, test: RangeTest, label: str,
+                          session: str | None = None) -> int:
+        """Queue an LR range test; the same workers, queue and caps as training runs."""
         run_id = self._writable().submit(label[:200], json.dumps(optimizer_to_dict(optimizer)),
-                                         test.to_dict(), kind="lr-find")
+                                         test.to_dict(), kind="lr-find", session=session,
+                                         caps=self.caps)
         self.supervise()
         return run_id
 

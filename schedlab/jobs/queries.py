@@ -8,15 +8,37 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
+from schedlab.errors import LimitError
 from schedlab.jobs.storefile import translated
 from schedlab.messages import Text, stored, unstored
 
 # a run is queued, then running, then one of these:
 FINISHED = ("done", "stopped", "failed", "interrupted")
+
+
+@dataclass(frozen=True)
+class Caps:
+    """Fair use: at most ``per_session`` runs queued or running for one browser session
+    (or one user of the command line), and ``total`` for everyone."""
+
+    per_session: int
+    total: int
+
+    def check(self, store: Queries, session: str | None) -> None:
+        """Raise LimitError when one more run would go beyond a cap."""
+        total = store.waiting()
+        if total >= self.total:
+            raise LimitError(code="error.limit.total", params={"count": total,
+                                                               "cap": self.total})
+        mine = store.waiting(session) if session is not None else 0
+        if mine >= self.per_session:
+            raise LimitError(code="error.limit.session", params={"count": mine,
+                                                                 "cap": self.per_session})
 
 
 class Queries:
@@ -27,6 +49,11 @@ class Queries:
     def _exec(self, sql: str, params: tuple = ()) -> Any:
         raise NotImplementedError
 
+    def _transaction(self) -> Any:
+        """A context in which the statements are one transaction that holds the queue (no
+        other connection queues or claims meanwhile)."""
+        raise NotImplementedError
+
     def _frame(self, sql: str, params: tuple = ()) -> pd.DataFrame:
         cur = self._exec(sql, params)
         return pd.DataFrame.from_records([tuple(r) for r in cur.fetchall()], coerce_float=True,
@@ -35,13 +62,38 @@ class Queries:
     # --- runs --------------------------------------------------------------------------
     @translated
     def submit(self, label: str, schedule_json: str, config: dict[str, Any],
-               kind: str = "train") -> int:
-        """Queue a run (``kind``: "train", or "lr-find" for an LR range test); its id."""
-        cur = self._exec(
-            "INSERT INTO runs (created, status, label, schedule, config, kind) "
-            "VALUES (?, 'queued', ?, ?, ?, ?) RETURNING id",
-            (time.time(), label, schedule_json, json.dumps(config), kind))
-        return int(cur.fetchone()[0])
+               kind: str = "train", session: str | None = None,
+               caps: Caps | None = None) -> int:
+        """Queue a run (``kind``: "train", or "lr-find" for an LR range test); its id.
+        With ``caps``, a run beyond them is refused with a LimitError saying why: the
+        count and the insert are one transaction, so two servers cannot both pass."""
+        with self._transaction():
+            if caps is not None:
+                caps.check(self, session)
+            cur = self._exec(
+                "INSERT INTO runs (created, status, label, schedule, config, kind, session) "
+                "VALUES (?, 'queued', ?, ?, ?, ?, ?) RETURNING id",
+                (time.time(), label, schedule_json, json.dumps(config), kind, session))
+            return int(cur.fetchone()[0])
+
+    def waiting(self, session: str | None = None) -> int:
+        """How many runs are queued or running (of one session, when given)."""
+        where = "" if session is None else " AND session = ?"
+        return int(self._exec("SELECT COUNT(*) FROM runs WHERE status IN ('queued', "
+                              f"'running'){where}", () if session is None else (session,)
+                              ).fetchone()[0])
+
+    @translated
+    def summaries(self, kind: str = "train") -> list[dict[str, Any]]:
+        """Every run of this kind, newest first, as the ``runs`` command lists them: its
+        status, steps stored and final accuracy."""
+        rows = self._exec(
+            "SELECT r.id, r.label, r.status, r.created, r.started, r.finished, r.device, "
+            "r.test_acc, r.error, (SELECT COUNT(*) FROM steps s WHERE s.run_id = r.id) "
+            f"AS steps FROM runs r WHERE {self._kind} = ? ORDER BY r.id DESC", (kind,))
+        return [dict(zip(("id", "label", "status", "created", "started", "finished",
+                          "device", "test_acc", "error", "steps"), tuple(r)))
+                for r in rows.fetchall()]
 
     @translated
     def run(self, run_id: int) -> Any:

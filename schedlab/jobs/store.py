@@ -9,9 +9,11 @@ the same run. Every failure of SQLite or the OS comes out as a ``StoreError`` (s
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import sqlite3
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +45,7 @@ CREATE TABLE IF NOT EXISTS runs (
     device TEXT, data TEXT, total_steps INTEGER, batches_per_epoch INTEGER,
     test_acc REAL, samples_per_s REAL, error TEXT,
     worker_pid INTEGER, stop_requested INTEGER NOT NULL DEFAULT 0,
-    kind TEXT NOT NULL DEFAULT 'train');
+    kind TEXT NOT NULL DEFAULT 'train', session TEXT);
 CREATE TABLE IF NOT EXISTS steps (
     id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
     step INTEGER NOT NULL, epoch INTEGER NOT NULL, loss REAL, lr REAL, lr_groups TEXT,
@@ -119,6 +121,8 @@ class RunStore(Queries, WorkerRows):
         if "kind" not in columns and not readonly:  # a store from before the range test
             self.db.execute("ALTER TABLE runs ADD COLUMN kind TEXT NOT NULL DEFAULT 'train'")
             columns.add("kind")
+        if "session" not in columns and not readonly:  # from before the fair-use caps
+            self.db.execute("ALTER TABLE runs ADD COLUMN session TEXT")
         # a read-only store from before then holds training runs only
         self._kind = "kind" if "kind" in columns else "'train'"
 
@@ -156,6 +160,19 @@ class RunStore(Queries, WorkerRows):
 
     def _exec(self, sql: str, params: tuple = ()) -> sqlite3.Cursor:
         return self.db.execute(sql, params)
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """BEGIN IMMEDIATE: the write lock, held until the block ends (rolled back when it
+        fails, never left held)."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+            self.db.execute("COMMIT")
+        except BaseException:
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
+            raise
 
     def translate(self, exc: BaseException) -> StoreError | None:
         """SQLite's and the OS's errors as the StoreError to show (None: not ours)."""

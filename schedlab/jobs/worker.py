@@ -103,8 +103,10 @@ class Worker:
         return self.reason
 
 
-def serve(db_path: str | Path, parent: int | None = None) -> None:
-    """Run queued runs until the parent process (the app) goes away."""
+def serve(db_path: str | Path, parent: int | None = None,
+          until_idle: float | None = None) -> None:
+    """Run queued runs until the parent process (the app) goes away, or, given
+    ``until_idle``, until the queue has been empty for that many seconds."""
     logging.basicConfig(stream=sys.stderr, level=logging.INFO,
                         format="%(asctime)s worker %(process)d %(levelname)s %(message)s")
     threads = limit_threads()
@@ -124,9 +126,12 @@ def serve(db_path: str | Path, parent: int | None = None) -> None:
     log.info("serving %s with %d torch threads (schedlab from %s)", shown(str(db_path))
              if is_server(db_path) else db_path, threads,
              Path(__file__).resolve().parents[1])
-    delay = IDLE_POLL
+    delay, idle_since = IDLE_POLL, time.monotonic()
     try:
         while not worker.ending() and not worker.retiring:
+            if until_idle is not None and time.monotonic() - idle_since > until_idle:
+                log.info("the queue has been empty for %g s", until_idle)
+                break
             try:
                 job = store.claim_next(worker.pid)
             except StoreError as exc:  # the heartbeat decides when the store is hopeless
@@ -141,7 +146,7 @@ def serve(db_path: str | Path, parent: int | None = None) -> None:
             worker.run = job["id"]
             if not run_job(store, job, worker.ending):
                 worker.end(Text("run.end.not-stored"))
-            worker.run = None
+            worker.run, idle_since = None, time.monotonic()
     finally:
         try:
             store.forget_worker(worker.pid)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
+import uuid
 from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
-from schedlab.errors import StoreError
+from schedlab.errors import LimitError, StoreError
 from schedlab.jobs.manager import JobManager, default_store_path
 from schedlab.jobs.store import FINISHED
 from schedlab.messages import render, unstored
@@ -20,6 +21,7 @@ from schedlab.ui.text import plain
 
 SEEN = "train.seen"  # run id -> (step rows, epoch rows) already read
 ALERT = "train.store_alert"
+SESSION = "train.session"
 DASH = "–"
 STATUSES = ("queued", "running", *FINISHED)  # as stored; said by ui.train.status.<status>
 EPOCH_COLUMNS = ("epoch", "train_loss", "test_loss", "test_acc", "lr", "samples_per_s")
@@ -35,13 +37,22 @@ def job_manager() -> JobManager:
     return _manager(str(default_store_path()))
 
 
+def session_id() -> str:
+    """This browser session's name in the store: what the fair-use cap on runs counts
+    (``SCHEDLAB_MAX_SESSION_RUNS``)."""
+    return st.session_state.setdefault(SESSION, uuid.uuid4().hex)
+
+
 def act(action: Callable[..., Any], *args: Any) -> None:
-    """A button's store action; a store problem becomes a message on the next rerun (a
-    callback's exception would otherwise be a bare traceback)."""
+    """A button's store action; a store problem, or a run refused by a fair-use cap,
+    becomes a message on the next rerun (a callback's exception would otherwise be a bare
+    traceback)."""
     try:
         action(*args)
     except StoreError as exc:
         store_problem(exc, later=True)
+    except LimitError as exc:
+        st.session_state[ALERT] = said(exc)
 
 
 def store_problem(exc: StoreError, later: bool = False) -> None:

@@ -65,6 +65,8 @@ def test_a_training_run_streams_live_and_stops(server, page) -> None:
     from playwright.sync_api import expect
 
     page.goto(f"{server}/train", wait_until="domcontentloaded")
+    page.get_by_role("button", name="Start").wait_for()  # the first run has drawn the form
+    settle(page)
     page.get_by_role("radio", name="mlp").click()
     settle(page)
     code = page.get_by_role("textbox", name="Optimizer and scheduler lines")

@@ -99,3 +99,31 @@ def test_an_optimizer_training_cannot_drive_is_refused_before_start() -> None:
         "optimizer = LBFGS(params, lr=1)\nscheduler = StepLR(optimizer, 30)").run()
     assert "LBFGS cannot be trained here" in shown(at.error[0].value)
     assert at.button(key="train.start").disabled
+
+
+def test_a_second_run_beyond_the_session_cap_is_refused_with_why(monkeypatch) -> None:
+    """SCHEDLAB_MAX_SESSION_RUNS=1: one student cannot fill a shared server's queue."""
+    from schedlab.ui.training import _manager
+
+    monkeypatch.setenv("SCHEDLAB_MAX_SESSION_RUNS", "1")
+    _manager.clear()  # the server's manager reads its settings when it starts
+    try:
+        at = train_page()
+        at.text_area(key="train.code").set_value("StepLR(optimizer, step_size=500)").run()
+        quick(at, epochs=100)
+        at.button(key="train.start").click().run()
+        first = at.session_state["train.selected"]
+        at.button(key="train.start").click().run()
+        assert not at.exception
+        said = " ".join(shown(e.value) for e in at.error)
+        assert "reached its limit of 1 runs queued or running" in said
+        assert at.session_state["train.selected"] == first  # nothing else was queued
+        other = train_page()  # another browser session may still start one
+        other.button(key="train.start").click().run()
+        assert not other.error and other.session_state["train.selected"] == first + 1
+        for run_id in (first, first + 1):
+            at.button(key=f"stop.{run_id}").click().run()
+        settle(at, lambda a: "`stopped`" in status_line(a), timeout=30)
+    finally:
+        monkeypatch.delenv("SCHEDLAB_MAX_SESSION_RUNS")
+        _manager.clear()

@@ -11,9 +11,10 @@ import time
 import psycopg
 import pytest
 
-from schedlab.errors import ConfigError, StoreError
+from schedlab.errors import ConfigError, LimitError, StoreError
 from schedlab.jobs.manager import default_store_path
 from schedlab.jobs.pgstore import PgStore
+from schedlab.jobs.queries import Caps
 from schedlab.jobs.store import RunStore, connect
 from schedlab.messages import Text
 from tests.faults import QUICK, SCHEDULE, error_of
@@ -211,3 +212,35 @@ class socket_closed:
 
     def __exit__(self, *exc) -> None:
         return None
+
+
+def test_fair_use_caps_hold_even_when_servers_queue_at_the_same_moment(location) -> None:
+    """Ten threads (as ten app servers) queue for two sessions at once: each session gets
+    at most its cap, the queue at most its total, and the rest are told why."""
+    caps = Caps(per_session=3, total=5)
+    store = connect(location)
+    store.submit("finished", SCHEDULE.to_json(), QUICK.to_dict(), session="a")
+    store.finish(store.claim_next(1)["id"], "done")  # finished runs count for nothing
+    accepted, refused = [], []
+
+    def queue(session: str) -> None:
+        own = connect(location, timeout=20)
+        try:
+            accepted.append((session, own.submit("r", SCHEDULE.to_json(), QUICK.to_dict(),
+                                                 session=session, caps=caps)))
+        except LimitError as exc:
+            refused.append(exc.code)
+        own.close()
+
+    threads = [threading.Thread(target=queue, args=("ab"[i % 2],)) for i in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(accepted) == 5 and len(refused) == 5
+    assert max(sum(s == who for s, _ in accepted) for who in "ab") == 3
+    assert set(refused) <= {"error.limit.session", "error.limit.total"}
+    with pytest.raises(LimitError, match="at most 5 runs"):
+        store.submit("r", SCHEDULE.to_json(), QUICK.to_dict(), session="c", caps=caps)
+    store.request_stop(accepted[0][1])  # a stopped run frees its place
+    store.submit("r", SCHEDULE.to_json(), QUICK.to_dict(), session="c", caps=caps)

@@ -25,7 +25,14 @@ from schedlab.ui.lang import current, keyed, links, said, say, t, told, words
 from schedlab.ui.numbers import number_box
 from schedlab.ui.page import guarded, setup
 from schedlab.ui.text import plain
-from schedlab.ui.training import act, job_manager, status_word, store_problem
+from schedlab.ui.training import (
+    ALERT,
+    act,
+    job_manager,
+    session_id,
+    status_word,
+    store_problem,
+)
 
 SELECTED, ACTIVE, GO = "lrfind.selected", "lrfind.active", "lrfind.to_explorer"
 DEFAULT_OPTIMIZER = "Adam(model.parameters(), lr=1e-3)"
@@ -76,7 +83,8 @@ def settings() -> tuple[OptimizerSpec | None, RangeTest | None]:
 
 def begin(optimizer: OptimizerSpec, test: RangeTest) -> None:
     label = f"{optimizer.name} · {test.start_lr:g} → {test.end_lr:g} ({test.mode})"
-    st.session_state[SELECTED] = job_manager().submit_range_test(optimizer, test, label)
+    st.session_state[SELECTED] = job_manager().submit_range_test(
+        optimizer, test, label, session=session_id())
 
 
 def hints_of(steps: pd.DataFrame, mode: str) -> tuple[np.ndarray, np.ndarray, dict]:
@@ -182,6 +190,8 @@ def main() -> None:
         st.button(t("lrfind.begin"), type="primary", icon=":material/play_arrow:",
                   key="lrfind.begin", disabled=not ready, on_click=act,
                   args=(begin, optimizer, test))
+        if ALERT in st.session_state:  # why Begin did not queue the sweep
+            st.error(plain(st.session_state.pop(ALERT)), icon=":material/block:")
     if jobs.store is None:
         if jobs.problem is not None:
             st.error(plain(said(jobs.problem)), icon=":material/database:")

@@ -36,6 +36,7 @@ from schedlab.ui.training import (
     live,
     number,
     option_words,
+    session_id,
     status_word,
     store_problem,
 )
@@ -146,7 +147,8 @@ def precheck(schedule: Schedule, config: TrainConfig) -> bool:
 def start(schedule: Schedule, config: TrainConfig) -> None:
     """Queue the run and show it."""
     label = f"{schedule.scheduler.label()} · {schedule.optimizer.name}"
-    st.session_state[SELECTED] = job_manager().submit(schedule, config, label)
+    st.session_state[SELECTED] = job_manager().submit(schedule, config, label,
+                                                              session=session_id())
 
 
 def shown_runs(active: list[int], selected: int | None) -> list[int]:
