@@ -285,10 +285,10 @@ def _submit(schedule, config: TrainConfig) -> int:
         location = default_store_path()
         caps = caps_setting()
         store = connect(location)
+        dispatch(location, store)  # first: a run is queued only where something trains it
         label = f"{schedule.scheduler.label()} · {schedule.optimizer.name}"
         run_id = store.submit(label[:200], schedule.to_json(), config.to_dict(),
                               session=cli_session(), caps=caps)
-        dispatch(location, store)
     except (SchedlabError, StoreError) as exc:
         print(f"schedlab: error: {exc}", file=sys.stderr)
         return 2

@@ -1,5 +1,5 @@
 """Shared fixtures: Debian's Chromium for the browser tests (never a downloaded browser),
-and a real PostgreSQL server (``tests.postgres``)."""
+and a real PostgreSQL server and a local Ray cluster (``tests.clusters``)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from tests.postgres import pg_url, postgres_server  # noqa: F401 (fixtures)
+from tests.clusters import pg_url, postgres_server, ray_cluster  # noqa: F401 (fixtures)
 
 CHROMIUM = os.environ.get("SCHEDLAB_CHROMIUM", "/usr/bin/chromium")
 

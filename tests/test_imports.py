@@ -11,7 +11,8 @@ import pytest
 
 def loaded_after(statement: str) -> set[str]:
     code = (f"import sys\n{statement}\n"
-            "print(' '.join(m for m in ('torch', 'pandas', 'plotly', 'streamlit', 'psycopg') "
+            "print(' '.join(m for m in ('torch', 'pandas', 'plotly', 'streamlit', 'psycopg', "
+            "'ray') "
             "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, timeout=120)
@@ -22,7 +23,7 @@ def loaded_after(statement: str) -> set[str]:
     ("import schedlab", set()),
     ("from schedlab import ScheduleError, Schedule, catalog", set()),
     ("from schedlab.jobs.store import RunStore", {"pandas"}),
-    # the embedded default never loads PostgreSQL's driver
+    # the embedded default never loads PostgreSQL's driver, nor Ray
     ("from schedlab.jobs.manager import JobManager; import tempfile, os; "
      "JobManager(os.path.join(tempfile.mkdtemp(), 'r.sqlite3')).shutdown()",
      {"torch", "pandas"}),

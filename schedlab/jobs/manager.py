@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from schedlab.errors import ConfigError, StoreError
-from schedlab.jobs.backends import start_worker
+from schedlab.jobs.backends import jobs_setting, start_worker
 from schedlab.jobs.pgstore import is_server, shown
 from schedlab.jobs.queries import Caps
 from schedlab.jobs.store import RunStore, open_store
@@ -115,6 +115,8 @@ class JobManager:
         self.db_path = location if is_server(location) else Path(location)
         self.max_jobs = max_jobs or max_jobs_setting()
         self.caps = caps_setting()
+        self.backend = jobs_setting()
+        self._dispatched = False  # the cluster's dispatcher was found or started
         self.notices: list[Text] = []  # what was done to the store: every session sees them
         self.generation = 0  # counts the store files used: run ids restart with a new one
         self.store: RunStore | None = None  # None when the file cannot even be read
@@ -188,10 +190,26 @@ class JobManager:
             except StoreError as exc:  # no worker is started for a store it cannot write
                 self.report(exc)
                 return exc
+            if self.backend == "ray":  # the cluster's dispatcher trains the queue
+                return self._dispatch()
             if time.monotonic() >= self._respawn_at:
                 for _ in range(self.max_jobs - len(live)):
                     self._spawn()
             return None
+
+    def _dispatch(self) -> StoreError | None:
+        """SCHEDLAB_JOBS=ray: make sure the store's dispatcher runs on the cluster (looked
+        up once, then trusted: Ray restarts it); why runs cannot train, as a StoreError
+        the page shows, when there is no cluster."""
+        if not self._dispatched:
+            try:
+                from schedlab.jobs.raybackend import ensure_dispatcher
+                ensure_dispatcher(self.db_path)
+            except ConfigError as exc:
+                return StoreError(path=self.where, code=exc.code, params=exc.params)
+            self._dispatched = True
+        self.ready = True
+        return None
 
     def _reap(self) -> None:
         for pid, child in list(self._children.items()):

@@ -215,6 +215,12 @@ class PgStore(Queries):
             (time.time(), pid, HOST)).fetchone()
         return None if row is None else self.run(row[0])
 
+    @translated
+    def adopt(self, run_id: int, pid: int) -> None:
+        """A process on this host other than the claimer trains the run (a Ray task)."""
+        self._exec("UPDATE runs SET worker_pid = ?, worker_host = ? WHERE id = ? AND "
+                   "status = 'running'", (pid, HOST, run_id))
+
     # --- workers -------------------------------------------------------------------------
     @translated
     def beat(self, pid: int, run_id: int | None = None) -> None:

@@ -96,6 +96,13 @@ class Queries:
                 for r in rows.fetchall()]
 
     @translated
+    def adopt(self, run_id: int, pid: int) -> None:
+        """A process other than the claimer trains the run (a Ray task): it is the run's
+        worker from now on."""
+        self._exec("UPDATE runs SET worker_pid = ? WHERE id = ? AND status = 'running'",
+                   (pid, run_id))
+
+    @translated
     def run(self, run_id: int) -> Any:
         """One run's row, or None."""
         return self._exec("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()

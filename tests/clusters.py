@@ -1,6 +1,7 @@
-"""A real PostgreSQL server for the tests: Debian's ``postgresql`` package, started once per
-test session in a temporary folder on a free loopback port and removed afterwards; each
-test that asks for ``pg_url`` gets a database of its own. Never a mock.
+"""Real servers for the tests, never mocks: a PostgreSQL server (Debian's ``postgresql``
+package) started once per test session in a temporary folder on a free loopback port and
+removed afterwards, each test that asks for ``pg_url`` getting a database of its own; and
+a local Ray cluster (``ray_cluster``).
 
 PostgreSQL refuses to run as root, so under root (CI's containers) the server runs as the
 ``postgres`` user the package creates. Without the package the tests fail with what to
@@ -14,6 +15,7 @@ import pwd
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -80,3 +82,29 @@ def pg_url(postgres_server: str) -> Iterator[str]:
     yield f"{postgres_server}/{name}"
     with psycopg.connect(f"{postgres_server}/postgres", autocommit=True) as db:
         db.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture(scope="session")
+def ray_cluster(tmp_path_factory) -> Iterator[dict[str, str]]:
+    """A real local Ray cluster (``ray start --head``, 2 CPUs) as a class's would be, its
+    workers able to import this schedlab and train on the offline digits; the environment
+    that finds it (``RAY_ADDRESS``). Stopped after the session."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    ray = shutil.which("ray") or os.path.join(os.path.dirname(sys.executable), "ray")
+    port = _free_port()
+    temp = tempfile.mkdtemp(prefix="rs-", dir="/tmp")  # Ray's sockets need a short path
+    env = {**os.environ, "PYTHONPATH": root, "SCHEDLAB_MNIST_MIRRORS": "",
+           "SCHEDLAB_DATA": str(tmp_path_factory.mktemp("ray-data")),
+           "RAY_USAGE_STATS_ENABLED": "0"}
+    started = subprocess.run(
+        [ray, "start", "--head", f"--port={port}", "--num-cpus=2", "--num-gpus=0",
+         "--include-dashboard=false", "--disable-usage-stats", f"--temp-dir={temp}",
+         "--node-ip-address=127.0.0.1"], env=env, capture_output=True, text=True, timeout=180)
+    if started.returncode != 0:
+        shutil.rmtree(temp, ignore_errors=True)
+        pytest.fail(f"Ray did not start: {started.stderr[-2000:]}")
+    try:
+        yield {"RAY_ADDRESS": f"127.0.0.1:{port}", "PYTHONPATH": root}
+    finally:
+        subprocess.run([ray, "stop", "--force"], env=env, capture_output=True, timeout=120)
+        shutil.rmtree(temp, ignore_errors=True)
