@@ -4,6 +4,7 @@
 #   BASE         the base image: Debian-like, python3 3.11 or newer with venv, and useradd
 #   TORCH_INDEX  where torch comes from: its CPU build by default; a CUDA index for the GPU
 #                variant, e.g. https://download.pytorch.org/whl/cu128
+#   WITH_RAY     "1" adds Ray, for SCHEDLAB_JOBS=ray and the nodes of docker-compose.yml
 # `--build-context wheels=DIR` installs everything from the wheels in DIR instead (offline).
 ARG BASE=python:3.11-slim
 
@@ -12,6 +13,7 @@ FROM scratch AS wheels
 
 FROM ${BASE}
 ARG TORCH_INDEX=https://download.pytorch.org/whl/cpu
+ARG WITH_RAY=
 # A venv: Debian's own python3 refuses system-wide pip installs (PEP 668). torch is pinned and
 # installed first so that requirements.txt keeps that build instead of PyPI's CUDA one. Given
 # local wheels, pip uses nothing else (no network); bind-mounted, they stay out of the image.
@@ -25,7 +27,9 @@ RUN --mount=type=bind,source=requirements.txt,target=/tmp/requirements.txt \
     fi; \
     python3 -m venv /opt/venv; \
     /opt/venv/bin/pip install --no-cache-dir $pip_from --index-url "$TORCH_INDEX" torch==2.13.0; \
-    /opt/venv/bin/pip install --no-cache-dir $pip_from -r /tmp/requirements.txt
+    /opt/venv/bin/pip install --no-cache-dir $pip_from -r /tmp/requirements.txt; \
+    if [ -n "$WITH_RAY" ]; then /opt/venv/bin/pip install --no-cache-dir $pip_from \
+        "ray[default]>=2.40"; fi
 
 # 1000 by number: Kubernetes' runAsNonRoot can only verify a numeric user
 RUN useradd --uid 1000 --user-group --create-home --shell /bin/sh schedlab \

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -125,6 +126,7 @@ class PgStore(Queries):
     def __init__(self, url: str, timeout: float = 5.0, readonly: bool = False) -> None:
         self.url, self.path, self.timeout = url, shown(url), timeout
         self.db: Any = None
+        self._lock = threading.RLock()  # the app's sessions share one connection
         self._connect()
 
     @translated
@@ -161,18 +163,20 @@ class PgStore(Queries):
         return False
 
     def _exec(self, sql: str, params: tuple = ()) -> Any:
-        if self.db is None or self.db.closed or self.db.broken:
-            self.close()
-            self._connect()  # the server restarted, or the network dropped the connection
-        return self.db.execute(sql.replace("?", "%s"), params)
+        with self._lock:  # a statement of another thread never lands in a transaction
+            if self.db is None or self.db.closed or self.db.broken:
+                self.close()
+                self._connect()  # the server restarted, or the network dropped it
+            return self.db.execute(sql.replace("?", "%s"), params)
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[None]:
         """A transaction holding the queue's advisory lock (servers queue one at a time)."""
-        self._exec("SELECT 1")  # reconnect first, should the connection have dropped
-        with self.db.transaction():
-            self.db.execute("SELECT pg_advisory_xact_lock(%s)", (QUEUE_KEY,))
-            yield
+        with self._lock:
+            self._exec("SELECT 1")  # reconnect first, should the connection have dropped
+            with self.db.transaction():
+                self.db.execute("SELECT pg_advisory_xact_lock(%s)", (QUEUE_KEY,))
+                yield
 
     def translate(self, exc: BaseException) -> StoreError | None:
         """psycopg's errors as the StoreError to show (None: not ours)."""
@@ -200,7 +204,7 @@ class PgStore(Queries):
     def check_writable(self) -> None:
         """Raise the StoreError that keeps a run from being stored now (a read-only server
         or user); return quietly when runs can be stored."""
-        with self.db.transaction():
+        with self._lock, self.db.transaction():
             self.db.execute("UPDATE workers SET pid = pid WHERE false")
 
     # --- the queue -----------------------------------------------------------------------
@@ -260,7 +264,8 @@ class PgStore(Queries):
             "WHERE r.status = 'running'").fetchall()
         orphans = [r["id"] for r in rows
                    if (r["worker_pid"] not in live_pids if r["worker_host"] == HOST else
-                       max(r["heartbeat"] or 0.0, r["started"] or 0.0) < since)]
+                       (r["heartbeat"] if r["heartbeat"] is not None  # no row: its claim
+                        else r["started"] or 0.0) < since)]
         for run_id in orphans:
             self.finish(run_id, "interrupted", reason, only_if_running=True)
         return orphans

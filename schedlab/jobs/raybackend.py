@@ -46,9 +46,10 @@ def _ray() -> Any:
     if not ray.is_initialized():
         address = os.environ.get("RAY_ADDRESS") or "auto"
         _probe(address)  # ray.init waits minutes for an address where nothing answers
+        quiet = {} if address.startswith("ray://") else {  # (Ray Client takes fewer)
+            "logging_level": logging.ERROR, "log_to_driver": False, "configure_logging": False}
         try:
-            ray.init(address=address, namespace=NAMESPACE, logging_level=logging.ERROR,
-                     log_to_driver=False, configure_logging=False)
+            ray.init(address=address, namespace=NAMESPACE, **quiet)
         except (ConnectionError, RuntimeError, ValueError) as exc:
             detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
             raise ConfigError(code="error.jobs.ray-none", params={
@@ -144,8 +145,10 @@ class Dispatcher:
                 ray.cancel(ref, force=True)
                 store.finish(run_id, "stopped", Text("run.error.forced", {"seconds": GRACE}),
                              only_if_running=True)
-        room = max(1, int(ray.cluster_resources().get("CPU", 1) // CPUS_PER_RUN))
-        gpus = ray.cluster_resources().get("GPU", 0) > 0
+        resources = ray.cluster_resources()
+        gpus = resources.get("GPU", 0) > 0  # then runs take a GPU each, as many at once
+        room = max(1, int(resources["GPU"] if gpus else
+                          resources.get("CPU", 1) // CPUS_PER_RUN))
         while len(self.inflight) < room:
             job = store.claim_next(os.getpid())
             if job is None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import shutil
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -102,6 +103,7 @@ class RunStore(Queries, WorkerRows):
     def __init__(self, path: str | Path, timeout: float = 5.0, readonly: bool = False) -> None:
         self.path = Path(path)
         self.readonly = readonly
+        self._lock = threading.RLock()
         if readonly:
             self.db = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True,
                                       timeout=timeout, isolation_level=None,
@@ -145,11 +147,12 @@ class RunStore(Queries, WorkerRows):
         if self.gone():
             raise StoreGone(path=str(self.path), code="error.store.gone",
                             params={"path": str(self.path)})
-        self.db.execute("BEGIN IMMEDIATE")
-        try:  # a write that changes nothing: SQLite refuses it on a read-only store
-            self.db.execute("UPDATE workers SET pid = pid WHERE 0")
-        finally:
-            self.db.execute("ROLLBACK")
+        with self._lock:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:  # a write that changes nothing: SQLite refuses it on a read-only store
+                self.db.execute("UPDATE workers SET pid = pid WHERE 0")
+            finally:
+                self.db.execute("ROLLBACK")
         pages = [self.db.execute(f"PRAGMA {p}").fetchone()[0]
                  for p in ("page_count", "max_page_count", "freelist_count")]
         if pages[1] - pages[0] + pages[2] < 16:
@@ -159,20 +162,23 @@ class RunStore(Queries, WorkerRows):
             raise full(self.path, Text("store.detail.free", {"kib": free // 1024}))
 
     def _exec(self, sql: str, params: tuple = ()) -> sqlite3.Cursor:
-        return self.db.execute(sql, params)
+        with self._lock:  # a statement of another thread never lands in a transaction
+            return self.db.execute(sql, params)
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[None]:
         """BEGIN IMMEDIATE: the write lock, held until the block ends (rolled back when it
-        fails, never left held)."""
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-            self.db.execute("COMMIT")
-        except BaseException:
-            if self.db.in_transaction:
-                self.db.execute("ROLLBACK")
-            raise
+        fails, never left held); the connection is this thread's meanwhile (the app's
+        sessions share one), so no other thread's write is rolled back with it."""
+        with self._lock:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+                self.db.execute("COMMIT")
+            except BaseException:
+                if self.db.in_transaction:
+                    self.db.execute("ROLLBACK")
+                raise
 
     def translate(self, exc: BaseException) -> StoreError | None:
         """SQLite's and the OS's errors as the StoreError to show (None: not ours)."""
@@ -183,6 +189,11 @@ class RunStore(Queries, WorkerRows):
     @translated
     def claim_next(self, pid: int) -> sqlite3.Row | None:
         """Take the oldest queued run for this worker (FIFO), atomically."""
+        with self._lock:
+            row = self._claim(pid)
+        return None if row is None else self.run(row["id"])
+
+    def _claim(self, pid: int) -> sqlite3.Row | None:
         self.db.execute("BEGIN IMMEDIATE")
         try:
             row = self.db.execute("SELECT id FROM runs WHERE status = 'queued' "
@@ -195,5 +206,5 @@ class RunStore(Queries, WorkerRows):
             if self.db.in_transaction:  # never leave the write lock held after a failure
                 self.db.execute("ROLLBACK")
             raise
-        return None if row is None else self.run(row["id"])
+        return row
 

@@ -244,3 +244,67 @@ def test_fair_use_caps_hold_even_when_servers_queue_at_the_same_moment(location)
         store.submit("r", SCHEDULE.to_json(), QUICK.to_dict(), session="c", caps=caps)
     store.request_stop(accepted[0][1])  # a stopped run frees its place
     store.submit("r", SCHEDULE.to_json(), QUICK.to_dict(), session="c", caps=caps)
+
+
+@pytest.mark.slow
+def test_a_run_whose_machine_vanished_is_interrupted_by_any_server(pg_url) -> None:
+    """Another host's worker is judged by its heartbeat: fresh, its run is left alone;
+    30 s old, its run is interrupted (its pid means nothing here)."""
+    store = PgStore(pg_url)
+    run_id = store.submit("r", SCHEDULE.to_json(), QUICK.to_dict())
+    store.claim_next(4242)
+    with psycopg.connect(pg_url, autocommit=True) as db:
+        db.execute("UPDATE runs SET worker_host = 'gpu-node-7' WHERE id = %s", (run_id,))
+        db.execute("INSERT INTO workers (host, pid, started, heartbeat, run_id) VALUES "
+                   "('gpu-node-7', 4242, %s, %s, %s)", (time.time(), time.time(), run_id))
+    assert store.interrupt_orphans(set()) == [] and store.workers() == []
+    with psycopg.connect(pg_url, autocommit=True) as db:
+        db.execute("UPDATE workers SET heartbeat = heartbeat - 31")
+    assert store.interrupt_orphans(set()) == [run_id]
+    assert store.run(run_id)["status"] == "interrupted"
+
+
+@pytest.mark.slow
+def test_a_read_only_database_is_refused_for_writing_with_why(pg_url) -> None:
+    name = pg_url.rsplit("/", 1)[1]
+    with psycopg.connect(pg_url, autocommit=True) as db:
+        db.execute(f"ALTER DATABASE {name} SET default_transaction_read_only = on")
+    with pytest.raises(StoreError, match="cannot be written") as caught:
+        PgStore(pg_url)
+    assert type(caught.value).__name__ == "StoreReadOnly"
+
+
+def test_sessions_sharing_a_servers_connection_never_lose_each_others_writes(location) -> None:
+    """An app server's sessions share one store: refused runs (rolled back) and other
+    sessions' stops, at the same moments, on the same connection."""
+    store = connect(location, timeout=20)
+    running = _queue(store, 12)
+    for _ in running:
+        store.claim_next(1)
+    caps, errors = Caps(per_session=100, total=15), []
+
+    def queue() -> None:
+        for _ in range(3):
+            try:
+                store.submit("r", SCHEDULE.to_json(), QUICK.to_dict(), session="s", caps=caps)
+            except LimitError:
+                pass
+            except Exception as exc:  # noqa: BLE001 (what must not happen)
+                errors.append(exc)
+
+    def stop(run_id: int) -> None:
+        try:
+            store.request_stop(run_id)
+            store.finish(run_id, "stopped")
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=queue) for _ in range(8)] + \
+        [threading.Thread(target=stop, args=(i,)) for i in running]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert all(store.run(i)["status"] == "stopped" for i in running)  # none rolled back
+    assert store.waiting() <= 15 and store.waiting() >= 3  # the cap held, runs got in
