@@ -200,7 +200,12 @@ def _after_warmup(name: str, t: np.ndarray, kw: dict, base: np.ndarray,
     decay = kw["cycle_decay"]
     top = base * (decay ** i)[:, None] if decay != 1 else base  # (1, groups) broadcasts
     if k != 1:  # t ** 1.0 is t exactly: the power is only paid where it changes a value
-        t_curr, t_i = t_curr ** k, t_i ** k
+        t_curr = _powered(t_curr, k, t_i)
+        if np.ndim(t_i):  # a few lengths (one a cycle): each raised as timm does, in Python
+            lengths, which = np.unique(t_i, return_inverse=True)
+            t_i = np.array([float(n) ** k for n in lengths])[which]
+        else:
+            t_i = float(t_i) ** k
     if name == "CosineLRScheduler":  # lr_min + 0.5 * (top - lr_min) * (1 + cos(...)), in
         # timm's order of operations, in place (a product or a sum is the same either way)
         shape = np.multiply(t_curr, math.pi)
@@ -260,7 +265,7 @@ def _cycle_values(name: str, t_curr: np.ndarray, t_i: float, kw: dict, top: np.n
     lr_min, k = kw["lr_min"], kw["k_decay"]
     shape, t_i = t_curr, float(t_i)
     if k != 1:
-        shape **= k
+        shape = _powered(shape, k, t_i)
         t_i **= k
     if name == "CosineLRScheduler":
         shape *= math.pi
@@ -288,6 +293,19 @@ def _cycle_values(name: str, t_curr: np.ndarray, t_i: float, kw: dict, top: np.n
         scale = 0.5 * (top - lr_min)
     np.multiply(shape[:, None], scale, out=out)
     out += lr_min
+
+
+def _powered(t_curr: np.ndarray, k: float, t_i: Any) -> np.ndarray:
+    """``t_curr ** k`` in place, as timm's Python computes it where it matters: numpy's
+    power can differ from the C library's in the last bit, and at a cycle's last count
+    (t_cur a rounding error short of ``t_i``) ``1 - t_cur ** k / t_i ** k`` magnifies that
+    bit without bound (Poly's ``** power`` below 1 made it 1e-5 relative there); the few
+    counts within a millionth of their cycle's end are raised in Python."""
+    near = np.flatnonzero(t_curr >= np.multiply(t_i, 1 - 1e-6))
+    exact = [float(x) ** k for x in t_curr[near].tolist()]
+    np.power(t_curr, k, out=t_curr)
+    t_curr[near] = exact
+    return t_curr
 
 
 def _cycles(tt: np.ndarray, kw: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

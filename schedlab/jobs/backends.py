@@ -51,9 +51,26 @@ def dispatch(location: str | Path, store: Any) -> None:
         ensure_dispatcher(location)
         return
     now = time.time()
-    if any(now - row["heartbeat"] < FRESH for row in store.workers()):
-        return  # a live worker (the app's, or one started earlier) takes it
-    start_worker(location, until_idle=IDLE_EXIT)
+    live = {row["pid"] for row in store.workers()
+            if now - row["heartbeat"] < FRESH and alive(row["pid"])}
+    store.interrupt_orphans(live)  # a run whose worker died, with no app to notice
+    if not live:  # else a live worker (the app's, or one started earlier) takes it
+        start_worker(location, until_idle=IDLE_EXIT)
+
+
+def alive(pid: int) -> bool:
+    """Whether a process runs here with this pid (a zombie does not count)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True  # no /proc here: trust the signal
 
 
 def start_worker(location: str | Path, until_idle: float | None = None,

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from schedlab.errors import ConfigError, StoreError
-from schedlab.jobs.backends import jobs_setting, start_worker
+from schedlab.jobs.backends import alive, jobs_setting, start_worker
 from schedlab.jobs.pgstore import is_server, shown
 from schedlab.jobs.queries import Caps
 from schedlab.jobs.store import RunStore, open_store
@@ -229,7 +229,7 @@ class JobManager:
         for row in rows:
             pid, child = row["pid"], self._children.get(row["pid"])
             age = now - row["heartbeat"]
-            if (age < HUNG) if child is not None else (age < STALE and _alive(pid)):
+            if (age < HUNG) if child is not None else (age < STALE and alive(pid)):
                 live.add(pid)
                 if child is not None and not child.beat:
                     child.beat, self._early_deaths = True, 0
@@ -331,18 +331,3 @@ class JobManager:
                 except subprocess.TimeoutExpired:
                     self._kill(child)
             self._children.clear()
-
-
-def _alive(pid: int) -> bool:
-    """Whether a process runs with this pid (a zombie does not count)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return True  # no /proc here: trust the signal

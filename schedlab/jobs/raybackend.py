@@ -182,6 +182,7 @@ def _train(location: str, run_id: int) -> str:
     os.environ.setdefault("SCHEDLAB_WORKER_THREADS", str(CPUS_PER_RUN))
     limit_threads()
     store, pid = connect(location, timeout=10), os.getpid()
+    store.beat(pid, run_id)  # first: a run whose worker has no heartbeat row is an orphan
     store.adopt(run_id, pid)
     done = threading.Event()
 

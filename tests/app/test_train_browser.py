@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from schedlab import parse_schedule
-from schedlab.jobs.store import RunStore
+from schedlab.jobs.store import RunStore, connect
 from schedlab.training.loop import TrainConfig
 from tests.app.test_browser import settle
 from tests.servers import streamlit_app
@@ -90,3 +90,29 @@ def test_the_pasted_code_and_the_epochs_survive_a_reload(server, page) -> None:
     settle(page)
     assert code.input_value() == "ExponentialLR(optimizer, gamma=0.97)"
     assert page.get_by_role("spinbutton", name="epochs", exact=True).input_value() == "12"
+
+
+def test_two_app_servers_on_one_postgresql_store_see_and_stop_each_others_runs(
+        pg_url, browser, tmp_path) -> None:
+    """Two Streamlit servers behind a class's load balancer: a run started on one shows up
+    live on the other, which stops it; the first sees it stopped."""
+    long = TrainConfig(epochs=100, model="mlp", data="offline", batch_size=64, log_every=5)
+    env = {**os.environ, "SCHEDLAB_STORE": pg_url}
+    with streamlit_app(ROOT, {**env, "SCHEDLAB_DATA": str(tmp_path / "a")}) as a, \
+            streamlit_app(ROOT, {**env, "SCHEDLAB_DATA": str(tmp_path / "b")}) as b:
+        first, second = browser.new_page(), browser.new_page()
+        for page, base in ((first, a), (second, b)):
+            page.goto(f"{base}/train", wait_until="domcontentloaded")
+            page.get_by_text("No runs yet").wait_for(timeout=60_000)
+            settle(page)
+        store = connect(pg_url)  # as server A's Start does (its session's queue)
+        run_id = store.submit("from server A", SCHEDULE.to_json(), long.to_dict())
+        for page in (first, second):  # each page polls its own server
+            page.get_by_text(f"Run {run_id}", exact=True).wait_for(timeout=30_000)
+        second.get_by_text("running", exact=True).first.wait_for(timeout=120_000)
+        second.get_by_role("button", name="Stop").click()
+        first.get_by_text("stopped", exact=True).first.wait_for(timeout=30_000)
+        assert store.run(run_id)["status"] == "stopped"
+        for page in (first, second):
+            assert page.get_by_text("Traceback").count() == 0
+            page.close()
