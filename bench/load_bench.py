@@ -164,8 +164,8 @@ def render(r: dict) -> str:
         "the two servers, so the time to train all of them is this machine's, not a "
         "cluster's); PostgreSQL on its own machine adds a network round trip (about 0.2-1 ms "
         "on a LAN) to each of a poll's five queries, and a class's history grows the "
-        "history query (it reads every run's row: a few thousand runs stay within the "
-        "target; past that the page would need paging). The dispatcher claims at most as "
+        "history query, which reads every run's row (measured here with 200; a term of "
+        "several thousand runs would want the history paged). The dispatcher claims at most as "
         "many runs as the cluster has GPUs (or CPUs), so the queue's order holds however "
         "many nodes join.",
     ])
