@@ -116,7 +116,7 @@ def test_a_second_run_beyond_the_session_cap_is_refused_with_why(monkeypatch) ->
         at.button(key="train.start").click().run()
         assert not at.exception
         said = " ".join(shown(e.value) for e in at.error)
-        assert "reached its limit of 1 runs queued or running" in said
+        assert "as many runs queued or running as one session may have (1)" in said
         assert at.session_state["train.selected"] == first  # nothing else was queued
         other = train_page()  # another browser session may still start one
         other.button(key="train.start").click().run()

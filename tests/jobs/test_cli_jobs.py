@@ -77,7 +77,7 @@ def test_the_session_cap_refuses_a_second_run_from_the_command_line(tmp_path) ->
     assert first.returncode == 0, first.stderr
     second = schedlab("train", *QUICK, "--submit", env=env)
     assert second.returncode == 2 and second.stdout == ""
-    assert "limit of 1 runs queued or running" in second.stderr
+    assert "as many runs queued or running as one session may have (1)" in second.stderr
     assert [r["status"] for r in store.summaries()] == ["queued"]
 
 
