@@ -8,6 +8,12 @@ found at the next look: its run is marked interrupted, metrics kept, and a fresh
 takes the queue on. The store is opened with its damage set aside
 (``schedlab.jobs.store.open_store``), and every reason it cannot be written is returned as a
 ``StoreError`` to show.
+
+The store is ``SCHEDLAB_STORE`` (a PostgreSQL server) when it is set, shared by every app
+server and worker that names it; with ``SCHEDLAB_JOBS=ray`` no worker is started here:
+the cluster's dispatcher (``schedlab.jobs.raybackend``) trains the queue, and this manager
+only makes sure it runs. Runs beyond the fair-use caps (``caps_setting``) are refused
+when queued.
 """
 
 from __future__ import annotations
