@@ -13,7 +13,6 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -23,13 +22,9 @@ from contextlib import contextmanager
 
 import pytest
 
+from tests.servers import free_port
+
 USER = "schedlab"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _as_owner(argv: list[str]) -> list[str]:
@@ -53,7 +48,7 @@ def running_postgres() -> Iterator[str]:
     if os.geteuid() == 0:
         owner = pwd.getpwnam("postgres")
         os.chown(root, owner.pw_uid, owner.pw_gid)
-    data, port = os.path.join(root, "data"), _free_port()
+    data, port = os.path.join(root, "data"), free_port()
     try:
         subprocess.run(_as_owner([f"{bindir}/initdb", "-D", data, "-A", "trust", "-U", USER,
                                   "-E", "UTF8", "--locale=C", "--no-sync"]),
@@ -91,7 +86,7 @@ def running_ray(data: str, cpus: int = 2) -> Iterator[dict[str, str]]:
     finds it (``RAY_ADDRESS``). Stopped after the block."""
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     ray = shutil.which("ray") or os.path.join(os.path.dirname(sys.executable), "ray")
-    port = _free_port()
+    port = free_port()
     temp = tempfile.mkdtemp(prefix="rs-", dir="/tmp")  # Ray's sockets need a short path
     env = {**os.environ, "PYTHONPATH": root, "SCHEDLAB_MNIST_MIRRORS": "",
            "SCHEDLAB_DATA": data, "RAY_USAGE_STATS_ENABLED": "0"}

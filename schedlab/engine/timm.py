@@ -180,12 +180,8 @@ def _cycle(t: int, first: int, mul: float) -> int:
 
 def _after_warmup(name: str, t: np.ndarray, kw: dict, base: np.ndarray,
                   out: np.ndarray | None = None) -> np.ndarray:
-    """The values after the warmup at counts ``t`` (into ``out`` where it can: the first
-    cycle of a cosine, the common case, is computed in place, as fresh 100k-value arrays
-    cost more in page faults than the arithmetic)."""
-    shift = kw["warmup_t"] if kw["warmup_prefix"] else 0
-    if name in CYCLED and len(t) and t[0] >= shift and t[-1] - shift < kw["t_initial"]:
-        return _first_cycle(name, t, shift, kw, base, out)
+    """The values after the warmup at counts ``t``, vectorized over every count (where
+    ``_runs`` does not serve), into ``out`` when given."""
     tt = t - kw["warmup_t"] if kw["warmup_prefix"] else t
     if name in STEPPED:  # base * decay_rate ** (decays so far), in place
         if name == "StepLRScheduler":  # t // decay_t, as a float (exact: the same floor)
@@ -196,39 +192,15 @@ def _after_warmup(name: str, t: np.ndarray, kw: dict, base: np.ndarray,
         np.power(kw["decay_rate"], e, out=e)
         return _times_base(e, base, out)
     i, t_i, t_curr = _cycles(tt, kw)
-    lr_min, k = kw["lr_min"], kw["k_decay"]
     decay = kw["cycle_decay"]
     top = base * (decay ** i)[:, None] if decay != 1 else base  # (1, groups) broadcasts
-    if k != 1:  # t ** 1.0 is t exactly: the power is only paid where it changes a value
-        t_curr = _powered(t_curr, k, t_i)
-        if np.ndim(t_i):  # a few lengths (one a cycle): each raised as timm does, in Python
-            lengths, which = np.unique(t_i, return_inverse=True)
-            t_i = np.array([float(n) ** k for n in lengths])[which]
-        else:
-            t_i = float(t_i) ** k
-    if name == "CosineLRScheduler":  # lr_min + 0.5 * (top - lr_min) * (1 + cos(...)), in
-        # timm's order of operations, in place (a product or a sum is the same either way)
-        shape = np.multiply(t_curr, math.pi)
-        shape /= t_i
-        np.cos(shape, out=shape)
-        shape += 1
-        lrs = shape[:, None] * (0.5 * (top - lr_min))
-        lrs += lr_min
-    elif name == "PolyLRScheduler":
-        left = 1 - t_curr / t_i
-        below = np.flatnonzero(left < 0)  # a shrinking cycle's rounding: t_cur past t_i
-        if len(below) and not float(kw["power"]).is_integer():  # Python makes it complex
-            raise ScheduleError(code="error.timm.complex", param="power", params={
-                "power": kw["power"], "t": int(t[below[0]])})
-        lrs = lr_min + (top - lr_min) * (left ** kw["power"])[:, None]
-    else:
-        tr = t_curr / t_i
-        shape = 1 - np.tanh(kw["lb"] * (1. - tr) + kw["ub"] * tr)
-        lrs = lr_min + 0.5 * (top - lr_min) * shape[:, None]
+    if out is None:
+        out = np.empty((len(t), base.shape[1]))
+    _cycle_values(name, t_curr, t_i, kw, top, out, int(t[0]) if len(t) else 0)
     over = i >= kw["cycle_limit"]
     if np.any(over):
-        lrs[over] = lr_min
-    return lrs
+        out[over] = kw["lr_min"]
+    return out
 
 
 def _times_base(f: np.ndarray, base: np.ndarray, out: np.ndarray | None) -> np.ndarray:
@@ -241,32 +213,27 @@ def _times_base(f: np.ndarray, base: np.ndarray, out: np.ndarray | None) -> np.n
     return out
 
 
-def _first_cycle(name: str, t: np.ndarray, shift: int, kw: dict, base: np.ndarray,
-                 out: np.ndarray | None) -> np.ndarray:
-    """The first cycle of timm's cosine, poly or tanh at counts ``t``."""
-    if out is None:
-        out = np.empty((len(t), base.shape[1]))
-    _cycle_values(name, np.subtract(t, shift, dtype=np.float64), kw["t_initial"], kw, base,
-                  out, int(t[0]) if len(t) else 0)
-    return out
-
-
-def _cycle_values(name: str, t_curr: np.ndarray, t_i: float, kw: dict, top: np.ndarray,
+def _cycle_values(name: str, t_curr: np.ndarray, t_i: Any, kw: dict, top: np.ndarray,
                   out: np.ndarray, t0: int) -> None:
-    """One cycle of timm's cosine, poly or tanh into ``out``, from the counts within it
-    (``t_curr``, overwritten) and its length, in timm's order of operations (a product or
-    a sum gives the same either way round); ``top`` is each group's peak, ``t0`` the count
-    of the first row (for a message):
+    """timm's cosine, poly or tanh into ``out``, from each row's count within its cycle
+    (``t_curr``, overwritten) and that cycle's length (``t_i``: one for all rows, or one a
+    row), in timm's order of operations (a product or a sum gives the same either way
+    round); ``top`` is each group's peak (one row, or one a row), ``t0`` the count of the
+    first row (for a message):
 
     * cosine: ``lr_min + 0.5 * (top - lr_min) * (1 + cos(pi * t_cur ** k / t_i ** k))``
     * poly: ``lr_min + (top - lr_min) * (1 - t_cur ** k / t_i ** k) ** power``
     * tanh: ``lr_min + 0.5 * (top - lr_min) * (1 - tanh(lb * (1 - tr) + ub * tr))``
     """
     lr_min, k = kw["lr_min"], kw["k_decay"]
-    shape, t_i = t_curr, float(t_i)
-    if k != 1:
+    shape = t_curr
+    if k != 1:  # t ** 1.0 is t exactly: the power is only paid where it changes a value
         shape = _powered(shape, k, t_i)
-        t_i **= k
+        if np.ndim(t_i):  # a few lengths (one a cycle): each raised as timm does, in Python
+            lengths, which = np.unique(t_i, return_inverse=True)
+            t_i = np.array([float(n) ** k for n in lengths])[which]
+        else:
+            t_i = float(t_i) ** k
     if name == "CosineLRScheduler":
         shape *= math.pi
         shape /= t_i

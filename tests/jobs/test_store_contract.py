@@ -18,6 +18,7 @@ from schedlab.jobs.queries import Caps
 from schedlab.jobs.store import RunStore, connect
 from schedlab.messages import Text
 from tests.faults import QUICK, SCHEDULE, error_of
+from tests.servers import free_port
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)])
@@ -158,9 +159,9 @@ def test_workers_beat_and_the_runs_of_dead_ones_are_interrupted(location) -> Non
 
 
 def test_a_server_that_cannot_be_reached_is_named_without_its_password() -> None:
-    with socket_closed() as port:
-        with pytest.raises(StoreError) as caught:
-            PgStore(f"postgresql://alice:s3cret@127.0.0.1:{port}/runs", timeout=2)
+    port = free_port()  # nobody listens there
+    with pytest.raises(StoreError) as caught:
+        PgStore(f"postgresql://alice:s3cret@127.0.0.1:{port}/runs", timeout=2)
     said = str(caught.value)
     assert "postgresql://alice@127.0.0.1:" in said and "s3cret" not in said
     assert "cannot be reached" in said and "SCHEDLAB_STORE" in said
@@ -199,19 +200,6 @@ def test_a_connection_the_server_dropped_is_opened_again(pg_url) -> None:
     with pytest.raises(StoreError, match="cannot be reached|failed"):
         store.run(run_id)  # the call in flight says so ...
     assert store.run(run_id)["label"] == "r"  # ... and the next one reconnects
-
-
-class socket_closed:
-    """A loopback port nobody listens on."""
-
-    def __enter__(self) -> int:
-        import socket
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            return s.getsockname()[1]
-
-    def __exit__(self, *exc) -> None:
-        return None
 
 
 def test_fair_use_caps_hold_even_when_servers_queue_at_the_same_moment(location) -> None:
