@@ -8,14 +8,17 @@ one Chromium, the measurements alternating between the two so that noise hits bo
 - *redraw*: a share link opens StepLR(step_size=N/10) over N optimizer steps, the
   scheduler stepped per batch (N = 1M and 100k); a new gamma is typed into its number box
   and Enter pressed. Latency = from the Enter keydown (in the page's clock) to the first
-  animation frame in which the lr line Plotly drew (`_fullData[0].y` of the graph div)
-  ends at the new final lr, 0.1 * gamma**9 (a requestAnimationFrame loop watches it, so
-  the frame is painted with the new data). Every gamma is new, so the curve is computed.
+  animation frame in which the chart's lr line ends at the new final lr, 0.1 * gamma**9:
+  read from the chart library's own state (Plotly's `_fullData` on a baseline from before
+  the explorer moved to ECharts, the ECharts instance's data otherwise) by a
+  requestAnimationFrame loop. Every gamma is new, so the curve is computed.
 - *first chart*: a new page (a new session) goes to the 1M link; time from `page.goto`
   until the first animation frame with a drawn lr line (the server warm), in a context
   that has been there before (browser cache warm) and in a fresh one (a first visit).
 - *ten sessions*: ten contexts in one Chromium, each on its own 1M link; in each round all
   ten type a new gamma at once (as above), four rounds: 40 changes, p95 and max.
+- *floor*: the same redraw on `bench/floor_app.py`, one number box and one line of text:
+  what Streamlit itself takes on this machine, under any page.
 
     python -m bench.browser_bench [--baseline 53b43ce] [--quick]
 """
@@ -34,10 +37,14 @@ ROOT = Path(__file__).resolve().parent.parent
 from bench.results import machine, write_section
 from bench.server_bench import ARGS, CHROMIUM, start_app
 
-# the last lr value Plotly drew, or null before the first chart
+from tests.echarts import LAST_Y as ECHARTS_LAST_Y
+
+# the last lr value the chart drew, or null before the first chart: Plotly's (the
+# baseline's chart) or ECharts'
 LAST_Y = """() => { const p = document.querySelector('.js-plotly-plot');
   const t = p && p._fullData && p._fullData[0];
-  return t && t.y && t.y.length ? Number(t.y[t.y.length - 1]) : null; }"""
+  if (t && t.y && t.y.length) return Number(t.y[t.y.length - 1]);
+  return (ECHARTS)(); }""".replace("ECHARTS", ECHARTS_LAST_Y)
 # installed in each page: the Enter keydown time, and the frame where the line ends at `want`
 WATCH = """want => { const w = window.__w = {t0: null, t1: null, want};
   document.addEventListener('keydown', e => { if (e.key === 'Enter' && w.t0 === null)
@@ -48,6 +55,13 @@ WATCH = """want => { const w = window.__w = {t0: null, t1: null, want};
       w.t1 = performance.now(); else requestAnimationFrame(tick); };
   requestAnimationFrame(tick); }""".replace("LAST", LAST_Y)
 DONE = "() => window.__w && window.__w.t1 !== null && window.__w.t0 !== null"
+# the floor page: the frame where its line of text shows the new gamma
+FLOOR_WATCH = """want => { const w = window.__w = {t0: null, t1: null};
+  document.addEventListener('keydown', e => { if (e.key === 'Enter' && w.t0 === null)
+    w.t0 = performance.now(); }, {capture: true, once: true});
+  const tick = () => { if (document.body.innerText.includes(want)) w.t1 = performance.now();
+    else requestAnimationFrame(tick); };
+  requestAnimationFrame(tick); }"""
 
 
 # measured by hand on 2026-11-24 (timed reruns, Chromium's CPU profile): not redone by a run
@@ -133,7 +147,7 @@ def redraws(browser, servers, steps: int, changes: int, seq) -> dict[str, list[f
 
 def first_charts(browser, servers, repeats: int) -> dict[str, dict[str, list[float]]]:
     """Navigation to a drawn chart: in a fresh context (a first visit: every script
-    fetched and compiled, Plotly's 4.7 MB included) and in one that has been there before
+    fetched and compiled, the chart library's included) and in one that has been there before
     (the browser's cache warm); a new Streamlit session each time."""
     out = {s.name: {"fresh": [], "cached": []} for s in servers}
     url = link(1_000_000, 0.5)
@@ -161,6 +175,30 @@ def first_charts(browser, servers, repeats: int) -> dict[str, dict[str, list[flo
     for context in cached.values():
         context.close()
     return out
+
+
+def floor(browser, changes: int, seq) -> list[float]:
+    """Redraws of a page with one number box and one line of text: Streamlit's own round
+    trip (the box's value to the server, the script, the page's update) on this machine."""
+    proc, base = start_app(ROOT, script=ROOT / "bench" / "floor_app.py")
+    try:
+        page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+        page.goto(base, wait_until="domcontentloaded")
+        page.get_by_text("gamma is").wait_for(timeout=120_000)
+        out = []
+        for _ in range(changes):
+            gamma = round(next(seq), 4)
+            page.evaluate(FLOOR_WATCH, f"gamma is {gamma:.4f}")
+            box = page.get_by_role("spinbutton", name="gamma", exact=True)
+            box.fill(repr(gamma))
+            box.press("Enter")
+            out.append(finish_change(page))
+            page.wait_for_timeout(150)
+        page.context.close()
+        return out
+    finally:
+        proc.terminate()
+        proc.wait(20)
 
 
 def crowd(browser, servers, sessions: int, rounds: int, seq) -> dict[str, list[float]]:
@@ -209,6 +247,7 @@ def main() -> None:
                 results[steps] = redraws(browser, servers, steps, n_changes, gammas)
             first = first_charts(browser, servers, n_first)
             many = crowd(browser, servers, 10, rounds, gammas)
+            least = floor(browser, n_changes, gammas)
             browser.close()
     finally:
         for s in servers:
@@ -232,6 +271,9 @@ def main() -> None:
     for what, ((b1, b2), (n1, n2)), ratio in rows:
         table.append(f"| {what} | {b1 * 1e3:,.0f} / {b2 * 1e3:,.0f} ms | "
                      f"{n1 * 1e3:,.0f} / {n2 * 1e3:,.0f} ms | {ratio:.2f} |")
+    table += ["", (f"Streamlit's own floor on this machine, a page of one number box and one "
+                   f"line of text (`bench/floor_app.py`): redraw p50 / p95 of {n_changes}: "
+                   f"{pct(least, .5) * 1e3:,.0f} / {pct(least, .95) * 1e3:,.0f} ms.")]
     print("\n".join(table))
     if args.quick:
         return
@@ -248,8 +290,9 @@ def main() -> None:
          "frame whose drawn lr line ends at the new value. *first chart*: from navigation "
          "(a new session, server warm) to the first frame with the lr line drawn, at 1M "
          "steps, in a browser context that has visited the page before (its cache warm) "
-         "and in a fresh one (a first visit: every script fetched and compiled, Plotly's "
-         "4.7 MB included). *ten sessions*: ten browser contexts, each on its own link; "
+         "and in a fresh one (a first visit: every script fetched and compiled, the chart "
+         "library's included: ECharts' 1.2 MB, the baseline's Plotly 4.7 MB). "
+         "*ten sessions*: ten browser contexts, each on its own link; "
          "all ten type a new gamma (one after the other, within about half a second), "
          f"{rounds} rounds, at 1M steps."),
         "",

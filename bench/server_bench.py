@@ -30,15 +30,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 from bench.results import machine, write_section
+from tests.echarts import FIRST_Y
 
 CHROMIUM = os.environ.get("SCHEDLAB_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
-CHART_Y = """() => {
-  const plot = document.querySelector('.js-plotly-plot');
-  const trace = plot && plot._fullData && plot._fullData[0];
-  return trace && trace.y ? trace.y.length : 0;
-}"""
+# points of the explorer chart's first line (0 before the chart)
+CHART_Y = f"() => {{ const y = ({FIRST_Y})(); return y ? y.length : 0; }}"
 
 
 def free_port() -> int:
@@ -47,15 +45,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_app(root: Path, *options: str) -> tuple[subprocess.Popen, str]:
+def start_app(root: Path, *options: str, script: Path | None = None
+              ) -> tuple[subprocess.Popen, str]:
     """The app of the checkout at ``root`` (`python -m schedlab app` run there, so that
     its own copy loads; `streamlit run app.py` for a baseline from before the app moved into
     the package) on a free port, with a data directory of its own and any further
-    ``--server.*`` options; returns it and its base URL once its health endpoint answers
-    (SystemExit if it does not within 90 s)."""
+    ``--server.*`` options (or `streamlit run` of another ``script``); returns it and its
+    base URL once its health endpoint answers (SystemExit if it does not within 90 s)."""
     port = free_port()
     env = {**os.environ, "SCHEDLAB_DATA": tempfile.mkdtemp(prefix="schedlab-bench-")}
-    app = ["streamlit", "run", "app.py"] if (root / "app.py").exists() else ["schedlab", "app"]
+    app = ["streamlit", "run", str(script)] if script else ["streamlit", "run", "app.py"] \
+        if (root / "app.py").exists() else ["schedlab", "app"]
     proc = subprocess.Popen(
         [sys.executable, "-m", *app, "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true", *options],

@@ -4,7 +4,7 @@ Drives the real page with Streamlit's AppTest. For each schedule at 1k, 100k and
 optimizer steps (scheduler stepped per batch): the median time of a rerun after a
 parameter change (a new value each time, so no cached curve is reused), the median time
 of a rerun after a view-only change (log scale: nothing recomputed; the baseline), and the
-size of the chart's figure JSON. Writes its table into bench/RESULTS.md.
+size of the chart (its ECharts option and Arrow tables). Writes its table into bench/RESULTS.md.
 
     python -m bench.ui_bench
 """
@@ -17,6 +17,7 @@ import time
 from streamlit.testing.v1 import AppTest
 
 from bench.results import machine, write_section
+from tests.echarts import option_of
 from schedlab import parse_schedule
 from schedlab.app import HOME
 from schedlab.present.share import ExplorerState
@@ -66,7 +67,7 @@ def measure(code: str, key: str, first: float, n: int) -> tuple[float, float, in
         change.append(timed(lambda: at.number_input(key=key).set_value(value).run()))
         assert not at.exception and not at.error, (at.exception, [e.value for e in at.error])
         view.append(timed(lambda: at.toggle(key="0.log").set_value(i % 2 == 0).run()))
-    size = len(at.get("plotly_chart")[0].proto.spec)
+    size = option_of(at)["_bytes"]  # its JSON and its Arrow tables
     return statistics.median(change), statistics.median(view), size
 
 
@@ -85,8 +86,8 @@ def main() -> None:
         f"explorer). *change*: median of {REPEATS} reruns, each after setting a parameter to a "
         "new value (the curve is recomputed); *view-only*: median rerun after toggling the "
         "log scale (nothing recomputed: the page's own overhead, the baseline). *chart*: the "
-        "figure JSON sent to the browser. The scheduler is stepped per batch, so every "
-        "optimizer step is a curve point.",
+        "chart sent to the browser (its ECharts option as JSON, its tables as Arrow). The "
+        "scheduler is stepped per batch, so every optimizer step is a curve point.",
         "",
         "Targets: at most 200 ms per rerun at 100k steps, 400 ms at 1M; chart about 250 KB "
         "at most.",

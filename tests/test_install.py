@@ -75,7 +75,7 @@ from schedlab.training.loop import TrainConfig
 
 at = AppTest.from_file(str(HOME), default_timeout=120).run()
 at.switch_page("pages/explorer.py").run()
-charts = [e for e in at.get("plotly_chart")]
+charts = [e for e in at.get("echarts_chart")]
 jobs = JobManager(Path("data") / "runs.sqlite3", max_jobs=1)
 config = TrainConfig(epochs=1, model="mlp", data="offline", batch_size=500, log_every=4)
 run_id = jobs.submit(parse_schedule("StepLR(optimizer, step_size=2)"), config, "installed")

@@ -1,19 +1,22 @@
-"""Plotly figures of lr curves, decimated so that every peak and trough survives.
+"""ECharts charts of lr curves, decimated so that every peak and trough survives.
 
 A million-step CyclicLR cannot be sent to a browser point by point, and naive striding
 aliases its cycles into nonsense. ``decimate`` keeps, for each of a fixed number of
 buckets, the points where each series is lowest and highest, so the drawn envelope is
-exact and the figure stays small whatever the step count.
+exact and the chart stays small whatever the step count.
+
+The chart is an Apache ECharts option for ``st.echarts_chart``: its bundle is a quarter of
+Plotly's, and a first visit to the explorer no longer spends 700 ms evaluating Plotly. Its
+lines travel as one Arrow table whose rows are the steps of every line: ECharts' tooltip
+along x lists only the lines that have a point at the hovered x, so every line gets one.
 """
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 
 from schedlab.analysis.events import Event
 from schedlab.messages import DEFAULT, render
@@ -25,8 +28,10 @@ LINE_POINTS = 2000  # points of one line at most: twice the pixels of a wide plo
 COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b",
           "#e377c2", "#7f7f7f", "#bcbd22", "#2e91e5", "#fd3216", "#1ca71c", "#6a76fc",
           "#fe00ce", "#0d2a63", "#af0038", "#fba0e3", "#511cfb", "#00a08b")
-EVENT_SYMBOLS = {"milestone": "diamond", "phase": "square", "restart": "triangle-up",
-                 "reduction": "triangle-down", "end": "circle-open"}
+# event kind -> (ECharts symbol, rotation)
+EVENT_SYMBOLS = {"milestone": ("diamond", 0), "phase": ("rect", 0), "restart": ("triangle", 0),
+                 "reduction": ("triangle", 180), "end": ("emptyCircle", 0)}
+CELLS = 24_000  # values in the lines' table at most: about 200 KB, whatever is compared
 
 
 def decimate(y: np.ndarray, budget: int) -> np.ndarray:
@@ -65,12 +70,6 @@ def outline(y: np.ndarray, budget: int) -> np.ndarray:
     return decimate(y, budget)
 
 
-def html_text(text: str) -> str:
-    """Text for Plotly, which renders a subset of HTML (links, images) in names and labels:
-    user text (a label from a link, say) is shown as it is, never as markup."""
-    return html.escape(text, quote=False)
-
-
 @dataclass
 class Series:
     """One line to draw: values per scheduler step of a run."""
@@ -103,17 +102,17 @@ def curve_series(table: pd.DataFrame, horizon: Horizon, label: str, color_at: in
     return out
 
 
-def _xy(s: Series, x_unit: str, budget: int, dense: bool
-        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """x, y and (step, epoch) hover data of a series, decimated; on a dense chart (drawn
-    as straight segments) the inner points of a flat run are dropped too: the line drawn
-    is the same, a StepLR's million steps become a few dozen points."""
+def _points(s: Series, budget: int, dense: bool, x_unit: str
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """x (in ``x_unit``, by the series' own run) and values of a series, decimated; on a
+    dense chart (drawn as straight segments) the inner points of a flat run are dropped
+    too: the line drawn is the same, a StepLR's million steps become a few dozen points."""
     h = s.horizon
     values = s.values
     idx = outline(values, budget)
     rows = idx if s.rows is None else s.rows[idx]
     steps = rows.astype(np.int64) * h.stride + (h.stride if s.axis == "metric" else 0)
-    y = values[idx]
+    y = values[idx].astype(float)
     if h.stride > 1 and s.axis != "metric":  # the last value holds to the end of the run
         steps = np.append(steps, h.total_steps - 1)
         y = np.append(y, values[-1])
@@ -121,113 +120,150 @@ def _xy(s: Series, x_unit: str, budget: int, dense: bool
         inner = (y[1:-1] == y[:-2]) & (y[1:-1] == y[2:])
         keep = np.concatenate(([True], ~inner, [True]))
         steps, y = steps[keep], y[keep]
-    epochs = steps // h.steps_per_epoch
-    x = _compact(steps) if x_unit == "step" else steps / h.steps_per_epoch
-    return x, y, _compact(np.stack((steps, epochs), 1))
+    return _x(steps, h, x_unit), y
 
 
-def _compact(a: np.ndarray) -> np.ndarray:
-    """Integers in the smallest type that holds them (as plotly's validation did): the
-    figure's JSON carries them as base64 bytes."""
-    top = int(a.max(initial=0))
-    return a.astype(np.int16 if top < 2**15 else np.int32 if top < 2**31 else np.int64)
+def _on(grid: np.ndarray, x: np.ndarray, y: np.ndarray, dense: bool) -> np.ndarray:
+    """A line's values at every x of ``grid``, as the line is drawn: straight segments on
+    a dense chart, a staircase otherwise; NaN (a gap) outside the line's own x."""
+    if dense:
+        out = np.interp(grid, x, y)
+    else:
+        out = y[np.clip(np.searchsorted(x, grid, "right") - 1, 0, len(y) - 1)]
+    return np.where((grid < x[0]) | (grid > x[-1]), np.nan, out)
 
 
-def _layout(rows: int, metric_panel: bool) -> dict:
-    """The axes make_subplots would lay out (shared x, lr with momentum on the right,
-    the metric panel underneath), written out: building them through make_subplots and
-    validated updates took most of a figure's 20-30 ms."""
-    if not metric_panel:
-        return {"xaxis": {"anchor": "y", "domain": [0.0, 0.94]},
-                "yaxis": {"anchor": "x", "domain": [0.0, 1.0]},
-                "yaxis2": {"anchor": "x", "overlaying": "y", "side": "right"}}
-    return {"xaxis": {"anchor": "y", "domain": [0.0, 0.94], "matches": "x2",
-                      "showticklabels": False},
-            "yaxis": {"anchor": "x", "domain": [0.3232, 1.0]},
-            "yaxis2": {"anchor": "x", "overlaying": "y", "side": "right"},
-            "xaxis2": {"anchor": "y3", "domain": [0.0, 0.94]},
-            "yaxis3": {"anchor": "x2", "domain": [0.0, 0.2632]}}
+def _table(lines: list[tuple[np.ndarray, np.ndarray]], extra: np.ndarray, dense: bool,
+           log_y: bool, on_lr: list[bool]) -> pd.DataFrame:
+    """One row per x that any line (or an event, ``extra``) has: x, then each line."""
+    grid = np.unique(np.concatenate([x for x, _ in lines] + [extra]))
+    table = {"x": grid}
+    for i, (x, y) in enumerate(lines):
+        v = _on(grid, x, y, dense)
+        if log_y and on_lr[i]:  # a log axis has no place for 0 or below: a gap
+            v = np.where(v > 0, v, np.nan)
+        table[f"y{i}"] = v
+    return pd.DataFrame(table)
 
 
-_AXES = {"lr": ("x", "y"), "momentum": ("x", "y2"), "metric": ("x2", "y3")}
-# Fixed room for the axes' labels (lr ticks down to 8 decimals, the axis titles): Plotly's
-# automatic margins redraw the whole chart a second time on every update (~20 ms).
-MARGIN = {"l": 90, "r": 60, "t": 50, "b": 50}
+def _x(steps: np.ndarray, h: Horizon, x_unit: str) -> np.ndarray:
+    """Optimizer steps in the x axis' unit, by the run ``h``."""
+    return steps.astype(float) if x_unit == "step" else steps / h.steps_per_epoch
 
 
-def build_figure(series: list[Series], events: list[tuple] = (), *,
-                 x_unit: str = "step", log_y: bool = False, metric_panel: bool = False,
-                 shades: list[tuple[float, float, str, str]] = (),
-                 cursor: float | None = None, lang: str = DEFAULT) -> go.Figure:
-    """The figure: lr lines (momentum on a right axis), event markers (``(series, events)``
-    or ``(series, events, lr at each event)``), an optional metric panel underneath, and
-    shaded step ranges (x0, x1, color, severity) and a step cursor (a vertical line) in
-    x_unit; its words in ``lang``.
+def build_chart(series: list[Series], events: list[tuple] = (), *,
+                x_unit: str = "step", log_y: bool = False, metric_panel: bool = False,
+                shades: list[tuple[float, float, str, str]] = (),
+                cursor: float | None = None, lang: str = DEFAULT) -> dict:
+    """The chart, as an ECharts option: lr lines (momentum on a right axis), event markers
+    (``(series, events)`` or ``(series, events, lr at each event)``), an optional metric
+    panel underneath, shaded step ranges (x0, x1, color, severity) and a step cursor (a
+    vertical line) in x_unit; its words in ``lang``.
 
     Each line holds at most about LINE_POINTS points (twice a wide chart's pixels), every
-    bucket's min and max among them. The figure is assembled as plain data and not
-    validated again by plotly (its values are built here, not given by a user)."""
+    bucket's min and max among them; the lines' table is bounded by CELLS values, so
+    comparing many curves draws each a little coarser rather than sending megabytes."""
     def say(key: str, **params) -> str:
         return render(f"ui.plot.{key}", params, lang)
 
-    rows = 2 if metric_panel else 1
+    main = [s for s in series if s.axis != "metric" or not metric_panel]
+    below = [s for s in series if s.axis == "metric" and metric_panel]
     budget = min(LINE_POINTS, max(300, POINT_BUDGET // max(1, len(series))))
     dense = any(_length(s) > budget for s in series)
-    layout = _layout(rows, metric_panel)
-    data = []
-    for s in series:
-        x, y, hover = _xy(s, x_unit, budget, dense)
-        what = say(f"axis.{s.axis}")
-        xaxis, yaxis = _AXES[s.axis if metric_panel or s.axis != "metric" else "lr"]
-        data.append({
-            "type": "scatter", "x": x, "y": y, "customdata": hover, "name": html_text(s.name),
-            "legendgroup": None if s.legendgroup is None else html_text(s.legendgroup),
-            "mode": "lines", "xaxis": xaxis, "yaxis": yaxis,
-            "line": {"color": s.color, "width": 2, "shape": "linear" if dense else "hv",
-                     **({"dash": s.dash} if s.dash else {})},
-            "hovertemplate": say("hover", what=what)})
-    shapes, notes = [], []
+    extra = np.concatenate([_x(np.array([e.step for e in evs], dtype=np.int64)
+                               * s.horizon.stride, s.horizon, x_unit)
+                            for s, evs, *_ in events] + [np.zeros(0)])
+    while True:  # the table grows with the union of the lines' x: keep it bounded
+        drawn = [_points(s, budget, dense, x_unit) for s in main]
+        rows = len(np.unique(np.concatenate([x for x, _ in drawn] + [extra]))) \
+            if drawn else 0
+        if rows * max(1, len(main)) <= CELLS or budget <= 100:
+            break
+        budget = max(100, int(budget * CELLS / (rows * len(main)) * 0.9))
+    on_lr = [s.axis == "lr" for s in main]
+    datasets = [{"source": _table(drawn, extra, dense, log_y, on_lr)}] \
+        if drawn else []
+    out = []
+    for i, s in enumerate(main):
+        out.append(_line(s, 0, f"y{i}", dense, yaxis=1 if s.axis == "momentum" else 0))
     for s, evs, *at in events:
-        _add_events(data, shapes, s, evs, x_unit, lang, *at)
-    for x0, x1, color, severity in shades:
-        shapes.append({"type": "rect", "x0": x0, "x1": x1, "xref": "x", "y0": 0, "y1": 1,
-                       "yref": "y domain", "fillcolor": color, "opacity": 0.12,
-                       "line": {"width": 0}})
-        notes.append({"text": say(f"severity.{severity}"), "showarrow": False, "x": x0,
-                      "xanchor": "left",
-                      "xref": "x", "y": 1, "yanchor": "top", "yref": "y domain"})
-    if cursor is not None:
-        shapes.append({"type": "line", "x0": cursor, "x1": cursor, "xref": "x", "y0": 0,
-                       "y1": 1, "yref": "y domain", "line": {"color": "#444", "width": 1.5}})
-    unit = say(f"x.{x_unit}")
-    layout["xaxis2" if metric_panel else "xaxis"]["title"] = {"text": unit}
-    layout["yaxis"].update(title={"text": say("y.lr")}, type="log" if log_y else "linear",
-                           exponentformat="power" if log_y else "none")
-    if any(s.axis == "momentum" for s in series):
-        layout["yaxis2"].update(title={"text": say("y.momentum")}, showgrid=False, range=[0, 1.02],
-                                tickmode="linear", tick0=0, dtick=0.2)  # in [0, 1]
+        _add_events(datasets, out, s, evs, x_unit, lang, *at)
+    if below:
+        drawn_below = [_points(s, budget, dense, x_unit) for s in below]
+        datasets.append({"source": _table(drawn_below, np.zeros(0), dense, False,
+                                          [False] * len(below))})
+        for i, s in enumerate(below):
+            out.append(_line(s, len(datasets) - 1, f"y{i}", dense, yaxis=2, xaxis=1))
+    if out:
+        first = out[0]
+        marks = [{"xAxis": float(x0), "itemStyle": {"color": color, "opacity": 0.12},
+                  "name": say(f"severity.{severity}")} for x0, _, color, severity in shades]
+        if marks:
+            first["markArea"] = {"silent": True, "label": {"position": "insideTopLeft",
+                                                           "color": "#555"},
+                                 "data": [[m, {"xAxis": float(x1)}]
+                                          for m, (_, x1, *_) in zip(marks, shades)]}
+        lines = list(_phase_lines(events, x_unit))
+        if cursor is not None:
+            lines.append({"xAxis": float(cursor), "lineStyle": {"color": "#444", "width": 1.5,
+                                                                "type": "solid"}})
+        if lines:
+            first["markLine"] = {"silent": True, "symbol": ["none", "none"],
+                                 "label": {"show": False}, "animation": False, "data": lines}
+    return {"animation": False, "dataset": datasets, "series": out,
+            **_axes(series, x_unit, log_y, metric_panel, say),
+            "tooltip": {"trigger": "axis", "valueFormatter": "%.4g",
+                        "axisPointer": {"type": "line"}},
+            "legend": {"type": "scroll", "top": 0, "left": 0, "right": 90},
+            "toolbox": {"right": 10, "feature": {
+                "dataZoom": {"yAxisIndex": "none", "title": {
+                    "zoom": say("tool.zoom"), "back": say("tool.back")}},
+                "restore": {"title": say("tool.restore")}}}}
+
+
+def _line(s: Series, dataset: int, column: str, dense: bool, yaxis: int,
+          xaxis: int = 0) -> dict:
+    style = {"color": s.color, "width": 2}
+    if s.dash:
+        style["type"] = "dashed" if s.dash == "dash" else "dotted"
+    return {"type": "line", "name": s.name, "datasetIndex": dataset,
+            "encode": {"x": "x", "y": column, "tooltip": [column]},
+            "xAxisIndex": xaxis, "yAxisIndex": yaxis, "showSymbol": False,
+            "step": False if dense else "end", "lineStyle": style,
+            "itemStyle": {"color": s.color}, "emphasis": {"disabled": True},
+            "connectNulls": False}
+
+
+def _axes(series: list[Series], x_unit: str, log_y: bool, metric_panel: bool, say) -> dict:
+    """Grids and axes: lr on the left, momentum in [0, 1] on the right, the metric panel
+    underneath sharing the x axis (zoomed and hovered together)."""
+    name = {"nameLocation": "middle", "nameGap": 28}
+    # the tooltip's heading: a whole step, or an epoch to 3 decimals
+    pointer = {"label": {"precision": 0 if x_unit == "step" else 3}}
+    x = {"type": "value", "min": 0, "max": "dataMax", "gridIndex": 0,
+         "name": say(f"x.{x_unit}"), "axisPointer": pointer, **name}
+    lr = {"type": "log" if log_y else "value", "gridIndex": 0, "name": say("y.lr"),
+          "nameLocation": "middle", "nameGap": 62}
+    momentum = {"type": "value", "gridIndex": 0, "min": 0, "max": 1, "interval": 0.2,
+                "splitLine": {"show": False}, "position": "right",
+                "show": any(s.axis == "momentum" for s in series),
+                "name": say("y.momentum"), "nameLocation": "middle", "nameGap": 40}
+    grids = [{"left": 80, "right": 60, "top": 50, "bottom": 60}]
+    xs, ys = [x], [lr, momentum]
     if metric_panel:
-        layout["yaxis3"]["title"] = {"text": say("y.metric")}
-    flat = _flat_lr(data)
-    if flat is not None and not log_y:  # Plotly would centre it on a range of +-1
-        layout["yaxis"]["range"] = [-0.1, 1] if flat == 0 else sorted((0, 1.25 * flat))
-    for name in [k for k in layout if k.startswith(("xaxis", "yaxis"))]:
-        layout[name]["automargin"] = False  # the margins below fit the labels: no relayout
-    layout.update(shapes=shapes, annotations=notes, height=560 if metric_panel else 440,
-                  hovermode="x unified", margin=MARGIN,
-                  legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0})
-    return go.Figure(data=data, layout=layout, _validate=False)
+        grids = [{"left": 80, "right": 60, "top": 50, "height": "52%"},
+                 {"left": 80, "right": 60, "top": "72%", "bottom": 50}]
+        x.update(name="", axisLabel={"show": False})
+        xs.append({"type": "value", "min": 0, "max": "dataMax", "gridIndex": 1,
+                   "name": say(f"x.{x_unit}"), "axisPointer": pointer, **name})
+        ys.append({"type": "value", "gridIndex": 1, "scale": True, "name": say("y.metric"),
+                   "nameLocation": "middle", "nameGap": 62})
+    return {"grid": grids, "xAxis": xs, "yAxis": ys,
+            "axisPointer": {"link": [{"xAxisIndex": "all"}]}}
 
 
-def _flat_lr(data: list[dict]) -> float | None:
-    """The one value of every point on the lr axis, or None when they differ (or there are
-    none). Plotly draws a flat line in the middle of a +-1 range: an lr of 0.001 would
-    read as 0."""
-    ys = [t["y"] for t in data if t["yaxis"] == "y" and len(t["y"])]
-    if not ys:
-        return None
-    y = np.concatenate(ys).astype(float)
-    return float(y[0]) if np.isfinite(y[0]) and (y == y[0]).all() else None
+def chart_height(metric_panel: bool) -> int:
+    return 560 if metric_panel else 440
 
 
 def _length(s: Series) -> int:
@@ -235,28 +271,37 @@ def _length(s: Series) -> int:
     return len(s.values) if s.rows is None else int(s.rows[-1]) + 1
 
 
-def _add_events(data: list, shapes: list, s: Series, events: list[Event], x_unit: str,
+def _phase_lines(events: list[tuple], x_unit: str):
+    """A dotted line at each phase boundary (when there are few enough to read)."""
+    for s, evs, *_ in events:
+        if len(evs) > 40:
+            continue
+        h = s.horizon
+        for e in evs:
+            if e.kind == "phase":
+                yield {"xAxis": float(_x(np.int64(e.step * h.stride), h, x_unit)),
+                       "lineStyle": {"type": "dotted", "color": "gray", "width": 1}}
+
+
+def _add_events(datasets: list, out: list, s: Series, events: list[Event], x_unit: str,
                 lang: str, values: np.ndarray | None = None) -> None:
     """Markers for the events, at ``values`` (the lr at each event's row; read from the
-    series when it holds every row), and a dotted line at each phase boundary."""
+    series when it holds every row): one scatter per kind of event (its own symbol),
+    named as the line so that the legend shows and hides them together."""
     if not events:
         return
     h = s.horizon
     rows = np.array([e.step for e in events])
-    steps = rows * h.stride
-    x = _compact(steps) if x_unit == "step" else steps / h.steps_per_epoch
-    hover = _compact(np.stack((steps, steps // h.steps_per_epoch), 1))
-    data.append({
-        "type": "scatter", "x": x, "y": s.values[rows] if values is None else values,
-        "customdata": hover, "mode": "markers", "showlegend": False, "xaxis": "x",
-        "yaxis": "y",
-        "legendgroup": None if s.legendgroup is None else html_text(s.legendgroup),
-        "text": [html_text(e.label.render(lang)) for e in events], "name": "events",
-        "marker": {"symbol": [EVENT_SYMBOLS.get(e.kind, "circle") for e in events],
-                   "size": 9, "color": s.color, "line": {"width": 1, "color": "white"}},
-        "hovertemplate": "%{text}: lr %{y:.4g}<extra></extra>"})
-    if len(events) <= 40:
-        shapes += [{"type": "line", "x0": float(xv), "x1": float(xv), "xref": "x", "y0": 0,
-                    "y1": 1, "yref": "y domain",
-                    "line": {"dash": "dot", "color": "gray", "width": 1}}
-                   for e, xv in zip(events, x) if e.kind == "phase"]
+    y = (s.values[rows] if values is None else values).astype(float)
+    lr, what = render("ui.plot.axis.lr", {}, lang), render("ui.plot.event", {}, lang)
+    table = pd.DataFrame({"x": _x(rows * h.stride, h, x_unit), lr: y,
+                          what: [e.label.render(lang) for e in events]})
+    kinds = [e.kind for e in events]
+    for kind in dict.fromkeys(kinds):
+        datasets.append({"source": table[[k == kind for k in kinds]].reset_index(drop=True)})
+        symbol, rotate = EVENT_SYMBOLS.get(kind, ("circle", 0))
+        out.append({"type": "scatter", "name": s.name, "datasetIndex": len(datasets) - 1,
+                    "encode": {"x": "x", "y": lr, "tooltip": [what, lr]},
+                    "symbol": symbol, "symbolRotate": rotate, "symbolSize": 10, "z": 3,
+                    "itemStyle": {"color": s.color, "borderColor": "white", "borderWidth": 1},
+                    "emphasis": {"disabled": True}})

@@ -202,9 +202,17 @@ def _set(key: str, value: Any) -> None:
     st.session_state[key] = value
 
 
+OPTIMIZER_OPEN = "opt.open"
+
+
 def edit_optimizer(current: OptimizerSpec, gen: int, errors: Errors) -> OptimizerSpec | None:
     names = list(OPTIMIZERS)
-    with st.expander(t("editor.optimizer-of", name=current.name), expanded=False):
+    box = st.expander(t("editor.optimizer-of", name=current.name), key=OPTIMIZER_OPEN,
+                      on_change="rerun")
+    if not box.open:  # its boxes are drawn (and sent) only while it is open
+        errors.slot("optimizer")  # for the scheduler's messages about the optimizer
+        return current
+    with box:
         name = st.selectbox(t("editor.optimizer"), names, index=names.index(current.name),
                             key=keyed(f"{gen}.opt.name"),
                             format_func={n: f"{n}  ·  {OPTIMIZERS[n].summary_in(language())}"

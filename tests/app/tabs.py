@@ -1,5 +1,6 @@
-"""Clicking one of the explorer's tabs below the chart as the browser does: only the open
-tab runs (st.tabs with an on_change callback), so a test opens the tab it reads."""
+"""Clicking one of the explorer's tabs below the chart, or a folded panel, as the browser
+does: only the open tab and the open panels run (st.tabs and st.expander with
+on_change), so a test opens what it reads."""
 
 from __future__ import annotations
 
@@ -28,4 +29,27 @@ def open_tab(at: AppTest, index: int) -> AppTest:
         states.widgets.append(widget)
     click = states.widgets.add()
     click.id, click.string_value = _tabs_id(at), at.tabs[index].label
+    return at._run(states)
+
+
+def _expander_id(at: AppTest, key: str) -> str:
+    todo = [at._tree]
+    while todo:
+        node = todo.pop()
+        proto = getattr(node, "proto", None)
+        if proto is not None and proto.DESCRIPTOR.name == "Expandable" and \
+                proto.id.endswith(f"-{key}"):
+            return proto.id
+        todo += list(getattr(node, "children", {}).values())
+    raise AssertionError(f"no panel {key!r} that opens on the page")
+
+
+def open_panel(at: AppTest, key: str) -> AppTest:
+    """Open the folded panel of this key ("opt.open": the optimizer, "plan.open": the
+    trainer's settings), as a click on it does."""
+    states = WidgetStates()
+    for widget in at._tree.get_widget_states().widgets:
+        states.widgets.append(widget)
+    click = states.widgets.add()
+    click.id, click.bool_value = _expander_id(at, key), True
     return at._run(states)

@@ -18,4 +18,4 @@ def test_landing_page_renders_and_leads_to_the_explorer() -> None:
     at.switch_page("pages/explorer.py").run()
     assert not at.exception
     assert at.title[0].value == "Schedule explorer"
-    assert len(at.get("plotly_chart")) == 1
+    assert len(at.get("echarts_chart")) == 1

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.echarts import FIRST_Y, SERIES
 from tests.servers import streamlit_app
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -22,12 +23,8 @@ def server():
         yield base
 
 
-# the lr values Plotly actually drew (decoded from the figure's binary arrays)
-CHART_Y = """() => {
-  const plot = document.querySelector('.js-plotly-plot');
-  const trace = plot && plot._fullData && plot._fullData[0];
-  return trace && trace.y ? Array.from(trace.y) : null;
-}"""
+# the lr values the chart drew (the current curve's first line)
+CHART_Y = FIRST_Y
 
 
 def test_changing_a_parameter_redraws_the_chart(server, page) -> None:
@@ -115,9 +112,15 @@ def test_text_from_a_link_is_shown_as_plain_text(server, page) -> None:
     settle(page)
     main = page.locator('[data-testid="stMain"]')
     assert main.get_by_text("[Session expired / Sign in]", exact=False).count() >= 1
-    legend = page.evaluate("() => Array.from(document.querySelectorAll('.legendtext'))"
-                           ".map(e => e.textContent)")
-    assert any("<b>bold</b>" in t for t in legend), legend  # shown, not made bold
+    names = page.evaluate(f"() => ({SERIES})().map(s => s.name)")
+    assert any(HOSTILE in n for n in names), names  # the legend (a canvas) as typed
+    chart = page.get_by_test_id("stEChartsChart")
+    box = chart.bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.4, box["y"] + box["height"] * 0.5)
+    tip = chart.locator("div", has_text="bold").last  # the tooltip: HTML, so the risk
+    tip.wait_for(timeout=10_000)
+    assert "<b>bold</b>" in tip.inner_text()  # shown as typed, not made bold
+    assert tip.locator("b, img, a").count() == 0
 
     data = pinned.to_dict()
     data["schedule"]["optimizer"]["name"] = NAME
@@ -157,7 +160,7 @@ def test_a_number_box_says_what_is_wrong_with_what_was_typed(server, page, typed
     box.fill(typed)
     box.press("Enter")
     expect(page.get_by_text(message)).to_be_visible(timeout=30_000)
-    expect(page.locator(".js-plotly-plot")).to_have_count(0)
+    expect(page.get_by_test_id("stEChartsChart")).to_have_count(0)
     box.fill("250")
     box.press("Enter")
     page.wait_for_function(CHART_Y, timeout=60_000)
@@ -183,17 +186,49 @@ def test_the_language_switch_holds_across_the_navigation(server, page) -> None:
     assert page.get_by_text("Traceback").count() == 0
 
 
+def test_a_folded_panel_draws_its_boxes_when_opened(server, page) -> None:
+    """The optimizer's and the trainer's panels send their boxes only while open (fewer
+    elements on every redraw): a click opens them, and what is typed there is drawn."""
+    page.goto(f"{server}/explorer", wait_until="domcontentloaded")
+    page.wait_for_function(CHART_Y, timeout=60_000)
+    lr = page.get_by_role("spinbutton", name="lr (base learning rate)")
+    assert lr.count() == 0  # folded: not on the page at all
+    page.get_by_text("Optimizer: SGD").click()
+    lr.fill("0.05")
+    lr.press("Enter")
+    page.wait_for_function(f"() => {{ const y = ({CHART_Y})(); "
+                           "return y && Math.max(...y) === 0.05; }", timeout=30_000)
+    page.get_by_text("From a trainer's settings").click()
+    page.get_by_role("spinbutton", name="dataset size").wait_for(timeout=30_000)
+    assert lr.input_value() == "0.05"  # the other panel stays open, its value kept
+
+
+def test_a_chinese_finding_is_bold_up_to_its_full_stop(server, page) -> None:
+    """Markdown leaves "**...。**" unbolded when a character follows the closing stars:
+    the finding's message is bold in Chinese as in English, its fix below it."""
+    from schedlab import parse_schedule
+    from schedlab.present.share import ExplorerState
+    from schedlab.spec.horizon import Horizon
+
+    state = ExplorerState(parse_schedule("CosineAnnealingLR(optimizer, T_max=40)",
+                                         "SGD(params, lr=0.1)"), Horizon(100, 100, "epoch"))
+    page.goto(f"{server}{_link(state)}&lang=zh", wait_until="domcontentloaded")
+    page.wait_for_function(CHART_Y, timeout=60_000)
+    warning = page.locator('[data-testid="stAlertContentWarning"]').first
+    warning.wait_for(timeout=30_000)
+    bold = warning.locator("strong")
+    assert bold.count() == 1 and bold.inner_text().endswith("。")
+    assert "**" not in warning.inner_text()
+
+
 def test_a_lesson_opens_in_the_explorer_in_the_teachers_language(server, page) -> None:
     page.goto(f"{server}/lessons?lang=zh", wait_until="domcontentloaded")
     page.get_by_text("阶梯、指数与余弦衰减").wait_for(timeout=60_000)
     page.get_by_text("在调度浏览器中打开").first.click()
     page.wait_for_url("**/explorer?**lang=zh**", timeout=30_000)
-    page.wait_for_function("""() => {
-      const plot = document.querySelector('.js-plotly-plot');
-      return plot && plot._fullData && plot._fullData.some(t => t.name === 'ExponentialLR');
-    }""", timeout=60_000)
-    names = page.evaluate("() => document.querySelector('.js-plotly-plot')._fullData"
-                          ".map(t => t.name)")
+    page.wait_for_function(f"""() => {{ const all = ({SERIES})();
+      return all && all.some(s => s.name === 'ExponentialLR'); }}""", timeout=60_000)
+    names = page.evaluate(f"() => ({SERIES})().map(s => s.name)")
     assert {"StepLR", "ExponentialLR"} <= set(names)
     page.screenshot(path=str(SHOTS / "lesson-zh.png"))
     assert page.get_by_text("Traceback").count() == 0

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import base64
-import json
 
-import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -14,7 +11,8 @@ from schedlab.app import HOME
 from schedlab.present.share import MAX_PINNED, ExplorerState
 from schedlab.spec.catalog import SCHEDULERS
 from schedlab.spec.horizon import Horizon
-from tests.app.tabs import open_tab
+from tests.app.tabs import open_panel, open_tab
+from tests.echarts import charts, lines_of, option_of
 from tests.markdown import shown
 
 APP = str(HOME)
@@ -36,36 +34,25 @@ def gen(at: AppTest) -> int:
     return at.session_state["explorer.gen"]
 
 
-def traces(at: AppTest) -> list[dict]:
-    return json.loads(at.get("plotly_chart")[0].proto.spec)["data"]
-
-
-def array(value) -> np.ndarray:
-    """A plotly array from the figure JSON (plain list, or base64 'bdata')."""
-    if isinstance(value, dict):
-        return np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
-    return np.asarray(value)
-
-
 def link(at: AppTest) -> str:
     value = at.query_params["s"]
     return value if isinstance(value, str) else value[0]
 
 
 def names(at: AppTest) -> list[str]:
-    return [t.get("name") for t in traces(at)]
+    return list(lines_of(option_of(at)))
 
 
 def healthy(at: AppTest) -> None:
     assert not at.exception, at.exception
-    assert len(at.get("plotly_chart")) == 1
+    assert charts(at) == 1
 
 
 def held_back(at: AppTest) -> None:
     """A box holds a value that is not allowed: its message shows, and no chart (which
     would be of another value than the box's) is drawn."""
     assert not at.exception, at.exception
-    assert not at.get("plotly_chart")
+    assert not charts(at)
     assert at.info and "comes back once" in shown(at.info[0].value)
 
 
@@ -116,6 +103,7 @@ def test_pasted_code_fills_the_widgets_and_draws_torchs_curve() -> None:
             "scheduler = SequentialLR(optimizer, [warmup, cosine], milestones=[5])")
     _paste(at, code)
     healthy(at)
+    open_panel(at, "opt.open")
     g = gen(at)
     assert at.selectbox(key=f"{g}.mode").value == "SequentialLR"
     assert at.selectbox(key=f"{g}.ph1.name").value == "CosineAnnealingLR"
@@ -140,6 +128,8 @@ def test_bad_pasted_code_is_explained_and_nothing_else_changes() -> None:
 ])
 def test_bad_parameter_shows_a_message_under_the_widget(key: str, value, message) -> None:
     at = page()
+    if ".opt." in key:
+        open_panel(at, "opt.open")
     at.number_input(key=key).set_value(value).run()
     if message is None:
         healthy(at)
@@ -220,6 +210,7 @@ def test_phase_builder_and_param_groups() -> None:
     assert spec.kwargs["milestones"] == (5, 15)
     at.button(key="0.remove").click().run()
     assert len(state(at).schedule.scheduler.kwargs["schedulers"]) == 2
+    open_panel(at, "opt.open")
     at.number_input(key="0.opt.extra").set_value(1).run()
     healthy(at)
     assert state(at).schedule.optimizer.group_count == 2
@@ -231,11 +222,11 @@ def test_per_batch_versus_per_epoch_and_epoch_axis() -> None:
     at.segmented_control(key="0.per").set_value("batch").run()
     healthy(at)
     assert state(at).horizon == Horizon(100, 100, "batch")
-    x_steps = array(traces(at)[0]["x"])
+    x_steps = lines_of(option_of(at))["current"][0]
     assert x_steps[-1] == 9999
     at.segmented_control(key="0.x").set_value("epoch").run()
     healthy(at)
-    assert array(traces(at)[0]["x"])[-1] == pytest.approx(99.99)
+    assert lines_of(option_of(at))["current"][0][-1] == pytest.approx(99.99)
 
 
 def test_an_unexpected_failure_shows_an_apology_not_a_traceback(monkeypatch) -> None:
@@ -260,8 +251,8 @@ def test_sanity_check_panel_and_shading() -> None:
     healthy(at)
     assert at.tabs[0].label == "Sanity check (1 finding)"
     assert "reaches eta_min after T_max=40" in shown(at.warning[0].value)
-    shapes = json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]["shapes"]
-    assert [(s["x0"], s["x1"]) for s in shapes] == [(40 * 100, 100 * 100 - 1)]
+    shades = option_of(at)["series"][0]["markArea"]["data"]
+    assert [(a["xAxis"], b["xAxis"]) for a, b in shades] == [(40 * 100, 100 * 100 - 1)]
 
 
 def test_code_panel_holds_a_runnable_script() -> None:

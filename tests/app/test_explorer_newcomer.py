@@ -20,6 +20,7 @@ from tests.app.test_explorer_app import (
     page,
     state,
 )
+from tests.app.tabs import open_panel
 from tests.markdown import shown
 
 WARMUP_COSINE = ("optimizer = torch.optim.AdamW(model.parameters(), lr=3e-4, "
@@ -74,6 +75,8 @@ def test_len_train_loader_is_the_runs_steps_per_epoch() -> None:
 ])
 def test_a_box_never_silently_uses_another_value(box: str, typed: float, message: str) -> None:
     at = page()
+    if box.startswith("opt."):
+        open_panel(at, "opt.open")
     before = state(at)
     at.number_input(key=f"0.{box}").set_value(typed).run()
     held_back(at)  # no chart of the old value beside the changed box
@@ -97,7 +100,7 @@ def test_a_whole_float_is_taken_as_the_whole_number() -> None:
 def test_every_param_group_count_the_model_accepts(groups: int) -> None:
     lrs = ", ".join(f"{{'params': g{i}, 'lr': {0.1 / (i + 1):.4g}}}" for i in range(groups))
     schedule = parse_schedule("StepLR(optimizer, 30)", f"SGD([{lrs}], lr=0.1)")
-    at = page(ExplorerState(schedule=schedule).encode())
+    at = open_panel(page(ExplorerState(schedule=schedule).encode()), "opt.open")
     healthy(at)
     assert at.number_input(key="0.opt.extra").value == groups - 1
     assert len([n for n in names(at) if n.startswith("current · group")]) == groups

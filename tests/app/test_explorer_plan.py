@@ -8,10 +8,12 @@ from streamlit.testing.v1 import AppTest
 
 from schedlab.spec.horizon import Horizon
 from tests.app.test_explorer_app import APP, page, state
+from tests.app.tabs import open_panel
 from tests.markdown import shown
 
 
 def _plan(at, **values):
+    open_panel(at, "plan.open")
     for key, value in values.items():
         at.number_input(key=f"plan.{key}").set_value(value).run()
     return at.button(key="plan.use").click().run()

@@ -107,9 +107,9 @@ def test_the_explorer_in_chinese_has_no_english_left() -> None:
     at = _open("pages/explorer.py", "zh")
     assert not at.exception
     assert at.title[0].value == "学习率调度浏览器"
-    assert len(at.get("plotly_chart")) == 1
+    assert len(at.get("echarts_chart")) == 1
     assert _leaks(at) == []
-    chart = str(at.get("plotly_chart")[0].proto)
+    chart = at.get("echarts_chart")[0].proto.spec + at.get("echarts_chart")[0].proto.alt
     assert "learning rate" not in chart and "optimizer step" not in chart
 
 

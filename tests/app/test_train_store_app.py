@@ -50,7 +50,7 @@ def test_the_explorer_never_touches_the_store(data) -> None:
     at = AppTest.from_file(APP, default_timeout=90).run()
     at.switch_page("pages/explorer.py").run()
     assert not at.exception
-    assert len(at.get("plotly_chart")) == 1
+    assert len(at.get("echarts_chart")) == 1
     assert store.read_bytes() == b"not a database at all"  # not even opened
 
 

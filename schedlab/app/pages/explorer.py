@@ -8,13 +8,12 @@ import streamlit as st
 
 from schedlab import ScheduleError
 from schedlab.present.exports import STYLES, export
-from schedlab.present.plot import COLORS, Series, build_figure
+from schedlab.present.plot import COLORS, Series, build_chart, chart_height
 from schedlab.present.share import MAX_PINNED, ExplorerState, View, pin_label
 from schedlab.spec.horizon import MAX_STEPS, Horizon, MetricSettings
 from schedlab.ui import state as session
 from schedlab.ui.chart import CSV_ROWS, csv_maker, csv_rows, drawn
 from schedlab.ui.editor import Errors, edit_schedule, whole_box
-from schedlab.messages import join
 from schedlab.ui.lang import current, keyed, links, said, say, t, told, ui, words
 from schedlab.ui.page import guarded, setup
 from schedlab.ui.pastebox import paste_box
@@ -157,12 +156,11 @@ def chart(state: ExplorerState) -> None:
     cursor_key = f"cursor.{h.total_steps}"  # a run of another length starts it again
     at = st.session_state.get(cursor_key) if st.session_state.get("cursor.on") else None
     x = None if at is None else at if state.view.x_unit == "step" else at / h.steps_per_epoch
-    figure = build_figure(series, events, x_unit=state.view.x_unit, log_y=state.view.log_y,
-                          metric_panel=plateau, shades=shades(curve.findings, state),
-                          cursor=x, lang=current())
-    st.plotly_chart(figure, key="chart", config={
-        "displaylogo": False,
-        "toImageButtonOptions": {"format": "png", "filename": "schedlab", "scale": 2}})
+    option = build_chart(series, events, x_unit=state.view.x_unit, log_y=state.view.log_y,
+                         metric_panel=plateau, shades=shades(curve.findings, state),
+                         cursor=x, lang=current())
+    st.echarts_chart(option, key="chart", height=chart_height(plateau),
+                     alt=t("explorer.chart-alt", name=state.schedule.scheduler.name))
     s = curve.summary
     cols = st.columns(4)
     cols[0].metric(t("explorer.tile.peak"), short(s["peak"]))
@@ -220,7 +218,9 @@ def checks(findings) -> None:
     for f in findings:
         box = {"error": st.error, "warning": st.warning, "info": st.info}[f.severity]
         message, fix = f.text(current())
-        box(join((f"**{plain(message)}**", plain(fix)), current()), icon=ICON[f.severity])
+        # the fix on a line of its own: a Chinese message ends in "。", and Markdown leaves
+        # "**...。**" unbolded when a character follows the closing stars
+        box(f"**{plain(message)}**  \n{plain(fix)}", icon=ICON[f.severity])
 
 
 CODE_STYLES = ("script", *STYLES)  # a runnable torch script, then the trainers' settings
