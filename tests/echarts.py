@@ -37,10 +37,21 @@ SERIES = """() => {
 
 # the y values of the first line (the current curve's lr), or null before the first chart
 FIRST_Y = f"() => {{ const all = ({SERIES})(); return all && all.length ? all[0].y : null; }}"
-# the last y value of the first line, or null
-LAST_Y = (f"() => {{ const y = ({FIRST_Y})(); "
-          "return y && y.length ? Number(y[y.length - 1]) : null; }")
-
+# the last y value of the first line, or null: cheap enough to run on every animation
+# frame of ten pages at once (the instance kept while it lives, the data read from its end)
+LAST_Y = """() => {
+  let chart = window.__schedlabChart;
+  if (!chart || chart.isDisposed()) chart = window.__schedlabChart = INSTANCE;
+  const model = chart && chart.getModel();
+  const line = model && model.getSeries()[0];
+  if (!line) return null;
+  const data = line.getData(), y = data.mapDimension('y');
+  for (let i = data.count() - 1; i >= 0; i--) {
+    const v = data.get(y, i);
+    if (v !== null && v !== undefined && !Number.isNaN(v)) return Number(v);
+  }
+  return null;
+}""".replace("INSTANCE", INSTANCE)
 
 def option_of(at) -> dict:
     """The ECharts option the page sent (AppTest), its tables decoded into DataFrames."""

@@ -45,6 +45,7 @@ class Errors:
         self.slots[key] = st.empty()
 
     def show(self, key: str, message: str) -> None:
+        """The message in ``key``'s placeholder, or where the page is now if it has none."""
         self.first = self.first or message
         (self.slots.get(key) or st).error(plain(message), icon=":material/error:")
 
@@ -54,8 +55,7 @@ def whole_box(label: str, value: int | None, key: str, errors: Errors, low: int,
     """A whole-number box: what it holds, or None with the allowed range shown under it
     (``name``: what the message calls it, if not its label)."""
     typed = number_box(label, value, key, help=help)
-    errors.slot(key)
-    try:
+    try:  # a message goes right under the box, now (no placeholder: one element less)
         return whole_number(typed, name or label, low, high)
     except ScheduleError as exc:
         errors.show(key, said(exc))
@@ -117,8 +117,7 @@ def _params(name: str, spec: SchedulerSpec, prefix: str, errors: Errors, groups:
                 got = check_argument(p, got, name, groups)
         except ScheduleError as exc:
             message = said(exc)
-        errors.slot(key)
-        if message:
+        if message:  # right under its box, now
             errors.show(key, message)
             ok = False
         elif p.required or (got is not None and got != p.default) or isinstance(got, tuple):
