@@ -64,23 +64,26 @@ FLOOR_WATCH = """want => { const w = window.__w = {t0: null, t1: null};
   requestAnimationFrame(tick); }"""
 
 
-# measured by hand on 2026-11-24 (timed reruns, Chromium's CPU profile): not redone by a run
+# measured by hand on 2026-11-25 (timed reruns, element counts, process CPU): not redone
+# by a run
 NOTE = (
-    "Where the time goes (measured by hand on the new tree): the chart's JSON went from 121 "
-    "KB to 6 KB and building the figure from 20-30 ms to 2 ms; the page's Python takes "
-    "15-65 ms of a 100k redraw (about 25 ms more at 1M, computing the curve). The rest is "
-    "Chromium's main thread on the same two cores: per change about 120 ms of React "
-    "re-rendering the page's ~75 elements (every element is sent again on a rerun, the "
-    "chart after the ~35 of the editor), about 40 ms of Plotly (60 ms before the axes' "
-    "margins were fixed: an automatic margin laid the chart out twice) and about 50 ms of "
-    "style, layout and paint in software. A first visit, even from the browser's cache, "
-    "spends about 550 ms before Streamlit's socket opens and a 700 ms task evaluating "
-    "Plotly's 4.7 MB bundle, so 1.5 s is out of reach with Plotly. Ten sessions share one "
-    "Chromium and the server on two cores: ten redraws are about 1.5 s of browser CPU "
-    "alone. The classroom's additions (a card with formulas and the step cursor's tiles) "
-    "made every redraw pay for them until only the open tab below the chart ran (st.tabs "
-    "with on_change=\"rerun\"): with the card's tab closed, a redraw sends no formula and "
-    "no script. The targets are not met: see the table.")
+    "Where the time goes (measured by hand on the new tree): the explorer's chart is drawn "
+    "by ECharts (st.echarts_chart, a 1.2 MB bundle) instead of Plotly, whose 4.7 MB took "
+    "a 700 ms task on every new page: the first chart came down by about a second, to "
+    "the 1.5 s target but not clearly under it (1,486-1,537 ms over four runs). The "
+    "chart travels as Arrow tables: 5 KB for the StepLR here, 26-51 KB for ui_bench's "
+    "curves (46-161 KB of Plotly JSON before). The optimizer's and the trainer's panels "
+    "send their boxes only while open, and a box's message needs no placeholder: a "
+    "redraw sends 37 elements (803 DOM nodes) instead of 62 (1,117). A redraw is now "
+    "Streamlit's own floor (the line under the table: one number box and one line of "
+    "text, 80-91 ms p50 over four runs) plus the page's Python (40-60 ms, ui_bench's "
+    "view-only) and 20-25 ms computing a 1M-step StepLR: 150 ms at 1M is met, and 100 ms "
+    "at 100k is not, being within 10 ms of the floor alone. Ten sessions share one "
+    "Chromium and the server on the two cores: per round of ten changes the server "
+    "spent 1.0-1.5 s of CPU (its Python runs one session's script at a time) and "
+    "Chromium 3-6 s (ten renderers, Playwright's typing included), so their p95 measures "
+    "this machine's two cores more than the page; students on their own machines would "
+    "leave the server's 1.0-1.5 s. That target is not met.")
 
 
 def link(steps: int, gamma: float, i: int = 0) -> str:
