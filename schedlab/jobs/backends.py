@@ -90,8 +90,7 @@ def start_worker(location: str | Path, until_idle: float | None = None,
         argv += ["--until-idle", f"{until_idle:g}"]
     if parent is not None:
         argv += ["--parent", str(parent)]
-    log_path = data_dir() / "worker.log" if is_server(db) or db == "env" else \
-        Path(db).with_suffix(".worker.log")
+    log_path = data_dir() / "worker.log" if db == "env" else Path(db).with_suffix(".worker.log")
     try:
         log_path.parent.mkdir(parents=True, exist_ok=True)
         log: Any = open(log_path, "ab")

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from schedlab.errors import ConfigError, StoreError
 from schedlab.jobs.backends import alive, jobs_setting, start_worker
-from schedlab.jobs.pgstore import is_server, shown
+from schedlab.jobs.pgstore import is_server, located, named, shown
 from schedlab.jobs.queries import Caps
 from schedlab.jobs.store import RunStore, open_store
 from schedlab.jobs.storefile import StoreDamaged, StoreReadOnly
@@ -118,7 +118,7 @@ class JobManager:
 
     def __init__(self, db_path: str | Path | None = None, max_jobs: int | None = None):
         location = db_path or default_store_path()
-        self.db_path = location if is_server(location) else Path(location)
+        self.db_path = located(location)
         self.max_jobs = max_jobs or max_jobs_setting()
         self.caps = caps_setting()
         self.backend = jobs_setting()
@@ -137,7 +137,7 @@ class JobManager:
     @property
     def where(self) -> str:
         """The store as messages name it (a server without its password)."""
-        return shown(self.db_path) if is_server(self.db_path) else str(self.db_path)
+        return named(self.db_path)
 
     # --- the store -----------------------------------------------------------------------
     def _open(self) -> None:

@@ -23,6 +23,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from schedlab.errors import StoreError
@@ -75,6 +76,18 @@ CREATE TABLE IF NOT EXISTS workers (
 def is_server(location: str | Any) -> bool:
     """Whether a store location names a PostgreSQL server rather than an SQLite file."""
     return isinstance(location, str) and location.startswith(("postgresql://", "postgres://"))
+
+
+def located(location: str | Path) -> str | Path:
+    """A store location as the job code keeps it: a server's URL as it is, a file as a
+    Path."""
+    return location if is_server(location) else Path(location)
+
+
+def named(location: str | Path) -> str:
+    """A store location as messages and logs name it: a server without its password, a
+    file by its path."""
+    return shown(location) if is_server(location) else str(location)
 
 
 def shown(url: str) -> str:

@@ -29,7 +29,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from schedlab.errors import StoreError
-from schedlab.jobs.pgstore import is_server, shown
+from schedlab.jobs.pgstore import is_server, located, named
 from schedlab.jobs.store import RunStore, connect
 from schedlab.jobs.storefile import identity
 from schedlab.messages import Text
@@ -72,7 +72,7 @@ class Worker:
     """What the training loop and the two watch threads share."""
 
     def __init__(self, db_path: str | Path, parent: int | None) -> None:
-        self.db_path = db_path if is_server(db_path) else Path(db_path)
+        self.db_path = located(db_path)
         self.parent, self.pid = parent, os.getpid()
         self.identity: tuple[int, int] | None = None  # the file as opened (see gone())
         self.run: int | None = None  # the run being trained
@@ -123,8 +123,7 @@ def serve(db_path: str | Path, parent: int | None = None,
     worker.heart = threading.Thread(target=_heartbeat, args=(worker,), daemon=True,
                                     name="heartbeat")
     worker.heart.start()
-    log.info("serving %s with %d torch threads (schedlab from %s)", shown(str(db_path))
-             if is_server(db_path) else db_path, threads,
+    log.info("serving %s with %d torch threads (schedlab from %s)", named(db_path), threads,
              Path(__file__).resolve().parents[1])
     delay, idle_since = IDLE_POLL, time.monotonic()
     try:
