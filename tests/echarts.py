@@ -75,7 +75,7 @@ def lines_of(option: dict) -> dict:
 
     out = {}
     for series in option["series"]:
-        if series["type"] == "line":
+        if series["type"] == "line" and "datasetIndex" in series:  # not the marks' series
             table = option["dataset"][series["datasetIndex"]]["source"]
             y = table[series["encode"]["y"]].to_numpy()
             ok = ~np.isnan(y)
@@ -86,3 +86,10 @@ def lines_of(option: dict) -> dict:
 def charts(at) -> int:
     """How many charts the page drew (AppTest)."""
     return len(at.get("echarts_chart"))
+
+
+def marks_of(option: dict) -> dict:
+    """The series that holds the chart's shades, cursor and phase lines ({} if none)."""
+    from schedlab.present.plot import MARKS
+
+    return next((s for s in option["series"] if s["name"] == MARKS), {})

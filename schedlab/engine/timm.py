@@ -228,12 +228,12 @@ def _cycle_values(name: str, t_curr: np.ndarray, t_i: Any, kw: dict, top: np.nda
     lr_min, k = kw["lr_min"], kw["k_decay"]
     shape = t_curr
     if k != 1:  # t ** 1.0 is t exactly: the power is only paid where it changes a value
-        shape = _powered(shape, k, t_i)
+        shape = _powered(shape, k, t_i, name)
         if np.ndim(t_i):  # a few lengths (one a cycle): each raised as timm does, in Python
             lengths, which = np.unique(t_i, return_inverse=True)
-            t_i = np.array([float(n) ** k for n in lengths])[which]
+            t_i = np.array([_raised(n, k, name) for n in lengths])[which]
         else:
-            t_i = float(t_i) ** k
+            t_i = _raised(t_i, k, name)
     if name == "CosineLRScheduler":
         shape *= math.pi
         shape /= t_i
@@ -262,14 +262,24 @@ def _cycle_values(name: str, t_curr: np.ndarray, t_i: Any, kw: dict, top: np.nda
     out += lr_min
 
 
-def _powered(t_curr: np.ndarray, k: float, t_i: Any) -> np.ndarray:
+def _raised(x: Any, k: float, name: str) -> float:
+    """``x ** k`` as timm's Python computes it; where a float cannot hold it, timm raises
+    OverflowError: said as a ScheduleError."""
+    try:
+        return float(x) ** k
+    except OverflowError:
+        raise ScheduleError(code="error.timm.overflow", param="k_decay", params={
+            "name": name, "k": k, "t": float(x)}) from None
+
+
+def _powered(t_curr: np.ndarray, k: float, t_i: Any, name: str) -> np.ndarray:
     """``t_curr ** k`` in place, as timm's Python computes it where it matters: numpy's
     power can differ from the C library's in the last bit, and at a cycle's last count
     (t_cur a rounding error short of ``t_i``) ``1 - t_cur ** k / t_i ** k`` magnifies that
     bit without bound (Poly's ``** power`` below 1 made it 1e-5 relative there); the few
     counts within a millionth of their cycle's end are raised in Python."""
     near = np.flatnonzero(t_curr >= np.multiply(t_i, 1 - 1e-6))
-    exact = [float(x) ** k for x in t_curr[near].tolist()]
+    exact = [_raised(x, k, name) for x in t_curr[near].tolist()]
     np.power(t_curr, k, out=t_curr)
     t_curr[near] = exact
     return t_curr

@@ -31,7 +31,8 @@ COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c
 # event kind -> (ECharts symbol, rotation)
 EVENT_SYMBOLS = {"milestone": ("diamond", 0), "phase": ("rect", 0), "restart": ("triangle", 0),
                  "reduction": ("triangle", 180), "end": ("emptyCircle", 0)}
-CELLS = 24_000  # values in the lines' table at most: about 200 KB, whatever is compared
+CELLS = 24_000  # values in the lines' table: about 200 KB, whatever is compared
+MARKS = "marks"  # the series that holds the shades, the cursor and the phase lines
 
 
 def decimate(y: np.ndarray, budget: int) -> np.ndarray:
@@ -161,8 +162,9 @@ def build_chart(series: list[Series], events: list[tuple] = (), *,
     vertical line) in x_unit; its words in ``lang``.
 
     Each line holds at most about LINE_POINTS points (twice a wide chart's pixels), every
-    bucket's min and max among them; the lines' table is bounded by CELLS values, so
-    comparing many curves draws each a little coarser rather than sending megabytes."""
+    bucket's min and max among them; the lines' table is kept near CELLS values (each
+    line keeps at least 100 points), so comparing many curves draws each a little coarser
+    rather than sending megabytes."""
     def say(key: str, **params) -> str:
         return render(f"ui.plot.{key}", params, lang)
 
@@ -194,27 +196,32 @@ def build_chart(series: list[Series], events: list[tuple] = (), *,
                                           [False] * len(below))})
         for i, s in enumerate(below):
             out.append(_line(s, len(datasets) - 1, f"y{i}", dense, yaxis=2, xaxis=1))
-    if out:
-        first = out[0]
-        marks = [{"xAxis": float(x0), "itemStyle": {"color": color, "opacity": 0.12},
-                  "name": say(f"severity.{severity}")} for x0, _, color, severity in shades]
-        if marks:
-            first["markArea"] = {"silent": True, "label": {"position": "insideTopLeft",
-                                                           "color": "#555"},
-                                 "data": [[m, {"xAxis": float(x1)}]
-                                          for m, (_, x1, *_) in zip(marks, shades)]}
-        lines = list(_phase_lines(events, x_unit))
-        if cursor is not None:
-            lines.append({"xAxis": float(cursor), "lineStyle": {"color": "#444", "width": 1.5,
-                                                                "type": "solid"}})
-        if lines:
-            first["markLine"] = {"silent": True, "symbol": ["none", "none"],
-                                 "label": {"show": False}, "animation": False, "data": lines}
+    marks = {}  # on a series of their own: hiding a line in the legend keeps them
+    if shades:
+        marks["markArea"] = {"silent": True, "label": {"position": "insideTopLeft",
+                                                       "color": "#555"},
+                             "data": [[{"xAxis": float(x0), "name": say(f"severity.{severity}"),
+                                        "itemStyle": {"color": color, "opacity": 0.12}},
+                                       {"xAxis": float(x1)}]
+                                      for x0, x1, color, severity in shades]}
+    lines = list(_phase_lines(events, x_unit))
+    if cursor is not None:
+        lines.append({"xAxis": float(cursor), "lineStyle": {"color": "#444", "width": 1.5,
+                                                            "type": "solid"}})
+    if lines:
+        marks["markLine"] = {"silent": True, "symbol": ["none", "none"],
+                             "label": {"show": False}, "animation": False, "data": lines}
+    names = list(dict.fromkeys(s["name"] for s in out))  # the legend: lines, not marks
+    if marks and out:
+        out.append({"type": "line", "name": MARKS, "data": [], "silent": True,
+                    "xAxisIndex": 0, "yAxisIndex": 0, "tooltip": {"show": False}, **marks})
+    right = max([float(d["source"]["x"].max()) for d in datasets if len(d["source"])],
+                default=None)
     return {"animation": False, "dataset": datasets, "series": out,
-            **_axes(series, x_unit, log_y, metric_panel, say),
+            **_axes(series, x_unit, log_y, metric_panel, say, right),
             "tooltip": {"trigger": "axis", "valueFormatter": "%.4g",
                         "axisPointer": {"type": "line"}},
-            "legend": {"type": "scroll", "top": 0, "left": 0, "right": 90},
+            "legend": {"type": "scroll", "top": 0, "left": 0, "right": 90, "data": names},
             "toolbox": {"right": 10, "feature": {
                 "dataZoom": {"yAxisIndex": "none", "title": {
                     "zoom": say("tool.zoom"), "back": say("tool.back")}},
@@ -234,16 +241,21 @@ def _line(s: Series, dataset: int, column: str, dense: bool, yaxis: int,
             "connectNulls": False}
 
 
-def _axes(series: list[Series], x_unit: str, log_y: bool, metric_panel: bool, say) -> dict:
+def _axes(series: list[Series], x_unit: str, log_y: bool, metric_panel: bool, say,
+          right: float | None) -> dict:
     """Grids and axes: lr on the left, momentum in [0, 1] on the right, the metric panel
-    underneath sharing the x axis (zoomed and hovered together)."""
+    underneath sharing the x axis (zoomed and hovered together; both end at ``right``,
+    the last x of any line, so that their steps line up)."""
+    end = "dataMax" if right is None else right
     name = {"nameLocation": "middle", "nameGap": 28}
     # the tooltip's heading: a whole step, or an epoch to 3 decimals
     pointer = {"label": {"precision": 0 if x_unit == "step" else 3}}
-    x = {"type": "value", "min": 0, "max": "dataMax", "gridIndex": 0,
+    x = {"type": "value", "min": 0, "max": end, "gridIndex": 0,
          "name": say(f"x.{x_unit}"), "axisPointer": pointer, **name}
     lr = {"type": "log" if log_y else "value", "gridIndex": 0, "name": say("y.lr"),
           "nameLocation": "middle", "nameGap": 62}
+    if not log_y:  # room above the highest lr: a flat line is not drawn on the frame
+        lr["boundaryGap"] = [0, "8%"]
     momentum = {"type": "value", "gridIndex": 0, "min": 0, "max": 1, "interval": 0.2,
                 "splitLine": {"show": False}, "position": "right",
                 "show": any(s.axis == "momentum" for s in series),
@@ -254,7 +266,7 @@ def _axes(series: list[Series], x_unit: str, log_y: bool, metric_panel: bool, sa
         grids = [{"left": 80, "right": 60, "top": 50, "height": "52%"},
                  {"left": 80, "right": 60, "top": "72%", "bottom": 50}]
         x.update(name="", axisLabel={"show": False})
-        xs.append({"type": "value", "min": 0, "max": "dataMax", "gridIndex": 1,
+        xs.append({"type": "value", "min": 0, "max": end, "gridIndex": 1,
                    "name": say(f"x.{x_unit}"), "axisPointer": pointer, **name})
         ys.append({"type": "value", "gridIndex": 1, "scale": True, "name": say("y.metric"),
                    "nameLocation": "middle", "nameGap": 62})

@@ -24,6 +24,7 @@ from schedlab.spec.specs import MAX_GROUPS, OptimizerSpec, SchedulerSpec, check_
 from schedlab.ui.lang import current as language, keyed
 from schedlab.ui.lang import said, t
 from schedlab.ui.numbers import number_box, spin_step
+from schedlab.ui.page import folded
 from schedlab.ui.text import plain
 
 ORDER = [n for f in FAMILIES for n, i in SCHEDULERS.items() if i.family == f]
@@ -206,8 +207,7 @@ OPTIMIZER_OPEN = "opt.open"
 
 def edit_optimizer(current: OptimizerSpec, gen: int, errors: Errors) -> OptimizerSpec | None:
     names = list(OPTIMIZERS)
-    box = st.expander(t("editor.optimizer-of", name=current.name), key=OPTIMIZER_OPEN,
-                      on_change="rerun")
+    box = folded(t("editor.optimizer-of", name=current.name), OPTIMIZER_OPEN)
     if not box.open:  # its boxes are drawn (and sent) only while it is open
         errors.slot("optimizer")  # for the scheduler's messages about the optimizer
         return current

@@ -41,3 +41,21 @@ def guarded(main: Callable[[], None], apology: str) -> None:
         st.error(apology)
         with st.expander(t("page.bug-details")):
             st.code(traceback.format_exc(), language=None)
+
+
+def folded(label: str, key: str, expanded: bool = False):
+    """A folded panel (st.expander) that draws its contents only while open: use as
+    ``panel = folded(...)``, then ``if panel.open: with panel: ...``. It stays as the
+    reader left it when its label changes (an optimizer's name, the language) or its
+    ``expanded`` does: Streamlit counts those as another widget, which would start
+    folded and drop what was just typed inside."""
+    kept = f"{key}.kept"
+    if kept in st.session_state:
+        st.session_state[key] = st.session_state[kept]
+    panel = st.expander(label, expanded=expanded, key=key, on_change=_keep, args=(key,))
+    st.session_state[kept] = bool(panel.open)
+    return panel
+
+
+def _keep(key: str) -> None:
+    st.session_state[f"{key}.kept"] = bool(st.session_state.get(key))

@@ -22,6 +22,7 @@ from schedlab.ui import state as session
 from schedlab.ui.editor import Errors, whole_box
 from schedlab.ui.lang import said, say, t, told
 from schedlab.ui.numbers import number_box
+from schedlab.ui.page import folded
 from schedlab.ui.text import plain
 
 PLAN = "explorer.plan"  # (the plan, the run it set): the run was set from this plan
@@ -67,8 +68,7 @@ OPEN = "plan.open"  # the panel is open: only then are its boxes drawn (and sent
 
 
 def plan_panel(state: ExplorerState, errors: Errors) -> None:
-    panel = st.expander(t("explorer.plan.title"), expanded=current_plan(state) is not None,
-                        key=OPEN, on_change="rerun")
+    panel = folded(t("explorer.plan.title"), OPEN, expanded=current_plan(state) is not None)
     if not panel.open:  # sixteen elements fewer on every redraw of the chart
         return
     with panel:

@@ -11,7 +11,7 @@ from schedlab.app import HOME
 from schedlab.present.share import ExplorerState
 from schedlab.source.parse import parse_schedule
 from schedlab.spec.horizon import Horizon
-from tests.echarts import option_of
+from tests.echarts import marks_of, option_of
 from tests.markdown import shown
 
 CODE = ("SequentialLR(optimizer, [LinearLR(optimizer, 0.1, total_iters=5), "
@@ -56,7 +56,7 @@ def test_the_cursor_shows_torchs_values_at_the_step(step) -> None:
     phase = "Phase 1 is in charge: LinearLR" if calls < 5 else \
         "Phase 2 is in charge: CosineAnnealingLR"
     assert any(shown(c.value).startswith(phase) for c in at.caption)
-    marks = option_of(at)["series"][0]["markLine"]["data"]  # phases dotted, the cursor not
+    marks = marks_of(option_of(at))["markLine"]["data"]  # phases dotted, the cursor not
     assert [m["xAxis"] for m in marks if m["lineStyle"]["type"] == "solid"] == [step]
 
 

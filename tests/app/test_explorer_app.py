@@ -12,7 +12,7 @@ from schedlab.present.share import MAX_PINNED, ExplorerState
 from schedlab.spec.catalog import SCHEDULERS
 from schedlab.spec.horizon import Horizon
 from tests.app.tabs import open_panel, open_tab
-from tests.echarts import charts, lines_of, option_of
+from tests.echarts import charts, lines_of, marks_of, option_of
 from tests.markdown import shown
 
 APP = str(HOME)
@@ -251,7 +251,7 @@ def test_sanity_check_panel_and_shading() -> None:
     healthy(at)
     assert at.tabs[0].label == "Sanity check (1 finding)"
     assert "reaches eta_min after T_max=40" in shown(at.warning[0].value)
-    shades = option_of(at)["series"][0]["markArea"]["data"]
+    shades = marks_of(option_of(at))["markArea"]["data"]
     assert [(a["xAxis"], b["xAxis"]) for a, b in shades] == [(40 * 100, 100 * 100 - 1)]
 
 
@@ -303,3 +303,42 @@ def test_every_click_on_a_tab_opens_it() -> None:
         open_tab(at, index)
         opened = (bool(at.success), "StepLR(optimizer" in at.code[0].value, bool(at.latex))
         assert opened == tuple(i == index for i in range(3)), (index, opened)
+
+
+def test_an_open_panel_stays_open_and_keeps_what_is_typed_when_its_label_changes() -> None:
+    """Picking Adam renames the panel ("Optimizer: Adam"): Streamlit takes a renamed
+    expander for another one, which would start folded and drop the lr typed next."""
+    at = open_panel(page(), "opt.open")
+    at.selectbox(key="0.opt.name").set_value("Adam").run()
+    healthy(at)
+    at.number_input(key="0.opt.lr").set_value(0.5).run()
+    healthy(at)
+    assert state(at).schedule.optimizer.name == "Adam"
+    assert state(at).schedule.optimizer.kwargs["lr"] == 0.5
+    assert at.number_input(key="0.opt.lr").value == 0.5  # still open, still showing it
+
+
+def test_the_trainers_panel_stays_open_when_the_run_leaves_its_plan() -> None:
+    at = open_panel(page(), "plan.open")
+    at.number_input(key="plan.size").set_value(10_000).run()
+    at.button(key="plan.use").click().run()
+    healthy(at)
+    at.number_input(key=f"{gen(at)}.epochs").set_value(7).run()  # the run is no longer it
+    at.number_input(key="plan.devices").set_value(4).run()
+    healthy(at)
+    assert at.number_input(key="plan.devices").value == 4  # open, the 4 kept
+
+
+def test_two_pins_of_one_label_get_a_legend_entry_each() -> None:
+    """The default label names the schedule, not the run: two pins of StepLR over
+    different runs would share a name, and ECharts' legend merges lines of one name."""
+    at = page()
+    at.button(key="pin.add").click().run()
+    at.number_input(key=f"{gen(at)}.epochs").set_value(50).run()
+    at.button(key="pin.add").click().run()
+    at.number_input(key=f"{gen(at)}.epochs").set_value(70).run()
+    healthy(at)
+    first, second = (p.label for p in state(at).compare)
+    assert first == second
+    drawn = names(at)
+    assert first in drawn and f"{first} (2)" in drawn

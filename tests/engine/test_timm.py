@@ -161,6 +161,18 @@ def test_a_cycle_that_runs_out_is_refused_where_timm_fails() -> None:
     assert ours("CosineLRScheduler", 20, kwargs).shape == (20, 2)  # up to there, it runs
 
 
+@pytest.mark.parametrize("name", ["CosineLRScheduler", "PolyLRScheduler"])
+def test_a_k_decay_no_float_holds_is_refused_where_timm_overflows(name) -> None:
+    """Found by the fuzz suite: t ** k_decay beyond a float is timm's OverflowError, and
+    was ours, uncaught; it is a message that names k_decay."""
+    kwargs = {"t_initial": 100, "k_decay": 1e20}
+    with pytest.raises(OverflowError):
+        stepped(name, 3, kwargs)
+    with pytest.raises(ScheduleError, match="k_decay=1e\\+20") as caught:
+        ours(name, 3, kwargs)
+    assert "OverflowError" in caught.value.text.render("zh")
+
+
 def test_noise_that_can_never_be_drawn_is_refused_instead_of_hanging() -> None:
     with pytest.raises(ScheduleError, match="noise_pct=1e-12"):
         ours("StepLRScheduler", 5, {"decay_t": 2, "noise_range_t": 0, "noise_pct": 1e-12})

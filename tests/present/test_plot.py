@@ -13,9 +13,9 @@ from streamlit.dataframe_util import convert_anything_to_arrow_bytes
 from schedlab import compute_curve, parse_schedule
 from schedlab.analysis.events import find_events
 from schedlab.engine.run import run_curve
-from schedlab.present.plot import CELLS, build_chart, curve_series, decimate
+from schedlab.present.plot import CELLS, MARKS, Series, build_chart, curve_series, decimate
 from schedlab.spec.horizon import Horizon
-from tests.echarts import lines_of
+from tests.echarts import lines_of, marks_of
 
 
 @settings(max_examples=200, deadline=None)
@@ -151,7 +151,7 @@ def test_shades_and_the_cursor_are_drawn_at_their_steps() -> None:
                          horizon)
     option = build_chart(curve_series(table, horizon, "current", 0, momentum=False),
                          shades=[(5.0, 20.0, "#d62728", "error")], cursor=12.0, lang="zh")
-    first = option["series"][0]
+    first = marks_of(option)
     ((start, end),) = first["markArea"]["data"]
     assert (start["xAxis"], end["xAxis"], start["name"]) == (5.0, 20.0, "错误")
     assert [m["xAxis"] for m in first["markLine"]["data"]] == [12.0]
@@ -173,3 +173,21 @@ def test_the_lr_axis_starts_at_zero() -> None:
     table, _ = run_curve(s, horizon)
     axis = build_chart(curve_series(table, horizon, "current", 0))["yAxis"][0]
     assert axis["type"] == "value" and not axis.get("scale") and "min" not in axis
+
+
+def test_the_metric_panel_ends_where_the_lr_does_and_marks_outlive_a_hidden_line() -> None:
+    """The metric's last point is a step after the lr's (it is read after the step): both
+    x axes end at the same x, so their steps line up. The shades and the cursor sit on a
+    series of their own, outside the legend: hiding the current line keeps them."""
+    horizon = Horizon(epochs=3, steps_per_epoch=7, step_per="epoch")
+    s = parse_schedule("ReduceLROnPlateau(optimizer, patience=0)", "SGD(params, lr=0.1)")
+    table, metric = run_curve(s, horizon)
+    series = curve_series(table, horizon, "current", 0, momentum=False)
+    series.append(Series("metric", metric, horizon, axis="metric"))
+    option = build_chart(series, metric_panel=True, shades=[(0.0, 7.0, "#d62728", "error")],
+                         cursor=3.0)
+    top, bottom = option["xAxis"]
+    assert top["max"] == bottom["max"] == 21
+    assert MARKS not in option["legend"]["data"] and "current" in option["legend"]["data"]
+    assert marks_of(option)["markArea"] and marks_of(option)["markLine"]
+    assert "markArea" not in option["series"][0]  # not on the current line

@@ -140,14 +140,19 @@ def chart(state: ExplorerState) -> None:
         t("explorer.series.current")  # not drawn twice over itself
     series = lines(curve, state.horizon, name, 0, state.view.momentum)
     events = [(series[0], curve.events, curve.event_lr)]
-    seen = [now]
+    seen, names = [now], {name}
     for p in state.compare:  # each line of each curve gets its own color
         if (p.schedule, p.horizon, p.metric) in seen:  # drawn already (a link may repeat)
             continue
         seen.append((p.schedule, p.horizon, p.metric))
         other = drawn(p.schedule, p.horizon, p.metric)
         used = sum(s.axis == "lr" for s in series)
-        series += lines(other, p.horizon, p.label, used, momentum=False, dash="dash")
+        label, k = p.label, 1
+        while label in names:  # the legend merges lines of one name: one entry each
+            k += 1
+            label = f"{p.label} ({k})"
+        names.add(label)
+        series += lines(other, p.horizon, label, used, momentum=False, dash="dash")
     if plateau:
         rows, values = curve.metric
         series.append(Series(t("explorer.series.metric"), values, state.horizon,
