@@ -172,9 +172,9 @@ def build_chart(series: list[Series], events: list[tuple] = (), *,
     below = [s for s in series if s.axis == "metric" and metric_panel]
     budget = min(LINE_POINTS, max(300, POINT_BUDGET // max(1, len(series))))
     dense = any(_length(s) > budget for s in series)
-    extra = np.concatenate([_x(np.array([e.step for e in evs], dtype=np.int64)
-                               * s.horizon.stride, s.horizon, x_unit)
-                            for s, evs, *_ in events] + [np.zeros(0)])
+    # each event's x, once: a row of the lines' table, a marker, a phase's line
+    events = [(s, evs, _event_x(s, evs, x_unit), *at) for s, evs, *at in events]
+    extra = np.concatenate([x for _, _, x, *_ in events] + [np.zeros(0)])
     while True:  # the table grows with the union of the lines' x: keep it bounded
         drawn = [_points(s, budget, dense, x_unit) for s in main]
         rows = len(np.unique(np.concatenate([x for x, _ in drawn] + [extra]))) \
@@ -188,8 +188,8 @@ def build_chart(series: list[Series], events: list[tuple] = (), *,
     out = []
     for i, s in enumerate(main):
         out.append(_line(s, 0, f"y{i}", dense, yaxis=1 if s.axis == "momentum" else 0))
-    for s, evs, *at in events:
-        _add_events(datasets, out, s, evs, x_unit, lang, *at)
+    for s, evs, x, *at in events:
+        _add_events(datasets, out, s, evs, x, lang, *at)
     if below:
         drawn_below = [_points(s, budget, dense, x_unit) for s in below]
         datasets.append({"source": _table(drawn_below, np.zeros(0), dense, False,
@@ -204,7 +204,7 @@ def build_chart(series: list[Series], events: list[tuple] = (), *,
                                         "itemStyle": {"color": color, "opacity": 0.12}},
                                        {"xAxis": float(x1)}]
                                       for x0, x1, color, severity in shades]}
-    lines = list(_phase_lines(events, x_unit))
+    lines = list(_phase_lines(events))
     if cursor is not None:
         lines.append({"xAxis": float(cursor), "lineStyle": {"color": "#444", "width": 1.5,
                                                             "type": "solid"}})
@@ -283,30 +283,35 @@ def _length(s: Series) -> int:
     return len(s.values) if s.rows is None else int(s.rows[-1]) + 1
 
 
-def _phase_lines(events: list[tuple], x_unit: str):
-    """A dotted line at each phase boundary (when there are few enough to read)."""
-    for s, evs, *_ in events:
+def _event_x(s: Series, events: list[Event], x_unit: str) -> np.ndarray:
+    """The events' x, in the x axis' unit, by the run of the series ``s``."""
+    rows = np.array([e.step for e in events], dtype=np.int64)
+    return _x(rows * s.horizon.stride, s.horizon, x_unit)
+
+
+def _phase_lines(events: list[tuple]):
+    """A dotted line at each phase boundary (when there are few enough to read), from
+    ``(series, events, their x, ...)``."""
+    for _, evs, xs, *_ in events:
         if len(evs) > 40:
             continue
-        h = s.horizon
-        for e in evs:
+        for e, x in zip(evs, xs):
             if e.kind == "phase":
-                yield {"xAxis": float(_x(np.int64(e.step * h.stride), h, x_unit)),
+                yield {"xAxis": float(x),
                        "lineStyle": {"type": "dotted", "color": "gray", "width": 1}}
 
 
-def _add_events(datasets: list, out: list, s: Series, events: list[Event], x_unit: str,
+def _add_events(datasets: list, out: list, s: Series, events: list[Event], x: np.ndarray,
                 lang: str, values: np.ndarray | None = None) -> None:
-    """Markers for the events, at ``values`` (the lr at each event's row; read from the
-    series when it holds every row): one scatter per kind of event (its own symbol),
-    named as the line so that the legend shows and hides them together."""
+    """Markers for the events, at ``x`` and ``values`` (the lr at each event's row; read
+    from the series when it holds every row): one scatter per kind of event (its own
+    symbol), named as the line so that the legend shows and hides them together."""
     if not events:
         return
-    h = s.horizon
     rows = np.array([e.step for e in events])
     y = (s.values[rows] if values is None else values).astype(float)
     lr, what = render("ui.plot.axis.lr", {}, lang), render("ui.plot.event", {}, lang)
-    table = pd.DataFrame({"x": _x(rows * h.stride, h, x_unit), lr: y,
+    table = pd.DataFrame({"x": x, lr: y,
                           what: [e.label.render(lang) for e in events]})
     kinds = [e.kind for e in events]
     for kind in dict.fromkeys(kinds):
