@@ -8,48 +8,42 @@ from streamlit.proto.WidgetStates_pb2 import WidgetStates
 from streamlit.testing.v1 import AppTest
 
 
-def _tabs_id(at: AppTest) -> str:
+def _block(at: AppTest, kind: str, matches):
+    """The proto of the first block of type ``kind`` ("Block" for the tabs,
+    "Expandable" for a panel) that ``matches``."""
     todo = [at._tree]
     while todo:
         node = todo.pop()
         proto = getattr(node, "proto", None)
-        if proto is not None and proto.DESCRIPTOR.name == "Block" and \
-                proto.HasField("tab_container"):
-            return proto.tab_container.id
+        if proto is not None and proto.DESCRIPTOR.name == kind and matches(proto):
+            return proto
         todo += list(getattr(node, "children", {}).values())
-    raise AssertionError("no tabs on the page")
+    raise AssertionError(f"no such {kind} on the page")
 
 
-def open_tab(at: AppTest, index: int) -> AppTest:
-    """0: the sanity check, 1: the code, 2: the scheduler's card. The click is sent as the
-    browser sends it: the tabs' widget id and the label, the page's other widgets as they
-    are (AppTest has no public click for a tab)."""
+def _click(at: AppTest, widget_id: str, **value) -> AppTest:
+    """A rerun with one widget's new value (``string_value=...`` or ``bool_value=...``), the
+    page's other widgets as they are: what the browser sends (AppTest has no public click
+    for a tab or a panel)."""
     states = WidgetStates()
     for widget in at._tree.get_widget_states().widgets:
         states.widgets.append(widget)
     click = states.widgets.add()
-    click.id, click.string_value = _tabs_id(at), at.tabs[index].label
+    click.id = widget_id
+    for field, v in value.items():
+        setattr(click, field, v)
     return at._run(states)
 
 
-def _expander_id(at: AppTest, key: str) -> str:
-    todo = [at._tree]
-    while todo:
-        node = todo.pop()
-        proto = getattr(node, "proto", None)
-        if proto is not None and proto.DESCRIPTOR.name == "Expandable" and \
-                proto.id.endswith(f"-{key}"):
-            return proto.id
-        todo += list(getattr(node, "children", {}).values())
-    raise AssertionError(f"no panel {key!r} that opens on the page")
+def open_tab(at: AppTest, index: int) -> AppTest:
+    """0: the sanity check, 1: the code, 2: the scheduler's card, clicked as the browser
+    sends it: the tabs' widget id and the label."""
+    tabs = _block(at, "Block", lambda proto: proto.HasField("tab_container"))
+    return _click(at, tabs.tab_container.id, string_value=at.tabs[index].label)
 
 
 def open_panel(at: AppTest, key: str) -> AppTest:
     """Open the folded panel of this key ("opt.open": the optimizer, "plan.open": the
     trainer's settings), as a click on it does."""
-    states = WidgetStates()
-    for widget in at._tree.get_widget_states().widgets:
-        states.widgets.append(widget)
-    click = states.widgets.add()
-    click.id, click.bool_value = _expander_id(at, key), True
-    return at._run(states)
+    panel = _block(at, "Expandable", lambda proto: proto.id.endswith(f"-{key}"))
+    return _click(at, panel.id, bool_value=True)
