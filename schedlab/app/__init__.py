@@ -10,15 +10,19 @@ HOME = Path(__file__).with_name("home.py")
 
 # Streamlit's settings for this app (as environment variables, so that the user's own
 # variable or a command-line flag still wins): the pages draw their own navigation
-# (schedlab/ui/page.py) with readable names, nothing is reported anywhere, and no full garbage
-# collection runs after every script run (Streamlit's default): with torch and pandas loaded
-# it held the GIL 45-120 ms per redraw, for every session; Python's own collector still runs
-# (schedlab/ui/memory.py keeps the libraries' objects out of its sight).
+# (schedlab/ui/page.py) with readable names and nothing is reported anywhere. It serves a
+# class, not someone editing its pages, and two of Streamlit's defaults for the latter cost
+# every session (measured on 2 cores): watching the source files held the event loop, so
+# every session's messages, about 0.5 s at each new session's first run; and the full garbage
+# collection after each script run held the GIL 45-120 ms per redraw with torch and pandas
+# loaded. Python's own collector still runs (schedlab/ui/memory.py keeps the libraries'
+# objects out of its sight); `--server.fileWatcherType auto` reruns on save while editing.
 SETTINGS = {
     "STREAMLIT_CLIENT_SHOW_SIDEBAR_NAVIGATION": "false",
     "STREAMLIT_CLIENT_TOOLBAR_MODE": "minimal",
     "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
     "STREAMLIT_RUNNER_POST_SCRIPT_GC": "false",
+    "STREAMLIT_SERVER_FILE_WATCHER_TYPE": "none",
 }
 
 

@@ -39,6 +39,13 @@ def test_no_full_collection_after_every_script_run(launched):
     assert launched["argv"][-4:] == ["run", str(app.HOME), "--server.port", "8999"]
 
 
+def test_no_watching_of_source_files(launched):
+    # Streamlit's watcher held the event loop (every session's messages) about 0.5 s at
+    # each new session's first run
+    app.launch([])
+    assert launched["env"]["STREAMLIT_SERVER_FILE_WATCHER_TYPE"] == "none"
+
+
 def test_the_users_own_setting_wins(launched, monkeypatch):
     monkeypatch.setenv("STREAMLIT_RUNNER_POST_SCRIPT_GC", "true")
     app.launch([])
