@@ -19,10 +19,12 @@ from schedlab.source.paste import lightning_interval, parse_paste, uses_loader_l
 from schedlab.spec.horizon import MAX_STEPS, Horizon
 from schedlab.ui import state as session
 from schedlab.ui.lang import say, t, told, ui
+from schedlab.ui.page import folded
 from schedlab.ui.planpanel import current_plan, loader_length
 from schedlab.ui.text import plain
 
 PASTE_ERROR, PASTE_NOTE = "explorer.paste_error", "explorer.paste_note"
+PASTE_OPEN = "paste.open"  # the folded panel's key
 
 
 def apply_paste(key: str) -> None:
@@ -88,13 +90,15 @@ def paste_box(state: ExplorerState) -> None:
     key = f"paste.{hash(state.schedule)}"
     failed = st.session_state.get(PASTE_ERROR)
     failed = failed if failed and failed[:2] == (key, st.session_state.get(key)) else None
-    with st.expander(t("paste.title"), expanded=bool(failed)):
-        st.text_area(t("paste.box"), value=state.schedule.to_code(), height=170, key=key,
-                     help=t("paste.help"))
-        st.button(t("paste.apply"), on_click=apply_paste, args=(key,), type="primary",
-                  key="paste.apply")
-        if failed:
-            st.error(plain(say(failed[2])), icon=":material/error:")
+    panel = folded(t("paste.title"), PASTE_OPEN, expanded=bool(failed))
+    if panel.open:  # drawn only while open: a redraw of the page sends neither box
+        with panel:
+            st.text_area(t("paste.box"), value=state.schedule.to_code(), height=170,
+                         key=key, help=t("paste.help"))
+            st.button(t("paste.apply"), on_click=apply_paste, args=(key,), type="primary",
+                      key="paste.apply")
+            if failed:
+                st.error(plain(say(failed[2])), icon=":material/error:")
     note = st.session_state.get(PASTE_NOTE)  # what Apply changed beside the schedule
     if note and note[0] == note_key(state):
         st.info(plain(say(note[1])), icon=":material/straighten:")

@@ -1,6 +1,7 @@
 """Clicking one of the explorer's tabs below the chart, or a folded panel, as the browser
 does: only the open tab and the open panels run (st.tabs and st.expander with
-on_change), so a test opens what it reads."""
+on_change, st.popover too), so a test opens what it reads; and pasting code into the
+folded paste box."""
 
 from __future__ import annotations
 
@@ -44,6 +45,22 @@ def open_tab(at: AppTest, index: int) -> AppTest:
 
 def open_panel(at: AppTest, key: str) -> AppTest:
     """Open the folded panel of this key ("opt.open": the optimizer, "plan.open": the
-    trainer's settings), as a click on it does."""
+    trainer's settings, "paste.open": the paste box), as a click on it does."""
     panel = _block(at, "Expandable", lambda proto: proto.id.endswith(f"-{key}"))
     return _click(at, panel.id, bool_value=True)
+
+
+def open_popover(at: AppTest, key: str) -> AppTest:
+    """Open the popover of this key ("share.open": the share link), as a click does."""
+    popover = _block(at, "Block", lambda proto: proto.HasField("popover")
+                     and proto.popover.id.endswith(f"-{key}"))
+    return _click(at, popover.popover.id, bool_value=True)
+
+
+def paste(at: AppTest, code: str) -> AppTest:
+    """Open the paste box if it is folded, type ``code`` in it and click Apply: the code
+    goes with the click, as a browser sends it."""
+    if not any(box.key.startswith("paste.") for box in at.text_area):
+        at = open_panel(at, "paste.open")
+    next(box for box in at.text_area if box.key.startswith("paste.")).input(code)
+    return at.button(key="paste.apply").click().run()

@@ -12,7 +12,6 @@ from schedlab.spec.catalog import SCHEDULERS
 from schedlab.spec.horizon import Horizon
 from schedlab.spec.schedule import Schedule
 from tests.app.test_explorer_app import (
-    _paste,
     gen,
     healthy,
     held_back,
@@ -20,7 +19,7 @@ from tests.app.test_explorer_app import (
     page,
     state,
 )
-from tests.app.tabs import open_panel
+from tests.app.tabs import open_panel, paste
 from tests.markdown import shown
 
 WARMUP_COSINE = ("optimizer = torch.optim.AdamW(model.parameters(), lr=3e-4, "
@@ -36,7 +35,7 @@ def infos(at) -> str:
 
 def test_a_pasted_warmup_and_cosine_is_drawn_whole_per_batch() -> None:
     at = page()
-    _paste(at, WARMUP_COSINE)
+    paste(at, WARMUP_COSINE)
     healthy(at)
     h = state(at).horizon
     assert (h.total_steps, h.step_per) == (600_000, "batch")
@@ -54,7 +53,7 @@ def test_a_pasted_warmup_and_cosine_is_drawn_whole_per_batch() -> None:
 
 def test_len_train_loader_is_the_runs_steps_per_epoch() -> None:
     at = page()
-    _paste(at, "OneCycleLR(optimizer, max_lr=0.1, epochs=10, "
+    paste(at, "OneCycleLR(optimizer, max_lr=0.1, epochs=10, "
                "steps_per_epoch=len(train_loader))")
     healthy(at)
     assert not at.error
@@ -110,7 +109,7 @@ def test_an_optimizer_alone_replaces_the_optimizer_and_keeps_the_scheduler() -> 
     at = page()
     at.selectbox(key="0.mode").set_value("CosineAnnealingLR").run()
     scheduler = state(at).schedule.scheduler
-    _paste(at, "optimizer = torch.optim.AdamW(model.parameters(), lr=3e-4)")
+    paste(at, "optimizer = torch.optim.AdamW(model.parameters(), lr=3e-4)")
     healthy(at)
     assert not at.error
     assert state(at).schedule.scheduler == scheduler
@@ -119,7 +118,7 @@ def test_an_optimizer_alone_replaces_the_optimizer_and_keeps_the_scheduler() -> 
 
 def test_an_error_on_the_optimizer_line_says_so() -> None:
     at = page()
-    _paste(at, "optimizer = SGD(model.parameters(), lr=-0.1)\nStepLR(optimizer, 30)")
+    paste(at, "optimizer = SGD(model.parameters(), lr=-0.1)\nStepLR(optimizer, 30)")
     text = shown(at.error[0].value)
     assert text.startswith("optimizer line 1:") and "scheduler line" not in text
 
@@ -176,7 +175,7 @@ def test_apply_never_fails_whatever_the_run(spe, code: str) -> None:
     at = page()
     if spe:
         at.number_input(key="0.spe").set_value(spe).run()
-    _paste(at, code)
+    paste(at, code)
     healthy(at)
     h = state(at).horizon
     assert h.total_steps <= 10_000_000
@@ -187,10 +186,8 @@ def test_apply_never_fails_whatever_the_run(spe, code: str) -> None:
 def test_a_run_value_typed_just_before_apply_counts() -> None:
     at = page()
     at.number_input(key="0.spe").set_value(391.0)  # typed, not yet sent on its own
-    box = next(t for t in at.text_area if t.key.startswith("paste."))
-    box.set_value("OneCycleLR(optimizer, max_lr=0.1, epochs=10, "
-                  "steps_per_epoch=len(train_loader))")
-    at.button(key="paste.apply").click().run()
+    at = paste(at, "OneCycleLR(optimizer, max_lr=0.1, epochs=10, "
+                   "steps_per_epoch=len(train_loader))")
     healthy(at)
     assert state(at).schedule.scheduler.kwargs["steps_per_epoch"] == 391
     assert state(at).horizon == Horizon(10, 391, "batch")
@@ -198,7 +195,7 @@ def test_a_run_value_typed_just_before_apply_counts() -> None:
 
 def test_a_comment_about_the_loader_is_not_a_length_in_batches() -> None:
     at = page()
-    _paste(at, "# T_max in epochs, not len(train_loader)\n"
+    paste(at, "# T_max in epochs, not len(train_loader)\n"
                "CosineAnnealingLR(optimizer, T_max=50)")
     healthy(at)
     assert state(at).horizon == Horizon(50, 100, "epoch")
@@ -210,14 +207,14 @@ def test_an_optimizer_alone_leaves_the_run_as_it_is() -> None:
     at.selectbox(key="0.mode").set_value("CosineAnnealingLR").run()
     at.number_input(key="0.epochs").set_value(200.0).run()
     before = state(at).horizon
-    _paste(at, "AdamW(model.parameters(), lr=3e-4)")
+    paste(at, "AdamW(model.parameters(), lr=3e-4)")
     healthy(at)
     assert state(at).horizon == before and not infos(at)
 
 
 def test_the_paste_note_goes_when_the_schedule_changes() -> None:
     at = page()
-    _paste(at, "OneCycleLR(optimizer, max_lr=0.1, total_steps=10000)")
+    paste(at, "OneCycleLR(optimizer, max_lr=0.1, total_steps=10000)")
     assert "10,000 steps" in infos(at)
     at.number_input(key=f"{gen(at)}.p.OneCycleLR.total_steps").set_value(9999.0).run()
     assert "10,000 steps" not in infos(at)

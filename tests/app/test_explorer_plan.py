@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from schedlab.spec.horizon import Horizon
 from tests.app.test_explorer_app import APP, page, state
-from tests.app.tabs import open_panel
+from tests.app.tabs import open_panel, paste
 from tests.markdown import shown
 
 
@@ -18,11 +18,6 @@ def _plan(at, **values):
         at.number_input(key=f"plan.{key}").set_value(value).run()
     return at.button(key="plan.use").click().run()
 
-
-def _paste(at, code: str):
-    box = next(t for t in at.text_area if t.key.startswith("paste."))
-    box.set_value(code).run()
-    return at.button(key="paste.apply").click().run()
 
 
 def test_a_trainers_settings_become_the_run_with_their_arithmetic() -> None:
@@ -40,14 +35,14 @@ def test_a_trainers_settings_become_the_run_with_their_arithmetic() -> None:
 
 def test_a_schedule_that_forgot_the_accumulation_is_named() -> None:
     at = _plan(page(), size=10_000, accumulation=4)
-    at = _paste(at, "get_linear_schedule_with_warmup(optimizer, 10, len(train_loader) * 3)")
+    at = paste(at, "get_linear_schedule_with_warmup(optimizer, 10, len(train_loader) * 3)")
     assert state(at).horizon == Horizon(3, 79, "batch")  # the plan's run is kept
     assert state(at).schedule.scheduler.kwargs["num_training_steps"] == 313 * 3
     warning = " ".join(shown(w.value) for w in at.warning)
     assert "what the plan makes without gradient accumulation" in warning
     assert "stops 25% of the way into the schedule" in warning
     assert any("plan's batches per device (313)" in shown(i.value) for i in at.info)
-    at = _paste(at, "get_linear_schedule_with_warmup(optimizer, 10, "
+    at = paste(at, "get_linear_schedule_with_warmup(optimizer, 10, "
                     "len(train_loader) // 4 * 3 + 3)")
     assert not at.warning and "ends with the run" in shown(at.success[-1].value)
 
@@ -58,7 +53,7 @@ def test_the_plan_speaks_chinese() -> None:
     at = _plan(at.switch_page("pages/explorer.py").run(), size=10_000, devices=8)
     assert "按训练器的设置" in [e.label for e in at.expander]
     assert "个 batch 轮流分给 8 个设备" in " ".join(shown(m.value) for m in at.markdown)
-    at = _paste(at, "get_cosine_schedule_with_warmup(optimizer, 10, 939)")  # 313 x 3
+    at = paste(at, "get_cosine_schedule_with_warmup(optimizer, 10, 939)")  # 313 x 3
     said = " ".join(shown(w.value) for w in at.warning)
     assert "是单个设备时的步数" in said and "8 个设备上" in said
 
@@ -72,7 +67,7 @@ def test_a_pasted_configure_optimizers_is_stepped_at_its_interval() -> None:
     return {"optimizer": optimizer,
             "lr_scheduler": {"scheduler": scheduler, "interval": "epoch", "frequency": 1}}
 '''
-    at = _paste(page(), code)
+    at = paste(page(), code)
     assert not at.exception and not at.error, [e.value for e in at.error]
     s = state(at)
     assert s.schedule.scheduler.name == "get_linear_schedule_with_warmup"
@@ -80,5 +75,5 @@ def test_a_pasted_configure_optimizers_is_stepped_at_its_interval() -> None:
     said = " ".join(shown(i.value) for i in at.info)
     assert "scheduler.step() once per epoch" in said
     assert "made to be stepped after every optimizer step" in said
-    at = _paste(at, code.replace('"epoch"', '"step"'))
+    at = paste(at, code.replace('"epoch"', '"step"'))
     assert state(at).horizon.step_per == "batch"

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from schedlab.app import HOME
 from schedlab.messages import catalog
-from tests.app.tabs import open_tab
+from tests.app.tabs import open_popover, open_tab, paste
 from tests.markdown import shown
 
 APP = str(HOME)
@@ -133,6 +133,8 @@ def test_a_finding_on_the_explorer_is_said_in_chinese() -> None:
 
 def test_the_share_link_carries_the_language() -> None:
     at = _open("pages/explorer.py", "zh")
+    assert not [c for c in at.code if "?s=" in c.value]  # written only once looked at
+    at = open_popover(at, "share.open")
     links = [c.value for c in at.code if "?s=" in c.value]
     assert len(links) == 1 and links[0].endswith("&lang=zh")
     state = links[0].split("?s=", 1)[1].split("&", 1)[0]
@@ -174,16 +176,11 @@ def test_lang_values_browsers_write_are_understood_and_a_links_words_stay_text()
     assert "There is no language" in warned and "](" not in warned.replace("\\]", "")
 
 
-def _paste(at: AppTest, code: str) -> AppTest:
-    box = next(t for t in at.text_area if t.key.startswith("paste."))
-    box.input(code)
-    return at.button(key="paste.apply").click().run()
-
 
 def test_messages_made_in_english_are_said_in_chinese_after_the_switch() -> None:
     """What Apply and Pin said stays on screen across the switch, in the new language."""
     at = _open("pages/explorer.py", "en")
-    _paste(at, "scheduler = StepLr(optimizer, 3)")
+    paste(at, "scheduler = StepLr(optimizer, 3)")
     assert "did you mean StepLR?" in shown(at.error[0].value)
     at.button(key="pin.add").click().run().button(key="pin.add").click().run()  # twice
     assert "pinned already" in shown(" ".join(c.value for c in at.caption))
@@ -198,7 +195,7 @@ def test_messages_made_in_english_are_said_in_chinese_after_the_switch() -> None
 
 def test_a_paste_note_joins_chinese_sentences_without_a_space() -> None:
     at = _open("pages/explorer.py", "zh")
-    _paste(at, "opt = SGD(model.parameters(), lr=0.1)\n"
+    paste(at, "opt = SGD(model.parameters(), lr=0.1)\n"
                "sched = CosineAnnealingLR(opt, T_max=10 * len(train_loader))")
     note = shown(at.info[0].value)
     assert "len(train_loader)" in note and "。 " not in note and note.count("。") >= 2

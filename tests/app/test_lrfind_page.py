@@ -46,8 +46,10 @@ def test_a_sweep_runs_from_the_page_and_its_hint_opens_the_explorer(data) -> Non
     next(b for b in at.button if b.label == "As OneCycleLR's max_lr").click().run()
     assert not at.exception
     assert at.title[0].value == "Schedule explorer"
-    code = next(a.value for a in at.text_area if "OneCycleLR" in a.value)
-    assert f"max_lr={float(f'{lr:.3g}')}" in code and "Adam" in code
+    assert any(box.value == "OneCycleLR" for box in at.selectbox)
+    max_lr = next(box.value for box in at.number_input if box.key.endswith("OneCycleLR.max_lr"))
+    assert max_lr == float(f"{lr:.3g}")
+    assert "Optimizer: Adam" in [panel.label for panel in at.expander]
 
 
 def test_bad_settings_say_what_is_allowed_and_block_start(data) -> None:

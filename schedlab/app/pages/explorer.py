@@ -22,6 +22,8 @@ from schedlab.ui.teaching import scheduler_card, step_cursor
 from schedlab.ui.text import LABEL_LIMIT, plain
 
 PIN_ERROR, PIN_NOTE = "explorer.pin_error", "explorer.pin_note"
+PIN_LABEL, PIN_FOR = "pin.label", "pin.label.for"  # the label box, and the curve it names
+SHARE_OPEN = "share.open"  # the share popover's key
 TABS, TAB_AT = "explorer.tabs", "explorer.tab_at"  # the tab below the chart that is open
 
 
@@ -167,12 +169,13 @@ def chart(state: ExplorerState) -> None:
     st.echarts_chart(option, key="chart", height=chart_height(plateau),
                      alt=t("explorer.chart-alt", name=state.schedule.scheduler.name))
     s = curve.summary
-    cols = st.columns(4)
-    cols[0].metric(t("explorer.tile.peak"), short(s["peak"]))
-    cols[1].metric(t("explorer.tile.final"), short(s["final"]))
-    cols[2].metric(t("explorer.tile.mean"), short(s["mean"]))
-    below = t("explorer.tile.never") if s["below_10pct"] is None else f"{s['below_10pct']:,}"
-    cols[3].metric(t("explorer.tile.below"), below, help=t("explorer.tile.below-help"))
+    with st.container(horizontal=True):  # one block for the four tiles, not five
+        st.metric(t("explorer.tile.peak"), short(s["peak"]))
+        st.metric(t("explorer.tile.final"), short(s["final"]))
+        st.metric(t("explorer.tile.mean"), short(s["mean"]))
+        below = t("explorer.tile.never") if s["below_10pct"] is None else \
+            f"{s['below_10pct']:,}"
+        st.metric(t("explorer.tile.below"), below, help=t("explorer.tile.below-help"))
     step_cursor(state, cursor_key)
 
 
@@ -262,12 +265,17 @@ def compare_and_share(state: ExplorerState, no_csv: str | None) -> None:
     """The comparison list, the Train link, the CSV (or why there is none) and sharing."""
     with st.container(border=True):
         st.markdown(f"**{t('explorer.compare.title')}**")
-        key = f"pin.{hash((state.schedule, state.horizon))}"
+        # one box for the label whatever is drawn (a box of another key each time would be
+        # built anew in the browser at every redraw), set to the default label when the
+        # curve changes: what was typed for the last curve is not this one's name
+        drawn_for = hash((state.schedule, state.horizon))
+        if st.session_state.get(PIN_FOR) != drawn_for or PIN_LABEL not in st.session_state:
+            st.session_state[PIN_LABEL], st.session_state[PIN_FOR] = pin_label(state), drawn_for
         a, b = st.columns([4, 1], vertical_alignment="bottom")
-        a.text_input(t("explorer.compare.label"), value=pin_label(state), key=key,
+        a.text_input(t("explorer.compare.label"), key=PIN_LABEL,
                      help=t("explorer.compare.label-help", most=LABEL_LIMIT))
         full = len(state.compare) >= MAX_PINNED
-        b.button(t("explorer.compare.pin"), on_click=pin, args=(key,), disabled=full,
+        b.button(t("explorer.compare.pin"), on_click=pin, args=(PIN_LABEL,), disabled=full,
                  key="pin.add", help=t("explorer.compare.pin-help", most=MAX_PINNED),
                  width="stretch")
         if full:
@@ -299,11 +307,14 @@ def compare_and_share(state: ExplorerState, no_csv: str | None) -> None:
             mime="text/csv", on_click="ignore", key="csv", width="stretch", disabled=too_long)
     if too_long and not no_csv:
         a.caption(t("explorer.csv.too-long", most=CSV_ROWS, rows=csv_rows(state.horizon)))
-    with b.popover(t("explorer.share.title"), width="stretch"):
-        base = (st.context.url or "").split("?")[0]
-        st.caption(t("explorer.share.caption"))
-        st.code(f"{base}?s={state.encode()}&lang={current()}", language=None,
-                wrap_lines=True)
+    share = b.popover(t("explorer.share.title"), width="stretch", key=SHARE_OPEN,
+                      on_change="rerun")
+    if share.open:  # the link is written only while it is looked at
+        with share:
+            base = (st.context.url or "").split("?")[0]
+            st.caption(t("explorer.share.caption"))
+            st.code(f"{base}?s={state.encode()}&lang={current()}", language=None,
+                    wrap_lines=True)
 
 
 def main() -> None:
