@@ -64,26 +64,28 @@ FLOOR_WATCH = """want => { const w = window.__w = {t0: null, t1: null};
   requestAnimationFrame(tick); }"""
 
 
-# measured by hand on 2026-11-25 (timed reruns, element counts, process CPU): not redone
-# by a run
+# measured by hand on 2026-11-25 (server logs of each message's time, the script thread's
+# CPU, Chromium's CPU profiles and Performance metrics, pages built for the purpose): not
+# redone by a run
 NOTE = (
-    "Where the time goes (measured by hand on the new tree): the explorer's chart is drawn "
-    "by ECharts (st.echarts_chart, a 1.2 MB bundle) instead of Plotly, whose 4.7 MB took "
-    "a 700 ms task on every new page: the first chart came down by about a second, to "
-    "the 1.5 s target but not clearly under it (1,486-1,537 ms over four runs). The "
-    "chart travels as Arrow tables: 5 KB for the StepLR here, 26-51 KB for ui_bench's "
-    "curves (46-161 KB of Plotly JSON before). The optimizer's and the trainer's panels "
-    "send their boxes only while open, and a box's message needs no placeholder: a "
-    "redraw sends 37 elements (803 DOM nodes) instead of 62 (1,117). A redraw is now "
-    "Streamlit's own floor (the line under the table: one number box and one line of "
-    "text, 80-91 ms p50 over four runs) plus the page's Python (40-60 ms, ui_bench's "
-    "view-only) and 20-25 ms computing a 1M-step StepLR: 150 ms at 1M is met, and 100 ms "
-    "at 100k is not, being within 10 ms of the floor alone. Ten sessions share one "
-    "Chromium and the server on the two cores: per round of ten changes the server "
-    "spent 1.0-1.5 s of CPU (its Python runs one session's script at a time) and "
-    "Chromium 3-6 s (ten renderers, Playwright's typing included), so their p95 measures "
-    "this machine's two cores more than the page; students on their own machines would "
-    "leave the server's 1.0-1.5 s. That target is not met.")
+    "Where the time went (measured by hand on the new tree). Two of Streamlit's defaults, "
+    "meant for someone editing an app, cost every session, and `schedlab app` now turns "
+    "them off. The full garbage collection after each script run held the GIL 45-120 ms per "
+    "redraw with torch and pandas loaded: the script thread's CPU per change at 100k steps "
+    "went from 90-130 ms to 19-32 ms without it. The source-file watcher held the event "
+    "loop, so every session's messages, about 0.5 s at each new session's first run: the "
+    "first chart's deltas waited behind it. What remains of a redraw is mostly the "
+    "browser's: Chromium's main thread spent about 150 ms per change, two thirds of it "
+    "React re-rendering what the run re-sent and ECharts about 15 ms. Streamlit's cost per "
+    "element, measured on the floor page with 40 more lines of text: about 1.1 ms for an "
+    "element that changed, 0.6 ms for one re-sent unchanged, 0.2 ms for one outside the "
+    "fragment that reruns. So a change now reruns only the explorer's body (a fragment; "
+    "the navigation and the language switch are drawn once), the paste box and the share "
+    "link are drawn only while open, the label to pin is one box (a box of a new key was "
+    "built anew at every redraw) and the tiles and switches sit in one block each: about "
+    "115 ms of Chromium's main thread per change instead of 135-160. The ten sessions "
+    "share one Chromium and the server on the two cores; the baseline's figure there "
+    "varies most between runs (3.1-6.3 s over two full runs).")
 
 
 def link(steps: int, gamma: float, i: int = 0) -> str:

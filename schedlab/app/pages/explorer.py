@@ -54,9 +54,9 @@ def run_controls(state: ExplorerState, gen: int, errors: Errors, plateau: bool
     x_unit = st.segmented_control(t("explorer.view.x"), ["step", "epoch"], default=v.x_unit,
                                   required=True, key=keyed(f"{gen}.x"),
                                   format_func=words("explorer.view.x-", ("step", "epoch")))
-    a, b = st.columns(2)
-    log_y = a.toggle(t("explorer.view.log"), v.log_y, key=f"{gen}.log")
-    momentum = b.toggle(t("explorer.view.momentum"), v.momentum, key=f"{gen}.mom",
+    row = st.container(horizontal=True, gap="large")  # one block, not three
+    log_y = row.toggle(t("explorer.view.log"), v.log_y, key=f"{gen}.log")
+    momentum = row.toggle(t("explorer.view.momentum"), v.momentum, key=f"{gen}.mom",
                         help=t("explorer.view.momentum-help"))
     metric = state.metric
     if plateau:
@@ -356,5 +356,13 @@ def main() -> None:
     session.sync_url(state)
 
 
+@st.fragment
+def body() -> None:
+    """Everything under the title: a change in it reruns only this (the navigation and the
+    language are drawn once per full run: Streamlit re-sends every element a run draws,
+    about half a millisecond of the browser's time each)."""
+    guarded(main, t("explorer.apology"))
+
+
 setup("explorer")
-guarded(main, t("explorer.apology"))
+body()
