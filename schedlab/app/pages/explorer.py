@@ -271,13 +271,12 @@ def compare_and_share(state: ExplorerState, no_csv: str | None) -> None:
         drawn_for = hash((state.schedule, state.horizon))
         if st.session_state.get(PIN_FOR) != drawn_for or PIN_LABEL not in st.session_state:
             st.session_state[PIN_LABEL], st.session_state[PIN_FOR] = pin_label(state), drawn_for
-        a, b = st.columns([4, 1], vertical_alignment="bottom")
-        a.text_input(t("explorer.compare.label"), key=PIN_LABEL,
-                     help=t("explorer.compare.label-help", most=LABEL_LIMIT))
+        row = st.container(horizontal=True, vertical_alignment="bottom")  # one block
+        row.text_input(t("explorer.compare.label"), key=PIN_LABEL,
+                       help=t("explorer.compare.label-help", most=LABEL_LIMIT))
         full = len(state.compare) >= MAX_PINNED
-        b.button(t("explorer.compare.pin"), on_click=pin, args=(PIN_LABEL,), disabled=full,
-                 key="pin.add", help=t("explorer.compare.pin-help", most=MAX_PINNED),
-                 width="stretch")
+        row.button(t("explorer.compare.pin"), on_click=pin, args=(PIN_LABEL,), disabled=full,
+                   key="pin.add", help=t("explorer.compare.pin-help", most=MAX_PINNED))
         if full:
             st.caption(t("explorer.compare.full", most=MAX_PINNED))
         if st.session_state.get(PIN_ERROR):
@@ -320,7 +319,6 @@ def compare_and_share(state: ExplorerState, no_csv: str | None) -> None:
 def main() -> None:
     state = session.load()
     gen = session.generation()
-    st.title(t("nav.explorer"))
     if session.link_warning():
         st.warning(t("explorer.link-warning", why=plain(say(session.link_warning()))),
                    icon=":material/link_off:")
@@ -365,4 +363,5 @@ def body() -> None:
 
 
 setup("explorer")
+st.title(t("nav.explorer"))  # drawn once per full run, as the navigation
 body()
