@@ -83,9 +83,10 @@ NOTE = (
     "the navigation and the language switch are drawn once), the paste box and the share "
     "link are drawn only while open, the label to pin is one box (a box of a new key was "
     "built anew at every redraw) and the tiles and switches sit in one block each: about "
-    "115 ms of Chromium's main thread per change instead of 135-160. The ten sessions "
-    "share one Chromium and the server on the two cores; the baseline's figure there "
-    "varies most between runs (3.1-6.3 s over two full runs).")
+    "115 ms of Chromium's main thread per change instead of 135-160. The 100k redraw "
+    "measured 99 and 108 ms p50 in the last two full runs: at the target, not clearly "
+    "under it. The ten sessions share one Chromium and the server on the two cores; the "
+    "baseline's figure there varies most between runs (2.6-6.3 s over four full runs).")
 
 
 def link(steps: int, gamma: float, i: int = 0) -> str:

@@ -203,6 +203,31 @@ def test_a_folded_panel_draws_its_boxes_when_opened(server, page) -> None:
     assert lr.input_value() == "0.05"  # the other panel stays open, its value kept
 
 
+def test_a_change_reruns_the_body_and_the_rest_of_the_page_follows_it(server, page) -> None:
+    """A parameter change reruns only the explorer's body (a fragment): the share link,
+    written only once its popover opens, is the new view's; the language switch, drawn
+    outside the fragment, keeps the typed value and the chart."""
+    page.goto(f"{server}/explorer?lang=en", wait_until="domcontentloaded")
+    page.wait_for_function(CHART_Y, timeout=60_000)
+    gamma = page.get_by_role("spinbutton", name="gamma", exact=True)
+    gamma.fill("0.5")
+    gamma.press("Enter")
+    drawn = (f"() => {{ const y = ({CHART_Y})(); "
+             f"return y && Math.abs(Math.min(...y) - {0.1 * 0.5 ** 3}) < 1e-9; }}")
+    page.wait_for_function(drawn, timeout=60_000)
+    page.get_by_role("button", name="Share").click()
+    shared = page.get_by_test_id("stCode").filter(has_text="?s=")
+    shared.wait_for(timeout=30_000)
+    state = shared.inner_text().replace("\n", "").split("?s=", 1)[1].split("&", 1)[0]
+    page.wait_for_function(f"() => location.search.includes({state!r})", timeout=10_000)
+    page.keyboard.press("Escape")
+    page.get_by_test_id("stSidebar").get_by_text("简体中文").click()
+    page.get_by_role("heading", name="学习率调度浏览器").wait_for(timeout=30_000)
+    assert gamma.input_value() == "0.5"
+    page.wait_for_function(drawn, timeout=30_000)
+    assert page.get_by_text("Traceback").count() == 0
+
+
 def test_a_chinese_finding_is_bold_up_to_its_full_stop(server, page) -> None:
     """Markdown leaves "**...。**" unbolded when a character follows the closing stars:
     the finding's message is bold in Chinese as in English, its fix below it."""
