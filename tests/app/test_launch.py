@@ -13,8 +13,9 @@ from schedlab import app
 @pytest.fixture
 def launched(monkeypatch):
     """What `launch` would exec (argv, environment), without replacing this process."""
-    for name in app.SETTINGS:
-        monkeypatch.delenv(name, raising=False)
+    for name in app.SETTINGS:  # set, then removed: undone after the test, whatever launch sets
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
     seen = {}
 
     def execv(path, argv):

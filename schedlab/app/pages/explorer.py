@@ -57,7 +57,7 @@ def run_controls(state: ExplorerState, gen: int, errors: Errors, plateau: bool
     row = st.container(horizontal=True, gap="large")  # one block, not three
     log_y = row.toggle(t("explorer.view.log"), v.log_y, key=f"{gen}.log")
     momentum = row.toggle(t("explorer.view.momentum"), v.momentum, key=f"{gen}.mom",
-                        help=t("explorer.view.momentum-help"))
+                          help=t("explorer.view.momentum-help"))
     metric = state.metric
     if plateau:
         st.subheader(t("explorer.metric.title"))
