@@ -13,6 +13,7 @@ along x lists only the lines that have a point at the hovered x, so every line g
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -252,14 +253,13 @@ def _axes(series: list[Series], x_unit: str, log_y: bool, metric_panel: bool, sa
     pointer = {"label": {"precision": 0 if x_unit == "step" else 3}}
     x = {"type": "value", "min": 0, "max": end, "gridIndex": 0,
          "name": say(f"x.{x_unit}"), "axisPointer": pointer, **name}
-    lr = {"type": "log" if log_y else "value", "gridIndex": 0, "name": say("y.lr"),
-          "nameLocation": "middle", "nameGap": 62}
+    lr = {"type": "log" if log_y else "value", "gridIndex": 0, **_side_name(say("y.lr"), 62)}
     if not log_y:  # room above the highest lr: a flat line is not drawn on the frame
         lr["boundaryGap"] = [0, "8%"]
     momentum = {"type": "value", "gridIndex": 0, "min": 0, "max": 1, "interval": 0.2,
                 "splitLine": {"show": False}, "position": "right",
                 "show": any(s.axis == "momentum" for s in series),
-                "name": say("y.momentum"), "nameLocation": "middle", "nameGap": 40}
+                **_side_name(say("y.momentum"), 40)}
     grids = [{"left": 80, "right": 60, "top": 50, "bottom": 60}]
     xs, ys = [x], [lr, momentum]
     if metric_panel:
@@ -268,10 +268,24 @@ def _axes(series: list[Series], x_unit: str, log_y: bool, metric_panel: bool, sa
         x.update(name="", axisLabel={"show": False})
         xs.append({"type": "value", "min": 0, "max": end, "gridIndex": 1,
                    "name": say(f"x.{x_unit}"), "axisPointer": pointer, **name})
-        ys.append({"type": "value", "gridIndex": 1, "scale": True, "name": say("y.metric"),
-                   "nameLocation": "middle", "nameGap": 62})
+        ys.append({"type": "value", "gridIndex": 1, "scale": True,
+                   **_side_name(say("y.metric"), 62)})
     return {"grid": grids, "xAxis": xs, "yAxis": ys,
             "axisPointer": {"link": [{"xAxisIndex": "all"}]}}
+
+
+# Chinese characters (CJK unified ideographs, with extension A and the compatibility block)
+_HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+
+def _side_name(text: str, gap: int) -> dict:
+    """A vertical axis' name, centred beside it ``gap`` pixels out: turned on its side, as
+    ECharts draws it, or, for Chinese, upright with one character above the next, the way
+    Chinese is written down a column (a Chinese name on its side is read tilting the head)."""
+    if _HAN.search(text):
+        return {"name": "\n".join(text), "nameRotate": 0, "nameLocation": "middle",
+                "nameGap": gap - 16, "nameTextStyle": {"lineHeight": 15}}
+    return {"name": text, "nameLocation": "middle", "nameGap": gap}
 
 
 def chart_height(metric_panel: bool) -> int:

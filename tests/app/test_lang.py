@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 from schedlab.app import HOME
 from schedlab.messages import catalog
 from tests.app.tabs import open_popover, open_tab, paste
+from tests.echarts import option_of
 from tests.markdown import shown
 
 APP = str(HOME)
@@ -111,6 +112,17 @@ def test_the_explorer_in_chinese_has_no_english_left() -> None:
     assert _leaks(at) == []
     chart = at.get("echarts_chart")[0].proto.spec + at.get("echarts_chart")[0].proto.alt
     assert "learning rate" not in chart and "optimizer step" not in chart
+
+
+def test_chinese_axis_names_stand_upright_one_character_above_the_next() -> None:
+    """A Chinese name turned on its side is read tilting the head: the vertical axes'
+    names are written down a column, upright; English ones stay on their side."""
+    names = {}
+    for lang in ("zh", "en"):
+        axes = option_of(_open("pages/explorer.py", lang))["yAxis"]
+        names[lang] = [(a["name"], a.get("nameRotate")) for a in axes]
+    assert names["zh"] == [("学\n习\n率", 0), ("动\n量", 0)]
+    assert names["en"] == [("learning rate", None), ("momentum", None)]
 
 
 def test_a_finding_on_the_explorer_is_said_in_chinese() -> None:
