@@ -256,6 +256,9 @@ def main() -> None:
                         help="also measure worker threads (writes its own section)")
     parser.add_argument("--only-threads", action="store_true",
                         help="measure worker threads only")
+    parser.add_argument("--section", default="train_bench",
+                        help="the RESULTS.md section written: train_bench_gpu on a lent GPU "
+                             "machine, so that this machine's CPU figures stay beside it")
     parser.add_argument("--one-run", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one_run:
@@ -286,14 +289,18 @@ def main() -> None:
             rows.append((device.type, med, got))
     waits = first_metric(args.rounds)
     print("first metric", [round(w, 3) for w in waits])
-    write_section("train_bench", render(rows, waits, digits, args.rounds))
+    write_section(args.section, render(rows, waits, digits, args.rounds, args.section))
 
 
-def render(rows, waits, digits, rounds: int) -> str:
+def render(rows, waits, digits, rounds: int, section: str = "train_bench") -> str:
+    gpu = f", {torch.cuda.get_device_name(0)}" if torch.cuda.is_available() else ""
+    title = "## Training throughput (`bench/train_bench.py`)" if section == "train_bench" \
+        else f"## Training throughput, `{section}` (`bench/train_bench.py --section {section}`)"
     lines = [
-        "## Training throughput (`bench/train_bench.py`)",
+        title,
         "",
-        f"Measured {machine()}, torch threads {torch.get_num_threads()}. Data: {digits.name} "
+        f"Measured {machine()}{gpu}, torch threads {torch.get_num_threads()}. Data: "
+        f"{digits.name} "
         f"({len(digits.train_x):,} training digits), the tutorial CNN, batch {BATCH}, SGD "
         f"with momentum, OneCycleLR stepped per batch. Median of {rounds} rounds of one epoch "
         "each, the loops alternating. Samples/s count training time only.",
@@ -312,7 +319,8 @@ def render(rows, waits, digits, rounds: int) -> str:
                      f"{m['limit']:,.0f}/s | {m['ours'] / m['reference']:.2f}x | "
                      f"{m['ours'] / m['limit']:.0%} | {overhead:+.1%} |")
     if not torch.cuda.is_available():
-        lines.append("| cuda | not measured: no GPU on this machine | | | | | |")
+        lines.append("| cuda | not measured: no GPU on this machine (a lent GPU machine "
+                     "writes `train_bench_gpu`) | | | | | |")
     lines += ["", f"First stored metric after Start, warm worker: median "
                   f"{statistics.median(waits) * 1e3:.0f} ms (max {max(waits) * 1e3:.0f} ms, "
                   f"{len(waits)} runs)."]
