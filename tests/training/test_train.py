@@ -103,7 +103,8 @@ def test_param_groups_and_plateau_fed_with_the_test_loss() -> None:
 def test_training_learns_and_reports() -> None:
     events, _, epochs = run("StepLR(optimizer, 10)", epochs=2, log_every=4)
     start, done = events[0], events[-1]
-    assert start["event"] == "start" and start["device"] == "cpu"
+    assert start["event"] == "start"
+    assert start["device"] == ("cuda" if torch.cuda.is_available() else "cpu")  # auto
     assert start["data"] == "MNIST, 5,000-digit offline subset" and start["total_steps"] == 16
     assert epochs[-1]["test_acc"] > 0.8 and 0 <= epochs[-1]["test_acc"] <= 1
     assert done["test_acc"] == epochs[-1]["test_acc"] and done["samples_per_s"] > 0
