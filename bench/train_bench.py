@@ -18,6 +18,7 @@ Measurements alternate between the loops (one epoch each, several rounds) and re
 medians, on the CPU and, where there is one, on CUDA. Writes into bench/RESULTS.md.
 
     python -m bench.train_bench [--rounds N] [--threads] [--only-threads]
+    python -m bench.train_bench --rounds 21 --section train_bench_gpu   # on a GPU machine
 """
 
 from __future__ import annotations
